@@ -1,0 +1,57 @@
+//! Signing in and out, the first-run setup, and who is signed in.
+
+use leptos::prelude::*;
+
+use crate::model::user::User;
+use crate::model::AppError;
+
+/// The signed-in user, or `None`.
+#[server]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    use crate::console::ActorKind;
+    let actor = super::session::current_actor().await?;
+    Ok(actor.and_then(|a| match a.kind {
+        ActorKind::User(user) => Some(user),
+        ActorKind::ApiKey { .. } => None,
+    }))
+}
+
+#[server]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    let session = super::session::console()?
+        .sign_in(&email, &password)
+        .await?;
+    super::session::set_session_cookie(Some(&session.token))?;
+    leptos_axum::redirect("/webhooks");
+    Ok(())
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    if let Some(token) = super::session::session_token()? {
+        super::session::console()?.sign_out(&token).await?;
+    }
+    super::session::set_session_cookie(None)?;
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// True while no user exists yet.
+#[server]
+pub async fn setup_required() -> Result<bool, AppError> {
+    super::session::console()?.setup_required().await
+}
+
+#[server]
+pub async fn complete_setup(
+    token: String,
+    email: String,
+    password: String,
+) -> Result<(), AppError> {
+    let session = super::session::console()?
+        .complete_setup(&token, &email, &password)
+        .await?;
+    super::session::set_session_cookie(Some(&session.token))?;
+    leptos_axum::redirect("/webhooks");
+    Ok(())
+}

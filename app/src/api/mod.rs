@@ -1,0 +1,9 @@
+//! The console's server functions, one module per resource. Each one is thin:
+//! find the caller, call one method of the `Console` port, return its result.
+
+pub mod api_keys;
+pub mod auth;
+pub mod hooks;
+#[cfg(feature = "ssr")]
+mod session;
+pub mod users;

@@ -1,0 +1,83 @@
+//! Server-side helpers for server functions: the port from context, the
+//! session cookie, and the caller it names.
+
+use std::sync::Arc;
+
+use cookie::{Cookie, SameSite};
+use http::header::{COOKIE, SET_COOKIE};
+use http::request::Parts;
+use http::HeaderValue;
+use leptos::prelude::{expect_context, use_context};
+use leptos_axum::ResponseOptions;
+
+use crate::console::{Actor, Console};
+use crate::model::AppError;
+
+pub const SESSION_COOKIE: &str = "hookline_session";
+const SESSION_MAX_AGE_DAYS: i64 = 7;
+
+/// The service behind the console, provided by the server for every request.
+pub fn console() -> Result<Arc<dyn Console>, AppError> {
+    use_context::<Arc<dyn Console>>().ok_or_else(AppError::internal)
+}
+
+fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(AppError::internal)
+}
+
+/// The session token from the request's cookie, if any.
+pub fn session_token() -> Result<Option<String>, AppError> {
+    let parts = request_parts()?;
+    let token = parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned());
+    Ok(token)
+}
+
+/// The signed-in caller, or `None`.
+pub async fn current_actor() -> Result<Option<Actor>, AppError> {
+    match session_token()? {
+        Some(token) => console()?.session_actor(&token).await,
+        None => Ok(None),
+    }
+}
+
+/// The signed-in caller; refuses anonymous calls.
+pub async fn actor() -> Result<(Arc<dyn Console>, Actor), AppError> {
+    let actor = current_actor().await?.ok_or_else(AppError::unauthorized)?;
+    Ok((console()?, actor))
+}
+
+/// Sets (or, with `None`, clears) the session cookie on the response.
+pub fn set_session_cookie(token: Option<&str>) -> Result<(), AppError> {
+    let secure = request_is_https(&request_parts()?);
+    let mut cookie = Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build();
+    match token {
+        Some(_) => cookie.set_max_age(cookie::time::Duration::days(SESSION_MAX_AGE_DAYS)),
+        None => cookie.make_removal(),
+    }
+    let value = HeaderValue::from_str(&cookie.to_string()).map_err(|_| AppError::internal())?;
+    expect_context::<ResponseOptions>().append_header(SET_COOKIE, value);
+    Ok(())
+}
+
+/// True when the browser reached us over https, directly or through a proxy.
+fn request_is_https(parts: &Parts) -> bool {
+    parts.uri.scheme_str() == Some("https")
+        || parts
+            .headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|proto| proto.eq_ignore_ascii_case("https"))
+}

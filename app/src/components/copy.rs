@@ -1,0 +1,36 @@
+//! Copies a value to the clipboard and says so.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    #[prop(default = "Copy")] label: &'static str,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        write_clipboard(&text.get_untracked());
+        copied.set(true);
+        set_timeout(
+            move || copied.set(false),
+            std::time::Duration::from_millis(1500),
+        );
+    };
+    view! {
+        <button type="button" class="btn btn-ghost btn-small" on:click=copy>
+            {move || if copied.get() { "Copied" } else { label }}
+        </button>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn write_clipboard(text: &str) {
+    if let Some(window) = web_sys::window() {
+        // The returned promise only says whether the browser allowed it.
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Copying happens in the browser only.
+#[cfg(not(feature = "hydrate"))]
+fn write_clipboard(_text: &str) {}

@@ -1,0 +1,52 @@
+//! Headers, loading and error states shared by every page.
+
+use leptos::prelude::*;
+
+use crate::model::AppError;
+
+#[component]
+pub fn PageHeader(
+    title: String,
+    #[prop(optional, into)] subtitle: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <header class="page-header">
+            <div>
+                <h1>{title}</h1>
+                {subtitle.map(|s| view! { <p class="muted">{s}</p> })}
+            </div>
+            <div class="page-actions">{children.map(|c| c())}</div>
+        </header>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <div class="loading" aria-busy="true">"Loading…"</div> }
+}
+
+/// An error that belongs to no single field.
+#[component]
+pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .filter(|e| e.field.is_none())
+            .map(|e| view! { <div class="notice notice-error" role="alert">{e.message}</div> })
+    }
+}
+
+/// The message for one field, shown beside it.
+#[component]
+pub fn FieldError(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.for_field(field))
+            .map(|message| view! { <p class="field-error" role="alert">{message}</p> })
+    }
+}

@@ -1,0 +1,86 @@
+//! The port between the console's server functions and the server: everything
+//! the console can ask for, as one trait. The server implements it once (its
+//! service layer) and its REST API calls the same implementation, so a rule
+//! fixed there holds for both front doors.
+
+use async_trait::async_trait;
+
+use crate::model::api_key::{ApiKey, CreatedApiKey};
+use crate::model::hook::{Hook, HookPatch, NewHook};
+use crate::model::user::{Role, User};
+use crate::model::AppError;
+
+/// Who is calling: a signed-in console user or an API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub role: Role,
+    pub kind: ActorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActorKind {
+    User(User),
+    ApiKey { id: String },
+}
+
+impl Actor {
+    /// Refuses callers who may only read.
+    pub fn require_write(&self) -> Result<(), AppError> {
+        if self.role.can_write() {
+            Ok(())
+        } else {
+            Err(AppError::forbidden())
+        }
+    }
+}
+
+/// A new session: the user and the secret token for the session cookie.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub user: User,
+    pub token: String,
+}
+
+#[async_trait]
+pub trait Console: Send + Sync + 'static {
+    /// The user a session token belongs to, if it is valid and unexpired.
+    async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError>;
+    /// Checks email and password; repeated failures are slowed down.
+    async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError>;
+    async fn sign_out(&self, token: &str) -> Result<(), AppError>;
+    /// True while no user exists and the first-run setup page is open.
+    async fn setup_required(&self) -> Result<bool, AppError>;
+    /// Creates the first admin with the one-time token the server printed.
+    async fn complete_setup(
+        &self,
+        token: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<NewSession, AppError>;
+
+    async fn list_users(&self, actor: &Actor) -> Result<Vec<User>, AppError>;
+    async fn create_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, AppError>;
+    async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+
+    async fn list_hooks(&self, actor: &Actor, with_stats: bool) -> Result<Vec<Hook>, AppError>;
+    async fn get_hook(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
+    async fn create_hook(&self, actor: &Actor, input: NewHook) -> Result<Hook, AppError>;
+    async fn update_hook(
+        &self,
+        actor: &Actor,
+        id: &str,
+        input: HookPatch,
+    ) -> Result<Hook, AppError>;
+    async fn delete_hook(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+    async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
+
+    async fn list_api_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>, AppError>;
+    async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<CreatedApiKey, AppError>;
+    async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+}

@@ -1,0 +1,80 @@
+//! Hookline's console: the Leptos app (rendered on the server, hydrated in the
+//! browser), its server functions, and the types both sides share.
+#![recursion_limit = "256"]
+
+pub mod api;
+mod components;
+#[cfg(feature = "ssr")]
+pub mod console;
+pub mod model;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::api::auth::{CompleteSetup, SignIn, SignOut};
+use crate::pages::{api_keys, hook_detail, hooks, layout, new_hook, setup, sign_in, users};
+
+/// The HTML document around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The session actions every page can see; the signed-in user reloads after each.
+#[derive(Clone, Copy)]
+pub struct SessionActions {
+    pub sign_in: ServerAction<SignIn>,
+    pub sign_out: ServerAction<SignOut>,
+    pub setup: ServerAction<CompleteSetup>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_context(SessionActions {
+        sign_in: ServerAction::new(),
+        sign_out: ServerAction::new(),
+        setup: ServerAction::new(),
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hookline.css" />
+        <Title formatter=|page: String| format!("{page} · Hookline") />
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound /> }>
+                <Route path=path!("/sign-in") view=sign_in::SignInPage />
+                <Route path=path!("/setup") view=setup::SetupPage />
+                <ParentRoute path=path!("") view=layout::ConsoleLayout>
+                    <Route path=path!("") view=|| view! { <Redirect path="/webhooks" /> } />
+                    <Route path=path!("/webhooks") view=hooks::HooksPage />
+                    <Route path=path!("/webhooks/new") view=new_hook::NewHookPage />
+                    <Route path=path!("/webhooks/:id") view=hook_detail::HookDetailPage />
+                    <Route path=path!("/api-keys") view=api_keys::ApiKeysPage />
+                    <Route path=path!("/users") view=users::UsersPage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

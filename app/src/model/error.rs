@@ -1,0 +1,127 @@
+//! The one error type every layer speaks: the store, the service, the REST API
+//! (as `{"code", "message"}`) and the console's server functions.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of failure this is; each maps to one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request was understood but a field is wrong (400).
+    InvalidInput,
+    /// No valid credentials (401).
+    Unauthorized,
+    /// Valid credentials, not allowed to do this (403).
+    Forbidden,
+    /// No such resource (404).
+    NotFound,
+    /// The request clashes with the current state (409).
+    Conflict,
+    /// Too many attempts; try again later (429).
+    TooManyRequests,
+    /// Something failed on our side (500); never caused by client input.
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::InvalidInput => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::Internal => 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The input field at fault, so a form can show the message beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    /// A bad value in one named input field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: ErrorCode::InvalidInput,
+            message: message.into(),
+            field: Some(field.to_owned()),
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            ErrorCode::Unauthorized,
+            "sign in or present a valid API key",
+        )
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(
+            ErrorCode::Forbidden,
+            "your role can read but not change anything",
+        )
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "internal error; see the server log")
+    }
+
+    /// The message to show beside `field`, if this error is about it.
+    pub fn for_field(&self, field: &str) -> Option<String> {
+        (self.field.as_deref() == Some(field)).then(|| self.message.clone())
+    }
+}
+
+/// Lets server functions return `Result<T, AppError>` directly.
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // The console could not reach the server or send its arguments.
+            E::Request(message) | E::Registration(message) => {
+                Self::new(ErrorCode::Internal, format!("request failed: {message}"))
+            }
+            E::Args(message) | E::MissingArg(message) => {
+                Self::new(ErrorCode::InvalidInput, message)
+            }
+            other => Self::new(ErrorCode::Internal, other.to_string()),
+        }
+    }
+
+    /// Runs on the server as a server function's error is sent back: the one
+    /// place that gives console errors their HTTP status (a 403 for a viewer,
+    /// a 400 for bad input) instead of server_fn's blanket 500.
+    fn ser(&self) -> leptos::server_fn::Bytes {
+        #[cfg(feature = "ssr")]
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(self.code.http_status()) {
+                response.set_status(status);
+            }
+        }
+        use leptos::server_fn::Encodes;
+        leptos::server_fn::codec::JsonEncoding::encode(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,437 @@
+//! Hooks in Logto's Management API shape, and the rules every hook obeys.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::find_event;
+use super::AppError;
+
+pub const NAME_MAX_CHARS: usize = 256;
+pub const URL_MAX_CHARS: usize = 2048;
+
+/// Header names a hook may not set: hop-by-hop headers that would break the
+/// request, and the signature headers receivers rely on (SPEC §3).
+pub const RESERVED_HEADERS: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "logto-signature-sha-256",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+];
+
+/// A hook as the API returns it (Logto's field names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hook {
+    pub id: String,
+    pub name: String,
+    pub events: Vec<String>,
+    pub config: HookConfig,
+    pub signing_key: String,
+    pub enabled: bool,
+    /// Why the hook was switched off, when Hookline did it (e.g. `410 Gone`).
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_stats: Option<ExecutionStats>,
+}
+
+impl Hook {
+    /// The signing key in Standard Webhooks' `whsec_<base64>` form.
+    pub fn whsec(&self) -> String {
+        whsec(&self.signing_key)
+    }
+}
+
+/// `whsec_` followed by the base64 of the key's bytes (Standard Webhooks).
+pub fn whsec(signing_key: &str) -> String {
+    use base64::Engine as _;
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(signing_key.as_bytes())
+    )
+}
+
+/// How a hook's last 24 hours read in the console (SPEC §6 colour bands).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Health {
+    /// Disabled: it gets no deliveries.
+    NotInUse,
+    NoRequests,
+    /// Success percentage, with its band.
+    Rate(f64, Band),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Band {
+    /// Below 90 %.
+    Red,
+    /// Below 99 %.
+    Amber,
+    Green,
+}
+
+impl Hook {
+    pub fn health(&self) -> Health {
+        let stats = self.execution_stats.unwrap_or_default();
+        if !self.enabled {
+            Health::NotInUse
+        } else if stats.request_count == 0 {
+            Health::NoRequests
+        } else {
+            let rate = 100.0 * stats.success_count as f64 / stats.request_count as f64;
+            let band = if rate < 90.0 {
+                Band::Red
+            } else if rate < 99.0 {
+                Band::Amber
+            } else {
+                Band::Green
+            };
+            Health::Rate(rate, band)
+        }
+    }
+}
+
+/// Requests and successes over the last 24 hours.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionStats {
+    pub request_count: i64,
+    pub success_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookConfig {
+    pub url: String,
+    #[serde(default)]
+    pub headers: Headers,
+}
+
+/// Custom request headers in the order they were given. A JSON object on the
+/// wire; kept as a list so duplicate keys are seen and refused, not silently merged.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Headers(pub Vec<(String, String)>);
+
+impl Serialize for Headers {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Headers;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of header names to string values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Headers, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(pair) = map.next_entry::<String, String>()? {
+                    pairs.push(pair);
+                }
+                Ok(Headers(pairs))
+            }
+            fn visit_unit<E>(self) -> Result<Headers, E> {
+                Ok(Headers::default())
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// `POST /api/hooks` and the console's create form.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewHook {
+    pub name: String,
+    pub events: Vec<String>,
+    pub config: HookConfig,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// `PATCH /api/hooks/:id`: every field optional; `config` replaces the whole
+/// config, as Logto does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HookPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub events: Option<Vec<String>>,
+    #[serde(default)]
+    pub config: Option<HookConfig>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A hook's name: trimmed, 1–256 characters.
+pub fn validate_name(name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "name must not be empty"));
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(AppError::invalid(
+            "name",
+            format!("name must be at most {NAME_MAX_CHARS} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Event names: at least one, each in the catalog, duplicates dropped (first kept).
+pub fn validate_events(events: &[String]) -> Result<Vec<String>, AppError> {
+    let mut kept: Vec<String> = Vec::with_capacity(events.len());
+    for event in events {
+        if find_event(event).is_none() {
+            return Err(AppError::invalid(
+                "events",
+                format!("unknown event `{event}`"),
+            ));
+        }
+        if !kept.contains(event) {
+            kept.push(event.clone());
+        }
+    }
+    if kept.is_empty() {
+        return Err(AppError::invalid("events", "choose at least one event"));
+    }
+    Ok(kept)
+}
+
+/// An absolute `http`/`https` URL with a host. Where it may point is checked at
+/// connect time, after DNS resolution, not here.
+pub fn validate_url(raw: &str) -> Result<String, AppError> {
+    let raw = raw.trim();
+    let field = "config.url";
+    if raw.is_empty() {
+        return Err(AppError::invalid(field, "endpoint URL must not be empty"));
+    }
+    if raw.chars().count() > URL_MAX_CHARS {
+        return Err(AppError::invalid(
+            field,
+            format!("endpoint URL must be at most {URL_MAX_CHARS} characters"),
+        ));
+    }
+    let url = url::Url::parse(raw)
+        .map_err(|e| AppError::invalid(field, format!("endpoint URL is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(AppError::invalid(
+            field,
+            "endpoint URL must start with http:// or https://",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(AppError::invalid(field, "endpoint URL must have a host"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Header names are printable ASCII without spaces or `:`, unique (ignoring
+/// case), not reserved; values are printable and on one line.
+pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
+    let field = "config.headers";
+    let mut seen: Vec<String> = Vec::new();
+    let mut kept = Vec::with_capacity(headers.0.len());
+    for (key, value) in &headers.0 {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(AppError::invalid(field, "header name must not be empty"));
+        }
+        if let Some(bad) = key.chars().find(|c| !c.is_ascii_graphic() || *c == ':') {
+            return Err(AppError::invalid(
+                field,
+                format!("header name `{key}` contains {bad:?}; use printable ASCII without spaces or `:`"),
+            ));
+        }
+        let lower = key.to_ascii_lowercase();
+        if RESERVED_HEADERS.contains(&lower.as_str()) {
+            return Err(AppError::invalid(
+                field,
+                format!("header `{key}` is set by Hookline and cannot be overridden"),
+            ));
+        }
+        if seen.contains(&lower) {
+            return Err(AppError::invalid(
+                field,
+                format!("header `{key}` is given more than once"),
+            ));
+        }
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(AppError::invalid(
+                field,
+                format!("value of header `{key}` must be on one line, without control characters"),
+            ));
+        }
+        seen.push(lower);
+        kept.push((key.to_owned(), value.trim().to_owned()));
+    }
+    Ok(Headers(kept))
+}
+
+/// The whole config, checked.
+pub fn validate_config(config: &HookConfig) -> Result<HookConfig, AppError> {
+    Ok(HookConfig {
+        url: validate_url(&config.url)?,
+        headers: validate_headers(&config.headers)?,
+    })
+}
+
+impl NewHook {
+    /// The input with every rule applied, or the first field at fault.
+    pub fn validated(&self) -> Result<NewHook, AppError> {
+        Ok(NewHook {
+            name: validate_name(&self.name)?,
+            events: validate_events(&self.events)?,
+            config: validate_config(&self.config)?,
+            enabled: self.enabled,
+        })
+    }
+}
+
+impl HookPatch {
+    pub fn validated(&self) -> Result<HookPatch, AppError> {
+        Ok(HookPatch {
+            name: self.name.as_deref().map(validate_name).transpose()?,
+            events: self.events.as_deref().map(validate_events).transpose()?,
+            config: self.config.as_ref().map(validate_config).transpose()?,
+            enabled: self.enabled,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> Headers {
+        Headers(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    fn field_of(result: Result<impl std::fmt::Debug, AppError>) -> String {
+        result.unwrap_err().field.unwrap()
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(validate_name("  Billing ").unwrap(), "Billing");
+        assert_eq!(field_of(validate_name("   ")), "name");
+        assert!(validate_name(&"é".repeat(256)).is_ok());
+        assert!(validate_name(&"é".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn events_must_be_known_and_are_deduplicated() {
+        let events = vec![
+            "User.Created".to_string(),
+            "PostSignIn".into(),
+            "User.Created".into(),
+        ];
+        assert_eq!(
+            validate_events(&events).unwrap(),
+            vec!["User.Created", "PostSignIn"]
+        );
+        assert_eq!(field_of(validate_events(&[])), "events");
+        let err = validate_events(&["User.Exploded".to_string()]).unwrap_err();
+        assert!(err.message.contains("User.Exploded"), "{err:?}");
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http_with_a_host() {
+        assert!(validate_url("https://example.com/hook").is_ok());
+        assert!(validate_url("http://127.0.0.1:8080/x").is_ok());
+        for bad in [
+            "",
+            "example.com/hook",
+            "ftp://example.com",
+            "/relative",
+            "http://",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(field_of(validate_url(bad)), "config.url", "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_rules() {
+        assert!(
+            validate_headers(&headers(&[("X-Tenant", "acme"), ("user-agent", "mine")])).is_ok()
+        );
+        for bad in [
+            headers(&[("Bad Name", "x")]),
+            headers(&[("x:y", "x")]),
+            headers(&[("", "x")]),
+            headers(&[("X-A", "1"), ("x-a", "2")]),
+            headers(&[("Webhook-Signature", "forged")]),
+            headers(&[("X-A", "line\nbreak")]),
+        ] {
+            assert_eq!(
+                field_of(validate_headers(&bad)),
+                "config.headers",
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn headers_keep_duplicates_and_order_from_json() {
+        let parsed: Headers = serde_json::from_str(r#"{"b":"1","a":"2","b":"3"}"#).unwrap();
+        assert_eq!(parsed, headers(&[("b", "1"), ("a", "2"), ("b", "3")]));
+        assert_eq!(
+            serde_json::to_string(&headers(&[("b", "1"), ("a", "2")])).unwrap(),
+            r#"{"b":"1","a":"2"}"#
+        );
+        assert!(serde_json::from_str::<Headers>(r#"{"a":1}"#).is_err());
+    }
+
+    #[test]
+    fn health_bands_follow_the_spec() {
+        let mut hook = Hook {
+            id: "h".into(),
+            name: "n".into(),
+            events: vec![],
+            config: HookConfig::default(),
+            signing_key: "k".into(),
+            enabled: true,
+            disabled_reason: None,
+            created_at: 0,
+            updated_at: 0,
+            execution_stats: None,
+        };
+        assert_eq!(hook.health(), Health::NoRequests);
+        let rate = |hook: &mut Hook, ok, all| {
+            hook.execution_stats = Some(ExecutionStats {
+                request_count: all,
+                success_count: ok,
+            });
+            hook.health()
+        };
+        assert_eq!(rate(&mut hook, 89, 100), Health::Rate(89.0, Band::Red));
+        assert_eq!(rate(&mut hook, 90, 100), Health::Rate(90.0, Band::Amber));
+        assert_eq!(rate(&mut hook, 99, 100), Health::Rate(99.0, Band::Green));
+        hook.enabled = false;
+        assert_eq!(hook.health(), Health::NotInUse);
+    }
+
+    #[test]
+    fn whsec_is_base64_of_the_key_bytes() {
+        assert_eq!(whsec("abc"), "whsec_YWJj");
+    }
+}

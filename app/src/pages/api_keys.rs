@@ -1,0 +1,147 @@
+//! API keys: create (the secret is shown once), list, revoke.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, Loading, PageHeader};
+use crate::model::api_key::ApiKey;
+use crate::model::time::format_utc;
+use crate::pages::layout::use_can_write;
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_api_keys(),
+    );
+    let can_write = use_can_write();
+    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    view! {
+        <Title text="API keys" />
+        <PageHeader title="API keys".into() subtitle="Producers send events to POST /api/events with one of these as a Bearer token." />
+        <Show when=move || can_write.get()>
+            <ActionForm action=create attr:class="card form inline-form">
+                <label class="field grow">
+                    <span>"New key name"</span>
+                    <input type="text" name="name" placeholder="e.g. logto-production" required />
+                    <FieldError error=create_error field="name" />
+                </label>
+                <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
+                    "Create key"
+                </button>
+            </ActionForm>
+        </Show>
+        {move || {
+            create
+                .value()
+                .get()
+                .and_then(Result::ok)
+                .map(|created| {
+                    view! {
+                        <div class="notice notice-success secret-once" role="status">
+                            <p>
+                                <strong>{format!("Key \u{201c}{}\u{201d} created.", created.key.name)}</strong>
+                                " Copy it now: it is not shown again."
+                            </p>
+                            <div class="secret-row">
+                                <code class="secret" data-testid="new-api-key">{created.secret.clone()}</code>
+                                <CopyButton text=created.secret />
+                            </div>
+                        </div>
+                    }
+                })
+        }}
+        <ErrorNotice error=revoke_error />
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Ok(keys) if keys.is_empty() => {
+                        view! {
+                            <div class="card empty-state">
+                                <h2>"No API keys yet"</h2>
+                                <p class="muted">"Create a key for each system that sends events, so each can be revoked alone."</p>
+                            </div>
+                        }
+                            .into_any()
+                    }
+                    Ok(keys) => view! { <KeysTable keys revoke can_write /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn KeysTable(
+    keys: Vec<ApiKey>,
+    revoke: ServerAction<RevokeApiKey>,
+    can_write: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="card table-card">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th>"Name"</th>
+                        <th>"Key"</th>
+                        <th>"Created"</th>
+                        <th>"Last used"</th>
+                        <th>"State"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {keys
+                        .into_iter()
+                        .map(|key| {
+                            let active = key.revoked_at.is_none();
+                            let id = key.id.clone();
+                            view! {
+                                <tr>
+                                    <td class="row-title">{key.name.clone()}</td>
+                                    <td>
+                                        <code>{format!("{}…", key.prefix)}</code>
+                                    </td>
+                                    <td class="muted">{format_utc(key.created_at)}</td>
+                                    <td class="muted">{key.last_used_at.map_or_else(|| "Never".to_string(), format_utc)}</td>
+                                    <td>
+                                        {if active {
+                                            view! { <span class="badge badge-green">"Active"</span> }
+                                        } else {
+                                            view! { <span class="badge badge-grey">"Revoked"</span> }
+                                        }}
+                                    </td>
+                                    <td class="actions">
+                                        <Show when=move || can_write.get() && active>
+                                            <ConfirmButton
+                                                label="Revoke"
+                                                title="Revoke this key?"
+                                                message=format!(
+                                                    "Requests using \u{201c}{}\u{201d} will be refused at once. This cannot be undone.",
+                                                    key.name,
+                                                )
+                                                confirm_label="Revoke key"
+                                                danger=true
+                                                on_confirm={
+                                                    let id = id.clone();
+                                                    move |()| {
+                                                        revoke.dispatch(RevokeApiKey { id: id.clone() });
+                                                    }
+                                                }
+                                            />
+                                        </Show>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

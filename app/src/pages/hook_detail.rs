@@ -1,0 +1,243 @@
+//! One webhook: its figures, enable/disable and delete, and the settings tab
+//! with the signing key.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use super::hook_form::HookForm;
+use super::hooks::{HealthLabel, StateBadge};
+use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
+use crate::components::{ConfirmButton, CopyButton, ErrorNotice, Loading};
+use crate::model::hook::{Hook, HookPatch};
+use crate::pages::layout::use_can_write;
+
+#[component]
+pub fn HookDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let save = ServerAction::<UpdateHook>::new();
+    let toggle = ServerAction::<UpdateHook>::new();
+    let rotate = ServerAction::<RotateSigningKey>::new();
+    let delete = ServerAction::<DeleteHook>::new();
+    let hook = Resource::new(
+        move || {
+            (
+                id.get(),
+                save.version().get(),
+                toggle.version().get(),
+                rotate.version().get(),
+            )
+        },
+        |(id, ..)| get_hook(id),
+    );
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/webhooks", Default::default());
+        }
+    });
+    let actions = HookActions {
+        save,
+        toggle,
+        rotate,
+        delete,
+    };
+    view! {
+        <A href="/webhooks" attr:class="back-link">
+            "← Webhooks"
+        </A>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match hook.await {
+                    Ok(hook) => view! { <HookDetail hook actions /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct HookActions {
+    save: ServerAction<UpdateHook>,
+    toggle: ServerAction<UpdateHook>,
+    rotate: ServerAction<RotateSigningKey>,
+    delete: ServerAction<DeleteHook>,
+}
+
+#[component]
+fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
+    let can_write = use_can_write();
+    let id = StoredValue::new(hook.id.clone());
+    let enabled = hook.enabled;
+    let action_error = Signal::derive(move || {
+        [
+            actions.toggle.value().get().and_then(Result::err),
+            actions.delete.value().get().and_then(Result::err),
+            actions
+                .rotate
+                .value()
+                .get()
+                .map(|r| r.map(|_| ()))
+                .and_then(Result::err),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    });
+    let requests = hook.execution_stats.unwrap_or_default().request_count;
+    view! {
+        <Title text=hook.name.clone() />
+        <section class="card hook-header">
+            <div class="hook-title">
+                <div>
+                    <h1>{hook.name.clone()} " " <StateBadge enabled /></h1>
+                    <div class="muted small id-line">
+                        "ID " <code>{hook.id.clone()}</code> <CopyButton text=hook.id.clone() />
+                    </div>
+                    {hook
+                        .disabled_reason
+                        .clone()
+                        .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
+                </div>
+                <Show when=move || can_write.get()>
+                    <div class="page-actions">
+                        <ConfirmButton
+                            label=if enabled { "Disable" } else { "Enable" }
+                            title=if enabled { "Disable this webhook?" } else { "Enable this webhook?" }
+                            message=if enabled {
+                                "It will receive no new events until it is enabled again.".to_string()
+                            } else {
+                                "It will receive new events again. Events it missed while disabled are not replayed.".to_string()
+                            }
+                            confirm_label=if enabled { "Disable" } else { "Enable" }
+                            on_confirm=move |()| {
+                                actions.toggle.dispatch(UpdateHook {
+                                    id: id.get_value(),
+                                    input: HookPatch { enabled: Some(!enabled), ..Default::default() },
+                                });
+                            }
+                        />
+                        <ConfirmButton
+                            label="Delete"
+                            title="Delete this webhook?"
+                            message="It stops receiving events and its settings are removed. This cannot be undone.".to_string()
+                            confirm_label="Delete webhook"
+                            danger=true
+                            on_confirm=move |()| {
+                                actions.delete.dispatch(DeleteHook { id: id.get_value() });
+                            }
+                        />
+                    </div>
+                </Show>
+            </div>
+            <div class="figures">
+                <div class="figure">
+                    <span class="figure-label">"Requests (24 h)"</span>
+                    <span class="figure-value">{requests}</span>
+                </div>
+                <div class="figure">
+                    <span class="figure-label">"Success rate (24 h)"</span>
+                    <span class="figure-value">
+                        <HealthLabel health=hook.health() />
+                    </span>
+                </div>
+                <div class="figure">
+                    <span class="figure-label">"Events"</span>
+                    <span class="figure-value">{hook.events.len()}</span>
+                </div>
+            </div>
+            <ErrorNotice error=action_error />
+        </section>
+        <nav class="tabs">
+            <span class="tab tab-active">"Settings"</span>
+        </nav>
+        <SigningKey hook=hook.clone() rotate=actions.rotate />
+        <HookForm
+            initial=Some(hook)
+            submit_label="Save changes"
+            read_only=Signal::derive(move || !can_write.get())
+            pending=actions.save.pending()
+            error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
+            on_submit=move |input: crate::model::hook::NewHook| {
+                actions.save.dispatch(UpdateHook {
+                    id: id.get_value(),
+                    input: HookPatch {
+                        name: Some(input.name),
+                        events: Some(input.events),
+                        config: Some(input.config),
+                        enabled: None,
+                    },
+                });
+            }
+        />
+    }
+}
+
+/// The signing key, masked until revealed, in raw and `whsec_` form.
+#[component]
+fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoView {
+    let can_write = use_can_write();
+    let revealed = RwSignal::new(false);
+    let key = hook.signing_key.clone();
+    let whsec = hook.whsec();
+    let mask = |secret: &str| "•".repeat(secret.len().min(32));
+    let shown = {
+        let (key, whsec) = (key.clone(), whsec.clone());
+        move |raw: bool| {
+            let secret = if raw { &key } else { &whsec };
+            if revealed.get() {
+                secret.clone()
+            } else {
+                mask(secret)
+            }
+        }
+    };
+    let shown_whsec = shown.clone();
+    let id = hook.id.clone();
+    view! {
+        <section class="card">
+            <div class="card-title">
+                <h2>"Signing key"</h2>
+                <p class="muted small">
+                    "Verify "
+                    <code>"logto-signature-sha-256"</code>
+                    " (HMAC-SHA256 of the body) or the Standard Webhooks "
+                    <code>"webhook-signature"</code>
+                    " with this key."
+                </p>
+            </div>
+            <div class="secret-row">
+                <span class="secret-label">"Key"</span>
+                <code class="secret" data-testid="signing-key">{move || shown(true)}</code>
+                <button type="button" class="btn btn-ghost btn-small" on:click=move |_| revealed.update(|r| *r = !*r)>
+                    {move || if revealed.get() { "Hide" } else { "Reveal" }}
+                </button>
+                <CopyButton text=key />
+            </div>
+            <div class="secret-row">
+                <span class="secret-label">"Standard Webhooks"</span>
+                <code class="secret" data-testid="signing-key-whsec">{move || shown_whsec(false)}</code>
+                <CopyButton text=whsec />
+            </div>
+            <Show when=move || can_write.get()>
+                <div class="form-actions">
+                    <ConfirmButton
+                        label="Rotate key"
+                        title="Rotate the signing key?"
+                        message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
+                        confirm_label="Rotate key"
+                        on_confirm={
+                            let id = id.clone();
+                            move |()| {
+                                rotate.dispatch(RotateSigningKey { id: id.clone() });
+                            }
+                        }
+                    />
+                </div>
+            </Show>
+        </section>
+    }
+}

@@ -1,0 +1,142 @@
+//! The webhooks list.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use crate::api::hooks::list_hooks;
+use crate::components::{ErrorNotice, Loading, PageHeader};
+use crate::model::hook::{Band, Health, Hook};
+use crate::pages::layout::use_can_write;
+
+#[component]
+pub fn HooksPage() -> impl IntoView {
+    let hooks = Resource::new(|| (), |_| list_hooks());
+    let can_write = use_can_write();
+    view! {
+        <Title text="Webhooks" />
+        <PageHeader
+            title="Webhooks".into()
+            subtitle="Endpoints that receive events, signed, retried and logged."
+        >
+            <Show when=move || can_write.get()>
+                <A href="/webhooks/new" attr:class="btn btn-primary">
+                    "Create webhook"
+                </A>
+            </Show>
+        </PageHeader>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match hooks.await {
+                    Ok(hooks) if hooks.is_empty() => view! { <EmptyHooks can_write /> }.into_any(),
+                    Ok(hooks) => view! { <HooksTable hooks /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EmptyHooks(can_write: Signal<bool>) -> impl IntoView {
+    view! {
+        <div class="card empty-state">
+            <h2>"No webhooks yet"</h2>
+            <p class="muted">
+                "A webhook sends the events you choose to your endpoint as signed HTTP POST requests."
+            </p>
+            <Show when=move || can_write.get()>
+                <A href="/webhooks/new" attr:class="btn btn-primary">
+                    "Create your first webhook"
+                </A>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn HooksTable(hooks: Vec<Hook>) -> impl IntoView {
+    view! {
+        <div class="card table-card">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th>"Name"</th>
+                        <th>"Events"</th>
+                        <th>"Success rate (24 h)"</th>
+                        <th class="num">"Requests (24 h)"</th>
+                        <th>"State"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {hooks.into_iter().map(|hook| view! { <HookRow hook /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn HookRow(hook: Hook) -> impl IntoView {
+    let href = format!("/webhooks/{}", hook.id);
+    let requests = hook.execution_stats.unwrap_or_default().request_count;
+    let health = hook.health();
+    view! {
+        <tr>
+            <td>
+                <A href=href attr:class="row-title">
+                    {hook.name.clone()}
+                </A>
+                <div class="muted small mono">{hook.config.url.clone()}</div>
+            </td>
+            <td>
+                <EventChips events=hook.events.clone() />
+            </td>
+            <td>
+                <HealthLabel health />
+            </td>
+            <td class="num">{requests}</td>
+            <td>
+                <StateBadge enabled=hook.enabled />
+            </td>
+        </tr>
+    }
+}
+
+/// The first few events as chips, then "+N".
+#[component]
+pub fn EventChips(events: Vec<String>) -> impl IntoView {
+    const SHOWN: usize = 2;
+    let more = events.len().saturating_sub(SHOWN);
+    view! {
+        <div class="chips">
+            {events.into_iter().take(SHOWN).map(|e| view! { <span class="chip">{e}</span> }).collect_view()}
+            {(more > 0).then(|| view! { <span class="chip chip-more">{format!("+{more}")}</span> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn HealthLabel(health: Health) -> impl IntoView {
+    match health {
+        Health::NotInUse => view! { <span class="muted">"Not in use"</span> }.into_any(),
+        Health::NoRequests => view! { <span class="muted">"No requests yet"</span> }.into_any(),
+        Health::Rate(rate, band) => {
+            let class = match band {
+                Band::Red => "rate rate-red",
+                Band::Amber => "rate rate-amber",
+                Band::Green => "rate rate-green",
+            };
+            view! { <span class=class>{format!("{rate:.1} %")}</span> }.into_any()
+        }
+    }
+}
+
+#[component]
+pub fn StateBadge(enabled: bool) -> impl IntoView {
+    if enabled {
+        view! { <span class="badge badge-green">"Enabled"</span> }
+    } else {
+        view! { <span class="badge badge-grey">"Disabled"</span> }
+    }
+}

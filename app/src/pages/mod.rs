@@ -1,0 +1,31 @@
+//! One module per page.
+
+pub mod api_keys;
+pub mod hook_detail;
+mod hook_form;
+pub mod hooks;
+pub mod layout;
+pub mod new_hook;
+pub mod setup;
+pub mod sign_in;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <A href="/webhooks">"Back to webhooks"</A>
+            </div>
+        </main>
+    }
+}

@@ -1,0 +1,117 @@
+//! Console users: admins add admins and viewers.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::users::{list_users, CreateUser, DeleteUser};
+use crate::components::{ConfirmButton, ErrorNotice, FieldError, Loading, PageHeader};
+use crate::model::time::format_utc;
+use crate::model::user::{User, PASSWORD_MIN_CHARS};
+use crate::pages::layout::use_can_write;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let delete = ServerAction::<DeleteUser>::new();
+    let users = Resource::new(
+        move || (create.version().get(), delete.version().get()),
+        |_| list_users(),
+    );
+    let can_write = use_can_write();
+    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    view! {
+        <Title text="Users" />
+        <PageHeader title="Users".into() subtitle="Admins change anything; viewers read everything and change nothing." />
+        <Show when=move || can_write.get()>
+            <ActionForm action=create attr:class="card form inline-form">
+                <label class="field grow">
+                    <span>"Email"</span>
+                    <input type="email" name="email" required />
+                    <FieldError error=create_error field="email" />
+                </label>
+                <label class="field grow">
+                    <span>"Password"</span>
+                    <input type="password" name="password" required minlength=PASSWORD_MIN_CHARS autocomplete="new-password" />
+                    <FieldError error=create_error field="password" />
+                </label>
+                <label class="field">
+                    <span>"Role"</span>
+                    <select name="role">
+                        <option value="viewer">"Viewer"</option>
+                        <option value="admin">"Admin"</option>
+                    </select>
+                </label>
+                <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
+                    "Add user"
+                </button>
+            </ActionForm>
+            <ErrorNotice error=create_error />
+        </Show>
+        <ErrorNotice error=delete_error />
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Ok(users) => view! { <UsersTable users delete can_write /> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UsersTable(
+    users: Vec<User>,
+    delete: ServerAction<DeleteUser>,
+    can_write: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="card table-card">
+            <table class="table">
+                <thead>
+                    <tr>
+                        <th>"Email"</th>
+                        <th>"Role"</th>
+                        <th>"Added"</th>
+                        <th></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {users
+                        .into_iter()
+                        .map(|user| {
+                            let id = user.id.clone();
+                            view! {
+                                <tr>
+                                    <td class="row-title">{user.email.clone()}</td>
+                                    <td>
+                                        <span class="badge badge-grey">{user.role.as_str()}</span>
+                                    </td>
+                                    <td class="muted">{format_utc(user.created_at)}</td>
+                                    <td class="actions">
+                                        <Show when=move || can_write.get()>
+                                            <ConfirmButton
+                                                label="Remove"
+                                                title="Remove this user?"
+                                                message=format!("{} will no longer be able to sign in.", user.email)
+                                                confirm_label="Remove user"
+                                                danger=true
+                                                on_confirm={
+                                                    let id = id.clone();
+                                                    move |()| {
+                                                        delete.dispatch(DeleteUser { id: id.clone() });
+                                                    }
+                                                }
+                                            />
+                                        </Show>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

@@ -1,0 +1,41 @@
+//! The one-shot subcommands: `migrate`, `admin create`, `api-key create`.
+
+use std::io::Read;
+
+use app::model::user::Role;
+
+use crate::service::Service;
+use crate::store::Store;
+
+pub type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+/// `hookline migrate`: connecting applies every pending migration.
+pub async fn migrate(database_url: &str) -> CliResult {
+    Store::connect(database_url).await?;
+    println!("database is up to date");
+    Ok(())
+}
+
+/// `hookline admin create --email E --password-stdin`
+pub async fn create_user(database_url: &str, email: &str, role: &str) -> CliResult {
+    let role = Role::parse(role).ok_or("role must be `admin` or `viewer`")?;
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\n', '\r']);
+    let service = Service::new(Store::connect(database_url).await?);
+    let user = service.add_user(email, password, role).await?;
+    println!("created {} {}", user.role.as_str(), user.email);
+    Ok(())
+}
+
+/// `hookline api-key create --name N`: the key is the last line of stdout.
+pub async fn create_api_key(database_url: &str, name: &str) -> CliResult {
+    let service = Service::new(Store::connect(database_url).await?);
+    let created = service.issue_api_key(name).await?;
+    println!(
+        "created API key {:?} ({}); it is shown only once:",
+        created.key.name, created.key.prefix
+    );
+    println!("{}", created.secret);
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! `/api/hooks`: Logto's Management API routes for hooks, same paths and fields.
+
+use std::sync::Arc;
+
+use app::model::hook::{Hook, HookPatch, NewHook};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, patch};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::ApiActor;
+use super::error::{ApiJson, ApiQuery, ApiResult};
+use super::AppState;
+use crate::service::Service;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/hooks", get(list).post(create))
+        .route("/api/hooks/{id}", get(one).patch(update).delete(remove))
+        .route("/api/hooks/{id}/signing-key", patch(rotate_signing_key))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListQuery {
+    #[serde(default)]
+    include_execution_stats: bool,
+}
+
+async fn list(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Hook>>> {
+    Ok(Json(
+        service
+            .list_hooks(&actor, query.include_execution_stats)
+            .await?,
+    ))
+}
+
+async fn create(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<NewHook>,
+) -> ApiResult<(StatusCode, Json<Hook>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service.create_hook(&actor, input).await?),
+    ))
+}
+
+async fn one(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Hook>> {
+    Ok(Json(service.get_hook(&actor, &id).await?))
+}
+
+async fn update(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<HookPatch>,
+) -> ApiResult<Json<Hook>> {
+    Ok(Json(service.update_hook(&actor, &id, input).await?))
+}
+
+async fn remove(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    service.delete_hook(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rotate_signing_key(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Hook>> {
+    Ok(Json(service.rotate_signing_key(&actor, &id).await?))
+}

@@ -1,0 +1,44 @@
+//! The HTTP surface: the REST API under `/api`, `/health`, and the console
+//! (pages plus its server functions under `/rpc`).
+
+mod auth;
+mod error;
+mod health;
+mod hooks;
+
+use std::sync::Arc;
+
+use app::console::Console;
+use app::{shell, App};
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::{provide_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+use crate::service::Service;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub service: Arc<Service>,
+    pub leptos_options: LeptosOptions,
+}
+
+pub fn router(state: AppState) -> Router {
+    let console: Arc<dyn Console> = state.service.clone();
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .merge(hooks::routes())
+        .route("/health", get(health::health))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            move || provide_context(console.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,67 @@
+use std::sync::Arc;
+
+use clap::Parser;
+use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command};
+use hookline::service::Service;
+use hookline::store::Store;
+use hookline::{cli, serve};
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        None | Some(Command::Serve) => run_server(&cli).await,
+        Some(Command::Migrate) => cli::migrate(&cli.database_url).await,
+        Some(Command::Admin(AdminCommand::Create { email, role, .. })) => {
+            cli::create_user(&cli.database_url, email, role).await
+        }
+        Some(Command::ApiKey(ApiKeyCommand::Create { name })) => {
+            cli::create_api_key(&cli.database_url, name).await
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_server(cli: &Cli) -> cli::CliResult {
+    let service = Arc::new(Service::new(Store::connect(&cli.database_url).await?));
+    let listener = tokio::net::TcpListener::bind(cli.serve.addr).await?;
+    let addr = listener.local_addr()?;
+    println!("Hookline is listening on http://{addr}");
+    if let Some(token) = service.open_setup().await? {
+        println!("No admin exists yet. Create the first one at: http://{addr}/setup?token={token}");
+    }
+    serve(listener, service, &cli.serve.site_root(), shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,64 @@
+//! API keys for producers and scripts. Only a SHA-256 of each key is kept.
+
+use app::console::Actor;
+use app::model::api_key::{validate_name, ApiKey, CreatedApiKey};
+use app::model::AppError;
+
+use super::secrets::{new_id, random_alphanumeric, sha256_hex};
+use super::{db_error, now_ms, Service};
+use crate::store::ApiKeyRow;
+
+/// Marks a string as a Hookline API key (and makes leaked keys easy to grep for).
+const KEY_PREFIX: &str = "hkl_";
+/// Characters of the key shown in lists.
+const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
+
+impl Service {
+    pub async fn list_api_keys(&self, _actor: &Actor) -> Result<Vec<ApiKey>, AppError> {
+        let rows = self.store.list_api_keys().await.map_err(db_error)?;
+        Ok(rows.into_iter().map(ApiKeyRow::into_api_key).collect())
+    }
+
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<CreatedApiKey, AppError> {
+        actor.require_write()?;
+        self.issue_api_key(name).await
+    }
+
+    /// Creates a key without an actor: for the `api-key create` command.
+    pub async fn issue_api_key(&self, name: &str) -> Result<CreatedApiKey, AppError> {
+        let name = validate_name(name)?;
+        let secret = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
+        let row = ApiKeyRow {
+            id: new_id(),
+            name,
+            prefix: secret[..SHOWN_CHARS].to_owned(),
+            key_hash: sha256_hex(&secret),
+            created_at: now_ms(),
+            last_used_at: None,
+            revoked_at: None,
+        };
+        self.store.insert_api_key(&row).await.map_err(db_error)?;
+        Ok(CreatedApiKey {
+            key: row.into_api_key(),
+            secret,
+        })
+    }
+
+    pub async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        actor.require_write()?;
+        if self
+            .store
+            .revoke_api_key(id, now_ms())
+            .await
+            .map_err(db_error)?
+        {
+            Ok(())
+        } else {
+            Err(AppError::not_found("active API key"))
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! Sessions, sign-in and the first-run setup.
+
+use std::sync::LazyLock;
+use std::time::Instant;
+
+use app::console::{Actor, ActorKind, NewSession};
+use app::model::user::{validate_email, validate_password, Role, User};
+use app::model::{AppError, ErrorCode};
+
+use super::secrets::{hash_password, random_alphanumeric, sha256_hex, verify_password};
+use super::{db_error, now_ms, Service, SESSION_TTL};
+
+/// Checked against when the email is unknown, so a miss costs as much as a wrong password.
+static UNKNOWN_USER_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password(&random_alphanumeric(32)).unwrap_or_default());
+
+impl Service {
+    pub async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError> {
+        let row = self
+            .store
+            .session_user(&sha256_hex(token), now_ms())
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|row| {
+            let user = row.into_user();
+            Actor {
+                role: user.role,
+                kind: ActorKind::User(user),
+            }
+        }))
+    }
+
+    /// The actor behind an API key (`Authorization: Bearer …`). Keys act as admins.
+    pub async fn api_key_actor(&self, key: &str) -> Result<Option<Actor>, AppError> {
+        let id = self
+            .store
+            .use_api_key(&sha256_hex(key), now_ms())
+            .await
+            .map_err(db_error)?;
+        Ok(id.map(|id| Actor {
+            role: Role::Admin,
+            kind: ActorKind::ApiKey { id },
+        }))
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError> {
+        let email = email.trim().to_lowercase();
+        if let Some(wait) = self
+            .login_throttle
+            .wait_before_attempt(&email, Instant::now())
+        {
+            return Err(AppError::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "too many failed sign-ins; try again in {} s",
+                    wait.as_secs().max(1)
+                ),
+            ));
+        }
+        let row = self.store.user_by_email(&email).await.map_err(db_error)?;
+        let hash = row
+            .as_ref()
+            .map_or_else(|| UNKNOWN_USER_HASH.clone(), |r| r.password_hash.clone());
+        let password = password.to_owned();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .map_err(|_| AppError::internal())?;
+        match row {
+            Some(row) if matches => {
+                self.login_throttle.record_success(&email);
+                self.start_session(row.into_user()).await
+            }
+            _ => {
+                self.login_throttle.record_failure(&email, Instant::now());
+                Err(AppError::new(
+                    ErrorCode::Unauthorized,
+                    "wrong email or password",
+                ))
+            }
+        }
+    }
+
+    pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+        self.store
+            .delete_session(&sha256_hex(token))
+            .await
+            .map_err(db_error)
+    }
+
+    pub(super) async fn start_session(&self, user: User) -> Result<NewSession, AppError> {
+        let token = random_alphanumeric(43);
+        let now = now_ms();
+        self.store
+            .insert_session(
+                &sha256_hex(&token),
+                &user.id,
+                now,
+                now + SESSION_TTL.as_millis() as i64,
+            )
+            .await
+            .map_err(db_error)?;
+        Ok(NewSession { user, token })
+    }
+
+    /// When no user exists yet, makes (once) and returns the one-time setup token.
+    pub async fn open_setup(&self) -> Result<Option<String>, AppError> {
+        if !self.setup_required().await? {
+            return Ok(None);
+        }
+        let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(Some(
+            slot.get_or_insert_with(|| random_alphanumeric(32)).clone(),
+        ))
+    }
+
+    pub async fn setup_required(&self) -> Result<bool, AppError> {
+        Ok(self.store.count_users().await.map_err(db_error)? == 0)
+    }
+
+    pub async fn complete_setup(
+        &self,
+        token: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<NewSession, AppError> {
+        let expected = self
+            .setup_token
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // Compare digests so the comparison time says nothing about the token.
+        if expected.is_none_or(|expected| sha256_hex(&expected) != sha256_hex(token)) {
+            return Err(AppError::new(
+                ErrorCode::Forbidden,
+                "this setup link is not valid; use the one the server printed at start",
+            ));
+        }
+        let email = validate_email(email)?;
+        validate_password(password)?;
+        let row = self.new_user_row(&email, password, Role::Admin).await?;
+        if !self.store.insert_first_user(&row).await.map_err(db_error)? {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "setup is already done; sign in instead",
+            ));
+        }
+        *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.start_session(row.into_user()).await
+    }
+}

@@ -1,0 +1,97 @@
+//! Console users: admins add admins and viewers.
+
+use app::console::{Actor, ActorKind};
+use app::model::user::{validate_email, validate_password, Role, User};
+use app::model::{AppError, ErrorCode};
+
+use super::secrets::{hash_password, new_id};
+use super::{db_error, now_ms, Service};
+use crate::store::{is_unique_violation, UserRow};
+
+impl Service {
+    pub async fn list_users(&self, _actor: &Actor) -> Result<Vec<User>, AppError> {
+        let rows = self.store.list_users().await.map_err(db_error)?;
+        Ok(rows.into_iter().map(UserRow::into_user).collect())
+    }
+
+    pub async fn create_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, AppError> {
+        actor.require_write()?;
+        self.add_user(email, password, role).await
+    }
+
+    /// Adds a user without an actor: for the `admin create` command, run by the operator.
+    pub async fn add_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, AppError> {
+        let email = validate_email(email)?;
+        validate_password(password)?;
+        let row = self.new_user_row(&email, password, role).await?;
+        match self.store.insert_user(&row).await {
+            Ok(()) => Ok(row.into_user()),
+            Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+                "email",
+                format!("a user with email {email} already exists"),
+            )),
+            Err(e) => Err(db_error(e)),
+        }
+    }
+
+    pub async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        actor.require_write()?;
+        if matches!(&actor.kind, ActorKind::User(me) if me.id == id) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "you cannot delete yourself",
+            ));
+        }
+        if self
+            .store
+            .delete_user_keeping_an_admin(id)
+            .await
+            .map_err(db_error)?
+        {
+            return Ok(());
+        }
+        if self.store.user_exists(id).await.map_err(db_error)? {
+            Err(AppError::new(
+                ErrorCode::Conflict,
+                "the last admin cannot be deleted",
+            ))
+        } else {
+            Err(AppError::not_found("user"))
+        }
+    }
+
+    /// A user row with a freshly hashed password (argon2 runs off the async threads).
+    pub(super) async fn new_user_row(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<UserRow, AppError> {
+        let password = password.to_owned();
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+            .await
+            .map_err(|_| AppError::internal())?
+            .map_err(|e| {
+                tracing::error!(error = %e, "password hashing failed");
+                AppError::internal()
+            })?;
+        Ok(UserRow {
+            id: new_id(),
+            email: email.to_owned(),
+            password_hash,
+            role: role.as_str().to_owned(),
+            created_at: now_ms(),
+        })
+    }
+}

@@ -1,0 +1,113 @@
+use app::model::hook::{Headers, Hook, HookConfig};
+
+use sqlx::types::Json;
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HookRow {
+    pub id: String,
+    pub name: String,
+    #[sqlx(json)]
+    pub events: Vec<String>,
+    pub url: String,
+    #[sqlx(json)]
+    pub headers: Headers,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub signing_key: String,
+    pub previous_signing_key: Option<String>,
+    pub previous_key_expires_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl HookRow {
+    pub fn into_hook(self) -> Hook {
+        Hook {
+            id: self.id,
+            name: self.name,
+            events: self.events,
+            config: HookConfig {
+                url: self.url,
+                headers: self.headers,
+            },
+            signing_key: self.signing_key,
+            enabled: self.enabled,
+            disabled_reason: self.disabled_reason,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            execution_stats: None,
+        }
+    }
+}
+
+impl Store {
+    pub async fn insert_hook(&self, row: &HookRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
+                                previous_signing_key, previous_key_expires_at, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(Json(&row.events))
+        .bind(&row.url)
+        .bind(Json(&row.headers))
+        .bind(row.enabled)
+        .bind(&row.disabled_reason)
+        .bind(&row.signing_key)
+        .bind(&row.previous_signing_key)
+        .bind(row.previous_key_expires_at)
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes every mutable field of `row` in one statement; false if the hook is gone.
+    pub async fn update_hook(&self, row: &HookRow) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "UPDATE hooks SET name = ?, events = ?, url = ?, headers = ?, enabled = ?, disabled_reason = ?,
+                              signing_key = ?, previous_signing_key = ?, previous_key_expires_at = ?, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(&row.name)
+        .bind(Json(&row.events))
+        .bind(&row.url)
+        .bind(Json(&row.headers))
+        .bind(row.enabled)
+        .bind(&row.disabled_reason)
+        .bind(&row.signing_key)
+        .bind(&row.previous_signing_key)
+        .bind(row.previous_key_expires_at)
+        .bind(row.updated_at)
+        .bind(&row.id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn hook(&self, id: &str) -> StoreResult<Option<HookRow>> {
+        sqlx::query_as("SELECT * FROM hooks WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Every hook, newest first.
+    pub async fn list_hooks(&self) -> StoreResult<Vec<HookRow>> {
+        sqlx::query_as("SELECT * FROM hooks ORDER BY created_at DESC, id")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    pub async fn delete_hook(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query("DELETE FROM hooks WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

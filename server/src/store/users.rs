@@ -1,0 +1,94 @@
+use app::model::user::{Role, User};
+
+use super::{Store, StoreResult};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn into_user(self) -> User {
+        User {
+            id: self.id,
+            email: self.email,
+            // The CHECK constraint allows nothing else.
+            role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            created_at: self.created_at,
+        }
+    }
+}
+
+impl Store {
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    pub async fn insert_user(&self, row: &UserRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.email)
+        .bind(&row.password_hash)
+        .bind(&row.role)
+        .bind(row.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts the user only if there is no user yet; false if one already exists.
+    pub async fn insert_first_user(&self, row: &UserRow) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, created_at)
+             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
+        )
+        .bind(&row.id)
+        .bind(&row.email)
+        .bind(&row.password_hash)
+        .bind(&row.role)
+        .bind(row.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+        sqlx::query_as("SELECT * FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
+        sqlx::query_as("SELECT * FROM users ORDER BY created_at, email")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// Deletes the user unless it is the last admin; false when nothing was deleted.
+    pub async fn delete_user_keeping_an_admin(&self, id: &str) -> StoreResult<bool> {
+        let result = sqlx::query(
+            "DELETE FROM users WHERE id = ?
+             AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn user_exists(&self, id: &str) -> StoreResult<bool> {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+    }
+}

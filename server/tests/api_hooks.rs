@@ -1,0 +1,326 @@
+//! The Logto-shaped `/api/hooks` routes over real HTTP.
+
+mod common;
+
+use common::{spawn_app, valid_hook};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn create_returns_the_hook_in_logtos_shape_with_a_signing_key() {
+    let app = spawn_app().await;
+    let response = app.create_hook(valid_hook()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let hook: Value = response.json().await.unwrap();
+    assert_eq!(hook["name"], "CRM sync");
+    assert_eq!(hook["events"], json!(["User.Created", "PostRegister"]));
+    assert_eq!(
+        hook["config"],
+        json!({ "url": "https://example.com/hook", "headers": { "X-Tenant": "acme" } })
+    );
+    assert_eq!(hook["enabled"], true);
+    let key = hook["signingKey"].as_str().unwrap();
+    assert_eq!(key.len(), 32);
+    assert!(key.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert!(hook["createdAt"].as_i64().unwrap() > 1_700_000_000_000);
+    assert_eq!(hook["id"].as_str().unwrap().len(), 21);
+}
+
+#[tokio::test]
+async fn list_get_patch_rotate_delete() {
+    let app = spawn_app().await;
+    let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+
+    let list: Value = app
+        .api(Method::GET, "/api/hooks?includeExecutionStats=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(
+        list[0]["executionStats"],
+        json!({ "requestCount": 0, "successCount": 0 })
+    );
+    let plain: Value = app
+        .api(Method::GET, "/api/hooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(plain[0].get("executionStats").is_none());
+
+    let one: Value = app
+        .api(Method::GET, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one, created);
+
+    let patched = app
+        .api(Method::PATCH, &format!("/api/hooks/{id}"))
+        .json(&json!({ "name": "Renamed", "events": ["Role.Created", "Role.Created"], "enabled": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["name"], "Renamed");
+    assert_eq!(
+        patched["events"],
+        json!(["Role.Created"]),
+        "duplicates are dropped"
+    );
+    assert_eq!(patched["enabled"], false);
+    assert_eq!(
+        patched["config"], created["config"],
+        "fields not sent are kept"
+    );
+    assert_eq!(patched["signingKey"], created["signingKey"]);
+
+    let new_config = json!({ "url": "http://receiver.internal:8080/in" });
+    let patched: Value = app
+        .api(Method::PATCH, &format!("/api/hooks/{id}"))
+        .json(&json!({ "config": new_config }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        patched["config"],
+        json!({ "url": "http://receiver.internal:8080/in", "headers": {} })
+    );
+
+    let rotated = app
+        .api(Method::PATCH, &format!("/api/hooks/{id}/signing-key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let rotated: Value = rotated.json().await.unwrap();
+    assert_ne!(rotated["signingKey"], created["signingKey"]);
+    assert_eq!(rotated["signingKey"].as_str().unwrap().len(), 32);
+
+    let deleted = app
+        .api(Method::DELETE, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = app
+        .api(Method::GET, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(gone.json::<Value>().await.unwrap()["code"], "not_found");
+    let again = app
+        .api(Method::DELETE, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn each_invalid_field_is_a_400_naming_it_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({ "name": "", "events": ["User.Created"], "config": { "url": "https://a.io" } }),
+            "name",
+        ),
+        (
+            json!({ "name": "x".repeat(257), "events": ["User.Created"], "config": { "url": "https://a.io" } }),
+            "name",
+        ),
+        (
+            json!({ "name": "n", "events": [], "config": { "url": "https://a.io" } }),
+            "event",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Exploded"], "config": { "url": "https://a.io" } }),
+            "User.Exploded",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "ftp://a.io" } }),
+            "http",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "not a url" } }),
+            "URL",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "https://a.io", "headers": { "Bad Key": "v" } } }),
+            "Bad Key",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "https://a.io", "headers": { "x:y": "v" } } }),
+            "x:y",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "https://a.io", "headers": { "X-A": "1", "x-a": "2" } } }),
+            "more than once",
+        ),
+        (
+            json!({ "name": "n", "events": ["User.Created"], "config": { "url": "https://a.io", "headers": { "webhook-signature": "v" } } }),
+            "webhook-signature",
+        ),
+        (json!({ "name": "n", "events": ["User.Created"] }), "config"),
+        (
+            json!({ "name": "n", "events": "User.Created", "config": { "url": "https://a.io" } }),
+            "events",
+        ),
+    ];
+    for (body, mentioned) in cases {
+        let response = app.create_hook(body.clone()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "invalid_input", "{body}");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains(mentioned),
+            "{message:?} should mention {mentioned:?} for {body}"
+        );
+    }
+    let list: Value = app
+        .api(Method::GET, "/api/hooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list, json!([]), "no invalid hook was saved");
+}
+
+#[tokio::test]
+async fn an_invalid_patch_changes_nothing() {
+    let app = spawn_app().await;
+    let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let response = app
+        .api(Method::PATCH, &format!("/api/hooks/{id}"))
+        .json(&json!({ "name": "Fine", "config": { "url": "gopher://x" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let after: Value = app
+        .api(Method::GET, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, created);
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_queries_are_400s_with_json_errors() {
+    let app = spawn_app().await;
+    let response = app
+        .api(Method::POST, "/api/hooks")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "invalid_input"
+    );
+
+    let response = app
+        .api(Method::POST, "/api/hooks")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error());
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "invalid_input"
+    );
+
+    let response = app
+        .api(Method::GET, "/api/hooks?includeExecutionStats=maybe")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn missing_wrong_and_revoked_keys_are_401() {
+    let app = spawn_app().await;
+    let anonymous = app.client.get(app.url("/api/hooks")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.json::<Value>().await.unwrap()["code"],
+        "unauthorized"
+    );
+
+    let wrong = app
+        .client
+        .get(app.url("/api/hooks"))
+        .bearer_auth("hkl_wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let created = app.service.issue_api_key("short-lived").await.unwrap();
+    let ok = app
+        .client
+        .get(app.url("/api/hooks"))
+        .bearer_auth(&created.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let admin = app
+        .service
+        .api_key_actor(&app.api_key)
+        .await
+        .unwrap()
+        .unwrap();
+    app.service
+        .revoke_api_key(&admin, &created.key.id)
+        .await
+        .unwrap();
+    let revoked = app
+        .client
+        .get(app.url("/api/hooks"))
+        .bearer_auth(&created.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::UNAUTHORIZED);
+
+    let keys = app.service.list_api_keys(&admin).await.unwrap();
+    let used = keys.iter().find(|k| k.id == created.key.id).unwrap();
+    assert!(used.last_used_at.is_some(), "use is recorded");
+    assert!(created.secret.starts_with(&used.prefix));
+}
+
+#[tokio::test]
+async fn health_answers_without_a_key() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["database"], true);
+}

@@ -1,0 +1,146 @@
+//! `spawn_app`: the real server on an ephemeral port with a fresh database.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::Path;
+use std::sync::Arc;
+
+use app::model::user::Role;
+use hookline::service::Service;
+use hookline::store::Store;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub service: Arc<Service>,
+    /// An API key valid for this app.
+    pub api_key: String,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    let service = Arc::new(Service::new(Store::connect(&url).await.expect("database")));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server_service = service.clone();
+    tokio::spawn(async move {
+        hookline::serve(
+            listener,
+            server_service,
+            Path::new("target/site"),
+            std::future::pending(),
+        )
+        .await
+        .expect("server");
+    });
+    let api_key = service
+        .issue_api_key("tests")
+        .await
+        .expect("api key")
+        .secret;
+    TestApp {
+        base,
+        service,
+        api_key,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A request to the REST API with this app's API key.
+    pub fn api(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.api_key)
+    }
+
+    pub async fn create_hook(&self, body: Value) -> reqwest::Response {
+        self.api(reqwest::Method::POST, "/api/hooks")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_user(&self, email: &str, password: &str, role: Role) {
+        self.service
+            .add_user(email, password, role)
+            .await
+            .expect("user");
+    }
+
+    /// Calls a console server function with a form body, as `ActionForm` does.
+    pub async fn rpc_form(
+        &self,
+        name: &str,
+        cookie: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/rpc/{name}")))
+            .form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Calls a console server function with a JSON body (the hook editor's encoding).
+    pub async fn rpc_json(
+        &self,
+        name: &str,
+        cookie: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/rpc/{name}")))
+            .json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Signs in through the console's server function; returns the `name=value` cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let response = self
+            .rpc_form("sign_in", None, &[("email", email), ("password", password)])
+            .await;
+        session_cookie(&response)
+            .unwrap_or_else(|| panic!("no session cookie; status {}", response.status()))
+    }
+}
+
+/// The `hookline_session=…` pair from a response's Set-Cookie, if it set one.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("hookline_session=") && !v.starts_with("hookline_session=;"))
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+pub fn valid_hook() -> Value {
+    serde_json::json!({
+        "name": "CRM sync",
+        "events": ["User.Created", "PostRegister"],
+        "config": { "url": "https://example.com/hook", "headers": { "X-Tenant": "acme" } }
+    })
+}
