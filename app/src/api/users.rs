@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::user::{Role, User};
+use crate::model::user::User;
 use crate::model::AppError;
 
 #[server]
@@ -14,7 +14,7 @@ pub async fn list_users() -> Result<Vec<User>, AppError> {
 #[server]
 pub async fn create_user(email: String, password: String, role: String) -> Result<User, AppError> {
     let (console, actor) = super::session::actor().await?;
-    let role = Role::parse(&role)
+    let role = crate::model::user::Role::parse(&role)
         .ok_or_else(|| AppError::invalid("role", "role must be admin or viewer"))?;
     console.create_user(&actor, &email, &password, role).await
 }

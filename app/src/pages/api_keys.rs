@@ -21,59 +21,59 @@ pub fn ApiKeysPage() -> impl IntoView {
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
     view! {
-        <Title text="API keys" />
-        <PageHeader title="API keys".into() subtitle="Producers send events to POST /api/events with one of these as a Bearer token." />
-        <Show when=move || can_write.get()>
-            <ActionForm action=create attr:class="card form inline-form">
-                <label class="field grow">
-                    <span>"New key name"</span>
-                    <input type="text" name="name" placeholder="e.g. logto-production" required />
-                    <FieldError error=create_error field="name" />
-                </label>
-                <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
-                    "Create key"
-                </button>
-            </ActionForm>
-        </Show>
-        {move || {
-            create
-                .value()
-                .get()
-                .and_then(Result::ok)
-                .map(|created| {
-                    view! {
-                        <div class="notice notice-success secret-once" role="status">
-                            <p>
-                                <strong>{format!("Key \u{201c}{}\u{201d} created.", created.key.name)}</strong>
-                                " Copy it now: it is not shown again."
-                            </p>
-                            <div class="secret-row">
-                                <code class="secret" data-testid="new-api-key">{created.secret.clone()}</code>
-                                <CopyButton text=created.secret />
-                            </div>
-                        </div>
-                    }
-                })
-        }}
-        <ErrorNotice error=revoke_error />
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match keys.await {
-                    Ok(keys) if keys.is_empty() => {
+            <Title text="API keys" />
+            <PageHeader title="API keys".into() subtitle="Producers send events to POST /api/events with one of these as a Bearer token." />
+            <Show when=move || can_write.get()>
+                <ActionForm action=create attr:class="card form inline-form">
+                    <div class="field grow">
+    <label for="api-keys-new-key-name">"New key name"</label>
+                        <input id="api-keys-new-key-name" type="text" name="name" placeholder="e.g. logto-production" required />
+                        <FieldError error=create_error field="name" />
+                    </div>
+                    <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
+                        "Create key"
+                    </button>
+                </ActionForm>
+            </Show>
+            {move || {
+                create
+                    .value()
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|created| {
                         view! {
-                            <div class="card empty-state">
-                                <h2>"No API keys yet"</h2>
-                                <p class="muted">"Create a key for each system that sends events, so each can be revoked alone."</p>
+                            <div class="notice notice-success secret-once" role="status">
+                                <p>
+                                    <strong>{format!("Key \u{201c}{}\u{201d} created.", created.key.name)}</strong>
+                                    " Copy it now: it is not shown again."
+                                </p>
+                                <div class="secret-row">
+                                    <code class="secret" data-testid="new-api-key">{created.secret.clone()}</code>
+                                    <CopyButton text=created.secret />
+                                </div>
                             </div>
                         }
-                            .into_any()
+                    })
+            }}
+            <ErrorNotice error=revoke_error />
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match keys.await {
+                        Ok(keys) if keys.is_empty() => {
+                            view! {
+                                <div class="card empty-state">
+                                    <h2>"No API keys yet"</h2>
+                                    <p class="muted">"Create a key for each system that sends events, so each can be revoked alone."</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(keys) => view! { <KeysTable keys revoke can_write /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
                     }
-                    Ok(keys) => view! { <KeysTable keys revoke can_write /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+                })}
+            </Transition>
+        }
 }
 
 #[component]

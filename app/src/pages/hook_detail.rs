@@ -89,91 +89,94 @@ fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
     });
     let requests = hook.execution_stats.unwrap_or_default().request_count;
     view! {
-        <Title text=hook.name.clone() />
-        <section class="card hook-header">
-            <div class="hook-title">
-                <div>
-                    <h1>{hook.name.clone()} " " <StateBadge enabled /></h1>
-                    <div class="muted small id-line">
-                        "ID " <code>{hook.id.clone()}</code> <CopyButton text=hook.id.clone() />
+            <Title text=hook.name.clone() />
+            <section class="card hook-header">
+                <div class="hook-title">
+                    <div>
+                        <div class="title-line">
+    <h1>{hook.name.clone()}</h1>
+    <StateBadge enabled />
+    </div>
+                        <div class="muted small id-line">
+                            "ID " <code>{hook.id.clone()}</code> <CopyButton text=hook.id.clone() />
+                        </div>
+                        {hook
+                            .disabled_reason
+                            .clone()
+                            .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
                     </div>
-                    {hook
-                        .disabled_reason
-                        .clone()
-                        .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
+                    <Show when=move || can_write.get()>
+                        <div class="page-actions">
+                            <ConfirmButton
+                                label=if enabled { "Disable" } else { "Enable" }
+                                title=if enabled { "Disable this webhook?" } else { "Enable this webhook?" }
+                                message=if enabled {
+                                    "It will receive no new events until it is enabled again.".to_string()
+                                } else {
+                                    "It will receive new events again. Events it missed while disabled are not replayed.".to_string()
+                                }
+                                confirm_label=if enabled { "Disable" } else { "Enable" }
+                                on_confirm=move |()| {
+                                    actions.toggle.dispatch(UpdateHook {
+                                        id: id.get_value(),
+                                        input: HookPatch { enabled: Some(!enabled), ..Default::default() },
+                                    });
+                                }
+                            />
+                            <ConfirmButton
+                                label="Delete"
+                                title="Delete this webhook?"
+                                message="It stops receiving events and its settings are removed. This cannot be undone.".to_string()
+                                confirm_label="Delete webhook"
+                                danger=true
+                                on_confirm=move |()| {
+                                    actions.delete.dispatch(DeleteHook { id: id.get_value() });
+                                }
+                            />
+                        </div>
+                    </Show>
                 </div>
-                <Show when=move || can_write.get()>
-                    <div class="page-actions">
-                        <ConfirmButton
-                            label=if enabled { "Disable" } else { "Enable" }
-                            title=if enabled { "Disable this webhook?" } else { "Enable this webhook?" }
-                            message=if enabled {
-                                "It will receive no new events until it is enabled again.".to_string()
-                            } else {
-                                "It will receive new events again. Events it missed while disabled are not replayed.".to_string()
-                            }
-                            confirm_label=if enabled { "Disable" } else { "Enable" }
-                            on_confirm=move |()| {
-                                actions.toggle.dispatch(UpdateHook {
-                                    id: id.get_value(),
-                                    input: HookPatch { enabled: Some(!enabled), ..Default::default() },
-                                });
-                            }
-                        />
-                        <ConfirmButton
-                            label="Delete"
-                            title="Delete this webhook?"
-                            message="It stops receiving events and its settings are removed. This cannot be undone.".to_string()
-                            confirm_label="Delete webhook"
-                            danger=true
-                            on_confirm=move |()| {
-                                actions.delete.dispatch(DeleteHook { id: id.get_value() });
-                            }
-                        />
+                <div class="figures">
+                    <div class="figure">
+                        <span class="figure-label">"Requests (24 h)"</span>
+                        <span class="figure-value">{requests}</span>
                     </div>
-                </Show>
-            </div>
-            <div class="figures">
-                <div class="figure">
-                    <span class="figure-label">"Requests (24 h)"</span>
-                    <span class="figure-value">{requests}</span>
+                    <div class="figure">
+                        <span class="figure-label">"Success rate (24 h)"</span>
+                        <span class="figure-value">
+                            <HealthLabel health=hook.health() />
+                        </span>
+                    </div>
+                    <div class="figure">
+                        <span class="figure-label">"Events"</span>
+                        <span class="figure-value">{hook.events.len()}</span>
+                    </div>
                 </div>
-                <div class="figure">
-                    <span class="figure-label">"Success rate (24 h)"</span>
-                    <span class="figure-value">
-                        <HealthLabel health=hook.health() />
-                    </span>
-                </div>
-                <div class="figure">
-                    <span class="figure-label">"Events"</span>
-                    <span class="figure-value">{hook.events.len()}</span>
-                </div>
-            </div>
-            <ErrorNotice error=action_error />
-        </section>
-        <nav class="tabs">
-            <span class="tab tab-active">"Settings"</span>
-        </nav>
-        <SigningKey hook=hook.clone() rotate=actions.rotate />
-        <HookForm
-            initial=Some(hook)
-            submit_label="Save changes"
-            read_only=Signal::derive(move || !can_write.get())
-            pending=actions.save.pending()
-            error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
-            on_submit=move |input: crate::model::hook::NewHook| {
-                actions.save.dispatch(UpdateHook {
-                    id: id.get_value(),
-                    input: HookPatch {
-                        name: Some(input.name),
-                        events: Some(input.events),
-                        config: Some(input.config),
-                        enabled: None,
-                    },
-                });
-            }
-        />
-    }
+                <ErrorNotice error=action_error />
+            </section>
+            <nav class="tabs">
+                <span class="tab tab-active">"Settings"</span>
+            </nav>
+            <SigningKey hook=hook.clone() rotate=actions.rotate />
+            <HookForm
+                initial=Some(hook)
+                submit_label="Save changes"
+                read_only=Signal::derive(move || !can_write.get())
+                pending=actions.save.pending()
+                error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
+                on_submit=move |input: crate::model::hook::NewHook| {
+                    actions.save.dispatch(UpdateHook {
+                        id: id.get_value(),
+                        input: HookPatch {
+                            name: Some(input.name),
+                            events: Some(input.events),
+                            config: Some(input.config),
+                            enabled: None,
+                        },
+                    });
+                }
+            />
+        }
 }
 
 /// The signing key, masked until revealed, in raw and `whsec_` form.

@@ -15,39 +15,39 @@ pub fn SetupPage() -> impl IntoView {
     let token = move || query.read().get("token").unwrap_or_default();
     let error = Signal::derive(move || setup.value().get().and_then(Result::err));
     view! {
-        <Title text="Set up" />
-        <main class="auth-page">
-            <div class="auth-card">
-                <div class="brand brand-large">
-                    <span class="brand-mark">"H"</span>
-                    "Hookline"
+            <Title text="Set up" />
+            <main class="auth-page">
+                <div class="auth-card">
+                    <div class="brand brand-large">
+                        <span class="brand-mark">"H"</span>
+                        "Hookline"
+                    </div>
+                    <h1>"Create the first admin"</h1>
+                    <p class="muted">"This account can add other admins and viewers later."</p>
+                    <ErrorNotice error />
+                    <ActionForm action=setup>
+                        <input type="hidden" name="token" value=token />
+                        <div class="field">
+    <label for="setup-email">"Email"</label>
+                            <input id="setup-email" type="email" name="email" required autocomplete="username" />
+                            <FieldError error field="email" />
+                        </div>
+                        <div class="field">
+    <label for="setup-password">"Password"</label>
+                            <input id="setup-password"
+                                type="password"
+                                name="password"
+                                required
+                                minlength=PASSWORD_MIN_CHARS
+                                autocomplete="new-password"
+                            />
+                            <FieldError error field="password" />
+                        </div>
+                        <button type="submit" class="btn btn-primary btn-block" disabled=move || setup.pending().get()>
+                            "Create admin and sign in"
+                        </button>
+                    </ActionForm>
                 </div>
-                <h1>"Create the first admin"</h1>
-                <p class="muted">"This account can add other admins and viewers later."</p>
-                <ErrorNotice error />
-                <ActionForm action=setup>
-                    <input type="hidden" name="token" value=token />
-                    <label class="field">
-                        <span>"Email"</span>
-                        <input type="email" name="email" required autocomplete="username" />
-                        <FieldError error field="email" />
-                    </label>
-                    <label class="field">
-                        <span>"Password"</span>
-                        <input
-                            type="password"
-                            name="password"
-                            required
-                            minlength=PASSWORD_MIN_CHARS
-                            autocomplete="new-password"
-                        />
-                        <FieldError error field="password" />
-                    </label>
-                    <button type="submit" class="btn btn-primary btn-block" disabled=move || setup.pending().get()>
-                        "Create admin and sign in"
-                    </button>
-                </ActionForm>
-            </div>
-        </main>
-    }
+            </main>
+        }
 }

@@ -13,41 +13,41 @@ pub fn SignInPage() -> impl IntoView {
     let error = Signal::derive(move || sign_in.value().get().and_then(Result::err));
     let needs_setup = Resource::new(|| (), |_| setup_required());
     view! {
-        <Title text="Sign in" />
-        <main class="auth-page">
-            <div class="auth-card">
-                <div class="brand brand-large">
-                    <span class="brand-mark">"H"</span>
-                    "Hookline"
+            <Title text="Sign in" />
+            <main class="auth-page">
+                <div class="auth-card">
+                    <div class="brand brand-large">
+                        <span class="brand-mark">"H"</span>
+                        "Hookline"
+                    </div>
+                    <h1>"Sign in to the console"</h1>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            (needs_setup.await == Ok(true))
+                                .then(|| {
+                                    view! {
+                                        <div class="notice notice-info">
+                                            "No admin exists yet. Open the setup link the server printed when it started."
+                                        </div>
+                                    }
+                                })
+                        })}
+                    </Suspense>
+                    <ErrorNotice error />
+                    <ActionForm action=sign_in>
+                        <div class="field">
+    <label for="sign-in-email">"Email"</label>
+                            <input id="sign-in-email" type="email" name="email" required autocomplete="username" />
+                        </div>
+                        <div class="field">
+    <label for="sign-in-password">"Password"</label>
+                            <input id="sign-in-password" type="password" name="password" required autocomplete="current-password" />
+                        </div>
+                        <button type="submit" class="btn btn-primary btn-block" disabled=move || sign_in.pending().get()>
+                            "Sign in"
+                        </button>
+                    </ActionForm>
                 </div>
-                <h1>"Sign in to the console"</h1>
-                <Suspense fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        (needs_setup.await == Ok(true))
-                            .then(|| {
-                                view! {
-                                    <div class="notice notice-info">
-                                        "No admin exists yet. Open the setup link the server printed when it started."
-                                    </div>
-                                }
-                            })
-                    })}
-                </Suspense>
-                <ErrorNotice error />
-                <ActionForm action=sign_in>
-                    <label class="field">
-                        <span>"Email"</span>
-                        <input type="email" name="email" required autocomplete="username" />
-                    </label>
-                    <label class="field">
-                        <span>"Password"</span>
-                        <input type="password" name="password" required autocomplete="current-password" />
-                    </label>
-                    <button type="submit" class="btn btn-primary btn-block" disabled=move || sign_in.pending().get()>
-                        "Sign in"
-                    </button>
-                </ActionForm>
-            </div>
-        </main>
-    }
+            </main>
+        }
 }

@@ -21,43 +21,43 @@ pub fn UsersPage() -> impl IntoView {
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     view! {
-        <Title text="Users" />
-        <PageHeader title="Users".into() subtitle="Admins change anything; viewers read everything and change nothing." />
-        <Show when=move || can_write.get()>
-            <ActionForm action=create attr:class="card form inline-form">
-                <label class="field grow">
-                    <span>"Email"</span>
-                    <input type="email" name="email" required />
-                    <FieldError error=create_error field="email" />
-                </label>
-                <label class="field grow">
-                    <span>"Password"</span>
-                    <input type="password" name="password" required minlength=PASSWORD_MIN_CHARS autocomplete="new-password" />
-                    <FieldError error=create_error field="password" />
-                </label>
-                <label class="field">
-                    <span>"Role"</span>
-                    <select name="role">
-                        <option value="viewer">"Viewer"</option>
-                        <option value="admin">"Admin"</option>
-                    </select>
-                </label>
-                <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
-                    "Add user"
-                </button>
-            </ActionForm>
-            <ErrorNotice error=create_error />
-        </Show>
-        <ErrorNotice error=delete_error />
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(users) => view! { <UsersTable users delete can_write /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+            <Title text="Users" />
+            <PageHeader title="Users".into() subtitle="Admins change anything; viewers read everything and change nothing." />
+            <Show when=move || can_write.get()>
+                <ActionForm action=create attr:class="card form inline-form">
+                    <div class="field grow">
+    <label for="users-email">"Email"</label>
+                        <input id="users-email" type="email" name="email" required />
+                        <FieldError error=create_error field="email" />
+                    </div>
+                    <div class="field grow">
+    <label for="users-password">"Password"</label>
+                        <input id="users-password" type="password" name="password" required minlength=PASSWORD_MIN_CHARS autocomplete="new-password" />
+                        <FieldError error=create_error field="password" />
+                    </div>
+                    <div class="field">
+    <label for="users-role">"Role"</label>
+                        <select id="users-role" name="role">
+                            <option value="viewer">"Viewer"</option>
+                            <option value="admin">"Admin"</option>
+                        </select>
+                    </div>
+                    <button type="submit" class="btn btn-primary" disabled=move || create.pending().get()>
+                        "Add user"
+                    </button>
+                </ActionForm>
+                <ErrorNotice error=create_error />
+            </Show>
+            <ErrorNotice error=delete_error />
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(users) => view! { <UsersTable users delete can_write /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }
 }
 
 #[component]

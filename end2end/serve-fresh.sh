@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Starts the release server on a new, empty database for the browser tests; its
+# output (with the first-run setup link) goes to test-results/server.log.
+set -euo pipefail
+cd "$(dirname "$0")"
+state="$PWD/test-results/server"
+rm -rf "$state" && mkdir -p "$state"
+exec "${HOOKLINE_BIN:-../target/release/hookline}" serve \
+  --database-url "sqlite://$state/hookline.db" \
+  --addr 127.0.0.1:3100 \
+  --site-root ../target/site >"$state/../server.log" 2>&1

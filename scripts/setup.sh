@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what building and testing Hookline needs, skipping what is already
+# there: the wasm target, cargo-leptos, the wasm-bindgen CLI matching Cargo.lock,
+# Node packages (binaryen's wasm-opt, Playwright) and, with --browser, Chromium.
+# Nothing here downloads a binary from outside the package registries.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.10
+want_browser=false
+[[ "${1:-}" == "--browser" ]] && want_browser=true
+
+say() { printf '\033[1m== %s\033[0m\n' "$*"; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  if ((${#missing[@]})); then
+    say "Installing ${missing[*]} (apt)"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+command -v cc >/dev/null 2>&1 || apt_install build-essential
+$want_browser && apt_install chromium
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "Adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if [[ "$(cargo leptos --version 2>/dev/null || true)" != *"$CARGO_LEPTOS_VERSION"* ]]; then
+  say "Installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
+  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# cargo-leptos would download wasm-bindgen unless the exact version is on PATH.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_version" ]]; then
+  say "Installing wasm-bindgen-cli $bindgen_version"
+  # Without --locked: the CLI's own lock file pins a crate the registry no longer has.
+  cargo install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# binaryen's wasm-opt from npm: Debian's (version 108) breaks hydration.
+if [[ ! -x end2end/node_modules/.bin/wasm-opt || ! -d end2end/node_modules/@playwright/test ]]; then
+  say "Installing Node packages (wasm-opt, Playwright)"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error)
+fi
