@@ -202,8 +202,13 @@ fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoVi
     let id = hook.id.clone();
     view! {
         <section class="card">
-            <div class="card-title">
+            <div class="card-title card-title-split">
                 <h2>"Signing key"</h2>
+                <button type="button" class="btn btn-secondary btn-small" on:click=move |_| revealed.update(|r| *r = !*r)>
+                    {move || if revealed.get() { "Hide" } else { "Reveal" }}
+                </button>
+            </div>
+            <div class="card-title">
                 <p class="muted small">
                     "Verify "
                     <code>"logto-signature-sha-256"</code>
@@ -215,9 +220,6 @@ fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoVi
             <div class="secret-row">
                 <span class="secret-label">"Key"</span>
                 <code class="secret" data-testid="signing-key">{move || shown(true)}</code>
-                <button type="button" class="btn btn-ghost btn-small" on:click=move |_| revealed.update(|r| *r = !*r)>
-                    {move || if revealed.get() { "Hide" } else { "Reveal" }}
-                </button>
                 <CopyButton text=key />
             </div>
             <div class="secret-row">
