@@ -1,7 +1,7 @@
 //! The port between the console's server functions and the server: everything
-//! the console can ask for, as one trait. The server implements it once (its
-//! service layer) and its REST API calls the same implementation, so a rule
-//! fixed there holds for both front doors.
+//! the console can ask for, as traits (one per area) gathered in `Console`. The
+//! server's service layer implements them, and its REST API calls the very same
+//! methods, so a rule fixed there holds for both front doors.
 
 use async_trait::async_trait;
 
@@ -34,15 +34,18 @@ impl Actor {
     }
 }
 
-/// A new session: the user and the secret token for the session cookie.
+/// A new session: the user, the secret token for the session cookie, and when
+/// it ends (unix ms).
 #[derive(Debug, Clone)]
 pub struct NewSession {
     pub user: User,
     pub token: String,
+    pub expires_at: i64,
 }
 
+/// Sessions, sign-in and the first-run setup.
 #[async_trait]
-pub trait Console: Send + Sync + 'static {
+pub trait SessionPort {
     /// The user a session token belongs to, if it is valid and unexpired.
     async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError>;
     /// Checks email and password; repeated failures are slowed down.
@@ -57,7 +60,11 @@ pub trait Console: Send + Sync + 'static {
         email: &str,
         password: &str,
     ) -> Result<NewSession, AppError>;
+}
 
+/// Console users.
+#[async_trait]
+pub trait UserPort {
     async fn list_users(&self, actor: &Actor) -> Result<Vec<User>, AppError>;
     async fn create_user(
         &self,
@@ -67,9 +74,18 @@ pub trait Console: Send + Sync + 'static {
         role: Role,
     ) -> Result<User, AppError>;
     async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+}
 
-    async fn list_hooks(&self, actor: &Actor, with_stats: bool) -> Result<Vec<Hook>, AppError>;
-    async fn get_hook(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
+/// Hooks.
+#[async_trait]
+pub trait HookPort {
+    async fn list_hooks(&self, actor: &Actor, include_stats: bool) -> Result<Vec<Hook>, AppError>;
+    async fn get_hook(
+        &self,
+        actor: &Actor,
+        id: &str,
+        include_stats: bool,
+    ) -> Result<Hook, AppError>;
     async fn create_hook(&self, actor: &Actor, input: NewHook) -> Result<Hook, AppError>;
     async fn update_hook(
         &self,
@@ -78,9 +94,19 @@ pub trait Console: Send + Sync + 'static {
         input: HookPatch,
     ) -> Result<Hook, AppError>;
     async fn delete_hook(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+    /// A new signing key; the old one stays valid for the overlap window.
     async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
+}
 
+/// API keys.
+#[async_trait]
+pub trait ApiKeyPort {
     async fn list_api_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>, AppError>;
     async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<CreatedApiKey, AppError>;
     async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
 }
+
+/// Everything the console needs, as one object in context.
+pub trait Console: SessionPort + UserPort + HookPort + ApiKeyPort + Send + Sync + 'static {}
+
+impl<T: SessionPort + UserPort + HookPort + ApiKeyPort + Send + Sync + 'static> Console for T {}

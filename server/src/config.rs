@@ -32,7 +32,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the console, the API and (later) the dispatcher. The default.
-    Serve,
+    Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage console users.
@@ -81,7 +81,7 @@ pub struct ServeArgs {
     /// Folder with the console's built assets (`pkg/`, …). Defaults to the one
     /// cargo-leptos names in `LEPTOS_SITE_ROOT`, else `site/` beside the binary,
     /// else `target/site`.
-    #[arg(long, env = "HOOKLINE_SITE_ROOT", global = true)]
+    #[arg(long, env = "HOOKLINE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
 }
 

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use clap::Parser;
-use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command};
+use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command, ServeArgs};
 use hookline::service::Service;
 use hookline::store::Store;
 use hookline::{cli, serve};
@@ -17,7 +17,8 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match &cli.command {
-        None | Some(Command::Serve) => run_server(&cli).await,
+        None => run_server(&cli.database_url, &cli.serve).await,
+        Some(Command::Serve(args)) => run_server(&cli.database_url, args).await,
         Some(Command::Migrate) => cli::migrate(&cli.database_url).await,
         Some(Command::Admin(AdminCommand::Create { email, role, .. })) => {
             cli::create_user(&cli.database_url, email, role).await
@@ -35,15 +36,15 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run_server(cli: &Cli) -> cli::CliResult {
-    let service = Arc::new(Service::new(Store::connect(&cli.database_url).await?));
-    let listener = tokio::net::TcpListener::bind(cli.serve.addr).await?;
+async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
+    let service = Arc::new(Service::new(Store::connect(database_url).await?));
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("Hookline is listening on http://{addr}");
     if let Some(token) = service.open_setup().await? {
         println!("No admin exists yet. Create the first one at: http://{addr}/setup?token={token}");
     }
-    serve(listener, service, &cli.serve.site_root(), shutdown_signal()).await?;
+    serve(listener, service, &args.site_root(), shutdown_signal()).await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use app::console::ApiKeyPort;
 use common::{spawn_app, valid_hook};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -323,4 +324,104 @@ async fn health_answers_without_a_key() {
     let response = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["database"], true);
+}
+
+#[tokio::test]
+async fn unknown_api_routes_and_methods_answer_json() {
+    let app = spawn_app().await;
+    let missing = app
+        .api(Method::GET, "/api/nothing-here")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not_found");
+    let wrong_method = app.api(Method::PUT, "/api/hooks").send().await.unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        wrong_method.json::<Value>().await.unwrap()["code"],
+        "method_not_allowed"
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_body_is_a_413() {
+    let app = spawn_app().await;
+    let huge = json!({ "name": "x".repeat(3 * 1024 * 1024), "events": ["User.Created"], "config": { "url": "https://a.io" } });
+    let response = app.create_hook(huge).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["code"],
+        "payload_too_large"
+    );
+}
+
+#[tokio::test]
+async fn one_hook_can_carry_its_execution_stats() {
+    let app = spawn_app().await;
+    let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let with: Value = app
+        .api(
+            Method::GET,
+            &format!("/api/hooks/{id}?includeExecutionStats=true"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        with["executionStats"],
+        json!({ "requestCount": 0, "successCount": 0 })
+    );
+}
+
+#[tokio::test]
+async fn concurrent_patches_and_rotations_do_not_undo_each_other() {
+    let app = spawn_app().await;
+    let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let (request, rotate) = if i % 2 == 0 {
+            (
+                app.api(Method::PATCH, &format!("/api/hooks/{id}/signing-key")),
+                true,
+            )
+        } else {
+            (
+                app.api(Method::PATCH, &format!("/api/hooks/{id}"))
+                    .json(&json!({ "name": format!("n{i}") })),
+                false,
+            )
+        };
+        tasks.push(tokio::spawn(async move {
+            let hook: Value = request.send().await.unwrap().json().await.unwrap();
+            (
+                rotate,
+                hook["signingKey"].as_str().unwrap().to_owned(),
+                hook["updatedAt"].as_i64().unwrap(),
+            )
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    let last: Value = app
+        .api(Method::GET, &format!("/api/hooks/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rotated: Vec<&String> = results.iter().filter(|r| r.0).map(|r| &r.1).collect();
+    assert!(
+        rotated.contains(&&last["signingKey"].as_str().unwrap().to_owned()),
+        "the stored key is one a rotation returned"
+    );
+    assert_ne!(last["signingKey"], created["signingKey"]);
 }

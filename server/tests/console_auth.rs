@@ -204,12 +204,14 @@ async fn anonymous_console_calls_are_refused() {
 #[tokio::test]
 async fn a_viewer_reads_everything_and_changes_nothing() {
     let app = spawn_app().await;
-    app.add_user("admin@example.com", PASSWORD, Role::Admin)
+    let admin_id = app
+        .add_user("admin@example.com", PASSWORD, Role::Admin)
         .await;
     app.add_user("viewer@example.com", PASSWORD, Role::Viewer)
         .await;
     let hook: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
     let id = hook["id"].as_str().unwrap();
+    let key_id = app.service.issue_api_key("producer").await.unwrap().key.id;
     let viewer = app.sign_in("viewer@example.com", PASSWORD).await;
 
     let listed: Value = app
@@ -251,6 +253,10 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
             ],
         )
         .await,
+        app.rpc_form("delete_user", Some(&viewer), &[("id", &admin_id)])
+            .await,
+        app.rpc_form("revoke_api_key", Some(&viewer), &[("id", &key_id)])
+            .await,
     ];
     for response in forbidden {
         assert_eq!(

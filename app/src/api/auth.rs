@@ -21,7 +21,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let session = super::session::console()?
         .sign_in(&email, &password)
         .await?;
-    super::session::set_session_cookie(Some(&session.token))?;
+    super::session::set_session_cookie(Some(&session))?;
     leptos_axum::redirect("/webhooks");
     Ok(())
 }
@@ -51,7 +51,7 @@ pub async fn complete_setup(
     let session = super::session::console()?
         .complete_setup(&token, &email, &password)
         .await?;
-    super::session::set_session_cookie(Some(&session.token))?;
+    super::session::set_session_cookie(Some(&session))?;
     leptos_axum::redirect("/webhooks");
     Ok(())
 }

@@ -15,7 +15,7 @@ pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
 #[server]
 pub async fn get_hook(id: String) -> Result<Hook, AppError> {
     let (console, actor) = super::session::actor().await?;
-    console.get_hook(&actor, &id).await
+    console.get_hook(&actor, &id, true).await
 }
 
 #[server(input = Json)]

@@ -10,11 +10,10 @@ use http::HeaderValue;
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
-use crate::console::{Actor, Console};
+use crate::console::{Actor, Console, NewSession};
 use crate::model::AppError;
 
 pub const SESSION_COOKIE: &str = "hookline_session";
-const SESSION_MAX_AGE_DAYS: i64 = 7;
 
 /// The service behind the console, provided by the server for every request.
 pub fn console() -> Result<Arc<dyn Console>, AppError> {
@@ -55,16 +54,22 @@ pub async fn actor() -> Result<(Arc<dyn Console>, Actor), AppError> {
 }
 
 /// Sets (or, with `None`, clears) the session cookie on the response.
-pub fn set_session_cookie(token: Option<&str>) -> Result<(), AppError> {
+pub fn set_session_cookie(session: Option<&NewSession>) -> Result<(), AppError> {
     let secure = request_is_https(&request_parts()?);
-    let mut cookie = Cookie::build((SESSION_COOKIE, token.unwrap_or_default().to_owned()))
+    let token = session.map(|s| s.token.clone()).unwrap_or_default();
+    let mut cookie = Cookie::build((SESSION_COOKIE, token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
         .build();
-    match token {
-        Some(_) => cookie.set_max_age(cookie::time::Duration::days(SESSION_MAX_AGE_DAYS)),
+    match session {
+        Some(session) => {
+            let expires =
+                cookie::time::OffsetDateTime::from_unix_timestamp(session.expires_at / 1000)
+                    .map_err(|_| AppError::internal())?;
+            cookie.set_expires(expires);
+        }
         None => cookie.make_removal(),
     }
     let value = HeaderValue::from_str(&cookie.to_string()).map_err(|_| AppError::internal())?;

@@ -3,10 +3,7 @@
 use leptos::prelude::*;
 
 #[component]
-pub fn CopyButton(
-    #[prop(into)] text: Signal<String>,
-    #[prop(default = "Copy")] label: &'static str,
-) -> impl IntoView {
+pub fn CopyButton(#[prop(into)] text: Signal<String>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
         write_clipboard(&text.get_untracked());
@@ -18,7 +15,7 @@ pub fn CopyButton(
     };
     view! {
         <button type="button" class="btn btn-ghost btn-small" on:click=copy>
-            {move || if copied.get() { "Copied" } else { label }}
+            {move || if copied.get() { "Copied" } else { "Copy" }}
         </button>
     }
 }

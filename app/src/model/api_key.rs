@@ -24,12 +24,5 @@ pub struct CreatedApiKey {
 pub const NAME_MAX_CHARS: usize = 100;
 
 pub fn validate_name(raw: &str) -> Result<String, super::AppError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-        return Err(super::AppError::invalid(
-            "name",
-            format!("name must be 1 to {NAME_MAX_CHARS} characters"),
-        ));
-    }
-    Ok(name.to_owned())
+    super::required_text("name", raw, NAME_MAX_CHARS)
 }

@@ -908,13 +908,6 @@ pub fn find_event(name: &str) -> Option<&'static EventType> {
     builtin_events().find(|event| event.name == name)
 }
 
-/// The group a built-in event belongs to.
-pub fn group_of(name: &str) -> Option<&'static EventGroup> {
-    CATALOG
-        .iter()
-        .find(|group| group.events.iter().any(|event| event.name == name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1004,40 +997,11 @@ mod tests {
     }
 
     #[test]
-    fn examples_are_pretty_printed() {
-        for event in builtin_events() {
-            let value: serde_json::Value = serde_json::from_str(event.example).unwrap();
-            let pretty = serde_json::to_string_pretty(&value).unwrap();
-            assert_eq!(
-                // Compare modulo key order: serde_json may sort keys.
-                pretty.len(),
-                event.example.len(),
-                "{}: example is not 2-space pretty-printed",
-                event.name
-            );
-        }
-    }
-
-    #[test]
     fn lookups() {
         let created = find_event("User.Created").expect("User.Created");
         assert_eq!(created.name, "User.Created");
-        assert_eq!(group_of("User.Created").map(|g| g.name), Some("User"));
-        assert_eq!(
-            group_of("PostSignIn").map(|g| g.name),
-            Some("User interaction")
-        );
-        assert_eq!(
-            group_of("Grant.LimitExceeded").map(|g| g.name),
-            Some("Security")
-        );
-        assert_eq!(
-            group_of("OrganizationScope.Data.Updated").map(|g| g.name),
-            Some("Organization permission")
-        );
         for unknown in ["", "user.created", "User", "User.Created ", "Nope.Nothing"] {
             assert!(find_event(unknown).is_none(), "found {unknown:?}");
-            assert!(group_of(unknown).is_none(), "grouped {unknown:?}");
         }
     }
 

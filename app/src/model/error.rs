@@ -15,8 +15,12 @@ pub enum ErrorCode {
     Forbidden,
     /// No such resource (404).
     NotFound,
+    /// The route exists, the method does not (405).
+    MethodNotAllowed,
     /// The request clashes with the current state (409).
     Conflict,
+    /// The body is larger than allowed (413).
+    PayloadTooLarge,
     /// Too many attempts; try again later (429).
     TooManyRequests,
     /// Something failed on our side (500); never caused by client input.
@@ -30,7 +34,9 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
         }
@@ -104,7 +110,8 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
             E::Request(message) | E::Registration(message) => {
                 Self::new(ErrorCode::Internal, format!("request failed: {message}"))
             }
-            E::Args(message) | E::MissingArg(message) => {
+            // Arguments that could not be read are the caller's mistake.
+            E::Args(message) | E::MissingArg(message) | E::Deserialization(message) => {
                 Self::new(ErrorCode::InvalidInput, message)
             }
             other => Self::new(ErrorCode::Internal, other.to_string()),

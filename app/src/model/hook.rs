@@ -8,10 +8,12 @@ use super::AppError;
 pub const NAME_MAX_CHARS: usize = 256;
 pub const URL_MAX_CHARS: usize = 2048;
 
-/// Header names a hook may not set: hop-by-hop headers that would break the
-/// request, and the signature headers receivers rely on (SPEC §3).
+/// Header names a hook may not set: the body's framing and type, hop-by-hop
+/// headers, and the signature headers receivers rely on. Of Hookline's own
+/// headers only `user-agent` may be overridden (SPEC §3).
 pub const RESERVED_HEADERS: &[&str] = &[
     "host",
+    "content-type",
     "content-length",
     "transfer-encoding",
     "connection",
@@ -178,17 +180,7 @@ pub struct HookPatch {
 
 /// A hook's name: trimmed, 1–256 characters.
 pub fn validate_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AppError::invalid("name", "name must not be empty"));
-    }
-    if name.chars().count() > NAME_MAX_CHARS {
-        return Err(AppError::invalid(
-            "name",
-            format!("name must be at most {NAME_MAX_CHARS} characters"),
-        ));
-    }
-    Ok(name.to_owned())
+    super::required_text("name", name, NAME_MAX_CHARS)
 }
 
 /// Event names: at least one, each in the catalog, duplicates dropped (first kept).
@@ -218,6 +210,13 @@ pub fn validate_url(raw: &str) -> Result<String, AppError> {
     let field = "config.url";
     if raw.is_empty() {
         return Err(AppError::invalid(field, "endpoint URL must not be empty"));
+    }
+    // The URL parser would silently drop these; refuse them rather than store them.
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(AppError::invalid(
+            field,
+            "endpoint URL must not contain spaces or control characters",
+        ));
     }
     if raw.chars().count() > URL_MAX_CHARS {
         return Err(AppError::invalid(
@@ -250,10 +249,10 @@ pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
         if key.is_empty() {
             return Err(AppError::invalid(field, "header name must not be empty"));
         }
-        if let Some(bad) = key.chars().find(|c| !c.is_ascii_graphic() || *c == ':') {
+        if let Some(bad) = key.chars().find(|c| !is_token_char(*c)) {
             return Err(AppError::invalid(
                 field,
-                format!("header name `{key}` contains {bad:?}; use printable ASCII without spaces or `:`"),
+                format!("header name `{key}` contains {bad:?}; use letters, digits and !#$%&'*+-.^_`|~ (no spaces or `:`)"),
             ));
         }
         let lower = key.to_ascii_lowercase();
@@ -279,6 +278,12 @@ pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
         kept.push((key.to_owned(), value.trim().to_owned()));
     }
     Ok(Headers(kept))
+}
+
+/// A character HTTP allows in a header name (RFC 9110 `tchar`): printable ASCII
+/// without spaces, `:` or the other separators.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
 /// The whole config, checked.
@@ -377,6 +382,8 @@ mod tests {
         for bad in [
             headers(&[("Bad Name", "x")]),
             headers(&[("x:y", "x")]),
+            headers(&[("X(Y)", "x")]),
+            headers(&[("Content-Type", "text/plain")]),
             headers(&[("", "x")]),
             headers(&[("X-A", "1"), ("x-a", "2")]),
             headers(&[("Webhook-Signature", "forged")]),

@@ -55,7 +55,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                         }
                     })
             }}
-            <ErrorNotice error=revoke_error />
+            <ErrorNotice error=create_error />
+        <ErrorNotice error=revoke_error />
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match keys.await {

@@ -116,6 +116,7 @@ fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
                                     "It will receive new events again. Events it missed while disabled are not replayed.".to_string()
                                 }
                                 confirm_label=if enabled { "Disable" } else { "Enable" }
+                            disabled=actions.toggle.pending()
                                 on_confirm=move |()| {
                                     actions.toggle.dispatch(UpdateHook {
                                         id: id.get_value(),
@@ -234,6 +235,7 @@ fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoVi
                         title="Rotate the signing key?"
                         message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
                         confirm_label="Rotate key"
+                        disabled=rotate.pending()
                         on_confirm={
                             let id = id.clone();
                             move |()| {

@@ -58,6 +58,11 @@ pub fn HookForm(
             .collect::<Vec<_>>(),
     );
 
+    // Effects run only in the browser: until hydration the form cannot submit
+    // (it would fall back to a plain GET with the values in the URL).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let header_pairs = headers
@@ -158,7 +163,7 @@ pub fn HookForm(
                 </fieldset>
                 <Show when=move || !read_only.get()>
                     <div class="form-actions">
-                        <button type="submit" class="btn btn-primary" disabled=move || pending.get()>
+                        <button type="submit" class="btn btn-primary" disabled=move || pending.get() || !hydrated.get()>
                             {move || if pending.get() { "Saving…" } else { submit_label }}
                         </button>
                     </div>

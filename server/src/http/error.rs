@@ -25,9 +25,10 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        let code = match rejection {
-            JsonRejection::MissingJsonContentType(_) => ErrorCode::InvalidInput,
-            _ => ErrorCode::InvalidInput,
+        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::PayloadTooLarge
+        } else {
+            ErrorCode::InvalidInput
         };
         ApiError(AppError::new(
             code,
@@ -56,3 +57,18 @@ pub struct ApiJson<T>(pub T);
 pub struct ApiQuery<T>(pub T);
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// For `/api` paths no route serves: JSON, like every other API answer.
+pub async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+    ApiError(AppError::new(
+        ErrorCode::NotFound,
+        format!("no API route {}", uri.path()),
+    ))
+}
+
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError(AppError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {}", uri.path()),
+    ))
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use crate::service::Service;
 
 pub async fn health(State(service): State<Arc<Service>>) -> (StatusCode, Json<Value>) {
-    let database = service.store().ping().await;
+    let database = service.database_answers().await;
     let status = if database {
         StatusCode::OK
     } else {

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use app::console::HookPort;
 use app::model::hook::{Hook, HookPatch, NewHook};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -16,14 +17,14 @@ use crate::service::Service;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/hooks", get(list).post(create))
-        .route("/api/hooks/{id}", get(one).patch(update).delete(remove))
-        .route("/api/hooks/{id}/signing-key", patch(rotate_signing_key))
+        .route("/hooks", get(list).post(create))
+        .route("/hooks/{id}", get(one).patch(update).delete(remove))
+        .route("/hooks/{id}/signing-key", patch(rotate_signing_key))
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListQuery {
+struct StatsQuery {
     #[serde(default)]
     include_execution_stats: bool,
 }
@@ -31,7 +32,7 @@ struct ListQuery {
 async fn list(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiQuery(query): ApiQuery<ListQuery>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Vec<Hook>>> {
     Ok(Json(
         service
@@ -55,8 +56,13 @@ async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Hook>> {
-    Ok(Json(service.get_hook(&actor, &id).await?))
+    Ok(Json(
+        service
+            .get_hook(&actor, &id, query.include_execution_stats)
+            .await?,
+    ))
 }
 
 async fn update(

@@ -26,11 +26,19 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
 }
 
+/// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .merge(hooks::routes())
+        .fallback(error::no_such_route)
+        .method_not_allowed_fallback(error::method_not_allowed)
+}
+
 pub fn router(state: AppState) -> Router {
     let console: Arc<dyn Console> = state.service.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .merge(hooks::routes())
+        .nest("/api", api_routes())
         .route("/health", get(health::health))
         .leptos_routes_with_context(
             &state,

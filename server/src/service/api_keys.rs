@@ -1,8 +1,9 @@
 //! API keys for producers and scripts. Only a SHA-256 of each key is kept.
 
-use app::console::Actor;
+use app::console::{Actor, ApiKeyPort};
 use app::model::api_key::{validate_name, ApiKey, CreatedApiKey};
 use app::model::AppError;
+use async_trait::async_trait;
 
 use super::secrets::{new_id, random_alphanumeric, sha256_hex};
 use super::{db_error, now_ms, Service};
@@ -13,21 +14,34 @@ const KEY_PREFIX: &str = "hkl_";
 /// Characters of the key shown in lists.
 const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
 
-impl Service {
-    pub async fn list_api_keys(&self, _actor: &Actor) -> Result<Vec<ApiKey>, AppError> {
+#[async_trait]
+impl ApiKeyPort for Service {
+    async fn list_api_keys(&self, _actor: &Actor) -> Result<Vec<ApiKey>, AppError> {
         let rows = self.store.list_api_keys().await.map_err(db_error)?;
         Ok(rows.into_iter().map(ApiKeyRow::into_api_key).collect())
     }
 
-    pub async fn create_api_key(
-        &self,
-        actor: &Actor,
-        name: &str,
-    ) -> Result<CreatedApiKey, AppError> {
+    async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<CreatedApiKey, AppError> {
         actor.require_write()?;
         self.issue_api_key(name).await
     }
 
+    async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+        actor.require_write()?;
+        if self
+            .store
+            .revoke_api_key(id, now_ms())
+            .await
+            .map_err(db_error)?
+        {
+            Ok(())
+        } else {
+            Err(AppError::not_found("active API key"))
+        }
+    }
+}
+
+impl Service {
     /// Creates a key without an actor: for the `api-key create` command.
     pub async fn issue_api_key(&self, name: &str) -> Result<CreatedApiKey, AppError> {
         let name = validate_name(name)?;
@@ -46,19 +60,5 @@ impl Service {
             key: row.into_api_key(),
             secret,
         })
-    }
-
-    pub async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
-        actor.require_write()?;
-        if self
-            .store
-            .revoke_api_key(id, now_ms())
-            .await
-            .map_err(db_error)?
-        {
-            Ok(())
-        } else {
-            Err(AppError::not_found("active API key"))
-        }
     }
 }

@@ -3,19 +3,24 @@
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use app::console::{Actor, ActorKind, NewSession};
+use app::console::{Actor, ActorKind, NewSession, SessionPort};
 use app::model::user::{validate_email, validate_password, Role, User};
 use app::model::{AppError, ErrorCode};
+use async_trait::async_trait;
 
 use super::secrets::{hash_password, random_alphanumeric, sha256_hex, verify_password};
 use super::{db_error, now_ms, Service, SESSION_TTL};
+
+/// Longer addresses are refused at once (RFC 5321's limit).
+const MAX_EMAIL_LEN: usize = 254;
 
 /// Checked against when the email is unknown, so a miss costs as much as a wrong password.
 static UNKNOWN_USER_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password(&random_alphanumeric(32)).unwrap_or_default());
 
-impl Service {
-    pub async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError> {
+#[async_trait]
+impl SessionPort for Service {
+    async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError> {
         let row = self
             .store
             .session_user(&sha256_hex(token), now_ms())
@@ -30,25 +35,14 @@ impl Service {
         }))
     }
 
-    /// The actor behind an API key (`Authorization: Bearer …`). Keys act as admins.
-    pub async fn api_key_actor(&self, key: &str) -> Result<Option<Actor>, AppError> {
-        let id = self
-            .store
-            .use_api_key(&sha256_hex(key), now_ms())
-            .await
-            .map_err(db_error)?;
-        Ok(id.map(|id| Actor {
-            role: Role::Admin,
-            kind: ActorKind::ApiKey { id },
-        }))
-    }
-
-    pub async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError> {
+    async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError> {
+        let wrong = || AppError::new(ErrorCode::Unauthorized, "wrong email or password");
         let email = email.trim().to_lowercase();
-        if let Some(wait) = self
-            .login_throttle
-            .wait_before_attempt(&email, Instant::now())
-        {
+        // No account has such an address; don't let it into the throttle's memory.
+        if email.len() > MAX_EMAIL_LEN {
+            return Err(wrong());
+        }
+        if let Err(wait) = self.login_throttle.begin_attempt(&email, Instant::now()) {
             return Err(AppError::new(
                 ErrorCode::TooManyRequests,
                 format!(
@@ -58,13 +52,13 @@ impl Service {
             ));
         }
         let row = self.store.user_by_email(&email).await.map_err(db_error)?;
-        let hash = row
-            .as_ref()
-            .map_or_else(|| UNKNOWN_USER_HASH.clone(), |r| r.password_hash.clone());
+        let hash = row.as_ref().map(|r| r.password_hash.clone());
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-            .await
-            .map_err(|_| AppError::internal())?;
+        let matches = tokio::task::spawn_blocking(move || {
+            verify_password(&password, hash.as_deref().unwrap_or(&UNKNOWN_USER_HASH))
+        })
+        .await
+        .map_err(|_| AppError::internal())?;
         match row {
             Some(row) if matches => {
                 self.login_throttle.record_success(&email);
@@ -72,52 +66,23 @@ impl Service {
             }
             _ => {
                 self.login_throttle.record_failure(&email, Instant::now());
-                Err(AppError::new(
-                    ErrorCode::Unauthorized,
-                    "wrong email or password",
-                ))
+                Err(wrong())
             }
         }
     }
 
-    pub async fn sign_out(&self, token: &str) -> Result<(), AppError> {
+    async fn sign_out(&self, token: &str) -> Result<(), AppError> {
         self.store
             .delete_session(&sha256_hex(token))
             .await
             .map_err(db_error)
     }
 
-    pub(super) async fn start_session(&self, user: User) -> Result<NewSession, AppError> {
-        let token = random_alphanumeric(43);
-        let now = now_ms();
-        self.store
-            .insert_session(
-                &sha256_hex(&token),
-                &user.id,
-                now,
-                now + SESSION_TTL.as_millis() as i64,
-            )
-            .await
-            .map_err(db_error)?;
-        Ok(NewSession { user, token })
-    }
-
-    /// When no user exists yet, makes (once) and returns the one-time setup token.
-    pub async fn open_setup(&self) -> Result<Option<String>, AppError> {
-        if !self.setup_required().await? {
-            return Ok(None);
-        }
-        let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(Some(
-            slot.get_or_insert_with(|| random_alphanumeric(32)).clone(),
-        ))
-    }
-
-    pub async fn setup_required(&self) -> Result<bool, AppError> {
+    async fn setup_required(&self) -> Result<bool, AppError> {
         Ok(self.store.count_users().await.map_err(db_error)? == 0)
     }
 
-    pub async fn complete_setup(
+    async fn complete_setup(
         &self,
         token: &str,
         email: &str,
@@ -146,5 +111,50 @@ impl Service {
         }
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
         self.start_session(row.into_user()).await
+    }
+}
+
+impl Service {
+    /// The actor behind an API key (`Authorization: Bearer …`). Keys act as admins.
+    pub async fn api_key_actor(&self, key: &str) -> Result<Option<Actor>, AppError> {
+        let id = self
+            .store
+            .use_api_key(&sha256_hex(key), now_ms())
+            .await
+            .map_err(db_error)?;
+        Ok(id.map(|id| Actor {
+            role: Role::Admin,
+            kind: ActorKind::ApiKey { id },
+        }))
+    }
+
+    pub(super) async fn start_session(&self, user: User) -> Result<NewSession, AppError> {
+        let token = random_alphanumeric(43);
+        let now = now_ms();
+        let expires_at = now + SESSION_TTL.as_millis() as i64;
+        self.store
+            .delete_expired_sessions(now)
+            .await
+            .map_err(db_error)?;
+        self.store
+            .insert_session(&sha256_hex(&token), &user.id, now, expires_at)
+            .await
+            .map_err(db_error)?;
+        Ok(NewSession {
+            user,
+            token,
+            expires_at,
+        })
+    }
+
+    /// When no user exists yet, makes (once) and returns the one-time setup token.
+    pub async fn open_setup(&self) -> Result<Option<String>, AppError> {
+        if !self.setup_required().await? {
+            return Ok(None);
+        }
+        let mut slot = self.setup_token.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(Some(
+            slot.get_or_insert_with(|| random_alphanumeric(32)).clone(),
+        ))
     }
 }

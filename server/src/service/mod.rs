@@ -5,7 +5,6 @@
 mod api_keys;
 mod auth;
 mod hooks;
-mod port;
 pub mod secrets;
 mod throttle;
 mod users;
@@ -38,8 +37,9 @@ impl Service {
         }
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// True when the database answers.
+    pub async fn database_answers(&self) -> bool {
+        self.store.ping().await
     }
 }
 

@@ -16,21 +16,34 @@ pub struct LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// How long the caller must still wait before trying `email` again.
-    pub fn wait_before_attempt(&self, email: &str, now: Instant) -> Option<Duration> {
-        let failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let &(count, last) = failures.get(email)?;
-        let wait = penalty(count)?;
-        let elapsed = now.saturating_duration_since(last);
-        (elapsed < wait).then(|| wait - elapsed)
-    }
-
-    pub fn record_failure(&self, email: &str, now: Instant) {
+    /// Starts a sign-in attempt for `email`, counting it as a failure until
+    /// `record_success` says otherwise, so parallel guesses are throttled too.
+    /// Refuses with the time left to wait when the attempt comes too soon.
+    pub fn begin_attempt(&self, email: &str, now: Instant) -> Result<(), Duration> {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.retain(|_, (_, last)| now.saturating_duration_since(*last) < FORGET_AFTER);
-        let entry = failures.entry(email.to_owned()).or_insert((0, now));
-        entry.0 += 1;
-        entry.1 = now;
+        let (count, last) = failures.entry(email.to_owned()).or_insert((0, now));
+        if let Some(wait) = penalty(*count) {
+            let elapsed = now.saturating_duration_since(*last);
+            if elapsed < wait {
+                return Err(wait - elapsed);
+            }
+        }
+        *count += 1;
+        *last = now;
+        Ok(())
+    }
+
+    /// Marks the end of a failed attempt: the wait before the next one runs from here.
+    pub fn record_failure(&self, email: &str, now: Instant) {
+        if let Some((_, last)) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(email)
+        {
+            *last = now;
+        }
     }
 
     pub fn record_success(&self, email: &str) {
@@ -55,32 +68,26 @@ mod tests {
     fn waits_grow_after_three_failures_and_reset_on_success() {
         let throttle = LoginThrottle::default();
         let t0 = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(throttle.wait_before_attempt("a@x.io", t0), None);
-            throttle.record_failure("a@x.io", t0);
+        for _ in 0..4 {
+            assert_eq!(throttle.begin_attempt("a@x.io", t0), Ok(()));
         }
-        assert_eq!(throttle.wait_before_attempt("a@x.io", t0), None);
-        throttle.record_failure("a@x.io", t0);
         assert_eq!(
-            throttle.wait_before_attempt("a@x.io", t0),
-            Some(Duration::from_secs(1))
+            throttle.begin_attempt("a@x.io", t0),
+            Err(Duration::from_secs(1))
         );
-        throttle.record_failure("a@x.io", t0);
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(throttle.begin_attempt("a@x.io", t1), Ok(()));
         assert_eq!(
-            throttle.wait_before_attempt("a@x.io", t0),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            throttle.wait_before_attempt("a@x.io", t0 + Duration::from_secs(2)),
-            None
+            throttle.begin_attempt("a@x.io", t1),
+            Err(Duration::from_secs(2))
         );
         assert_eq!(
-            throttle.wait_before_attempt("b@x.io", t0),
-            None,
+            throttle.begin_attempt("b@x.io", t1),
+            Ok(()),
             "other emails are unaffected"
         );
         throttle.record_success("a@x.io");
-        assert_eq!(throttle.wait_before_attempt("a@x.io", t0), None);
+        assert_eq!(throttle.begin_attempt("a@x.io", t1), Ok(()));
     }
 
     #[test]

@@ -1,20 +1,22 @@
 //! Console users: admins add admins and viewers.
 
-use app::console::{Actor, ActorKind};
+use app::console::{Actor, ActorKind, UserPort};
 use app::model::user::{validate_email, validate_password, Role, User};
 use app::model::{AppError, ErrorCode};
+use async_trait::async_trait;
 
 use super::secrets::{hash_password, new_id};
 use super::{db_error, now_ms, Service};
 use crate::store::{is_unique_violation, UserRow};
 
-impl Service {
-    pub async fn list_users(&self, _actor: &Actor) -> Result<Vec<User>, AppError> {
+#[async_trait]
+impl UserPort for Service {
+    async fn list_users(&self, _actor: &Actor) -> Result<Vec<User>, AppError> {
         let rows = self.store.list_users().await.map_err(db_error)?;
         Ok(rows.into_iter().map(UserRow::into_user).collect())
     }
 
-    pub async fn create_user(
+    async fn create_user(
         &self,
         actor: &Actor,
         email: &str,
@@ -25,27 +27,7 @@ impl Service {
         self.add_user(email, password, role).await
     }
 
-    /// Adds a user without an actor: for the `admin create` command, run by the operator.
-    pub async fn add_user(
-        &self,
-        email: &str,
-        password: &str,
-        role: Role,
-    ) -> Result<User, AppError> {
-        let email = validate_email(email)?;
-        validate_password(password)?;
-        let row = self.new_user_row(&email, password, role).await?;
-        match self.store.insert_user(&row).await {
-            Ok(()) => Ok(row.into_user()),
-            Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
-                "email",
-                format!("a user with email {email} already exists"),
-            )),
-            Err(e) => Err(db_error(e)),
-        }
-    }
-
-    pub async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+    async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
         actor.require_write()?;
         if matches!(&actor.kind, ActorKind::User(me) if me.id == id) {
             return Err(AppError::new(
@@ -68,6 +50,31 @@ impl Service {
             ))
         } else {
             Err(AppError::not_found("user"))
+        }
+    }
+}
+
+impl Service {
+    /// Adds a user without an actor: for the `admin create` command, run by the operator.
+    pub async fn add_user(
+        &self,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, AppError> {
+        let email = validate_email(email)?;
+        validate_password(password)?;
+        if role != Role::Admin && self.store.count_users().await.map_err(db_error)? == 0 {
+            return Err(AppError::invalid("role", "the first user must be an admin"));
+        }
+        let row = self.new_user_row(&email, password, role).await?;
+        match self.store.insert_user(&row).await {
+            Ok(()) => Ok(row.into_user()),
+            Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+                "email",
+                format!("a user with email {email} already exists"),
+            )),
+            Err(e) => Err(db_error(e)),
         }
     }
 

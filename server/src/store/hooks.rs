@@ -1,4 +1,4 @@
-use app::model::hook::{Headers, Hook, HookConfig};
+use app::model::hook::{Headers, Hook, HookConfig, HookPatch};
 
 use sqlx::types::Json;
 
@@ -66,27 +66,60 @@ impl Store {
         Ok(())
     }
 
-    /// Writes every mutable field of `row` in one statement; false if the hook is gone.
-    pub async fn update_hook(&self, row: &HookRow) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "UPDATE hooks SET name = ?, events = ?, url = ?, headers = ?, enabled = ?, disabled_reason = ?,
-                              signing_key = ?, previous_signing_key = ?, previous_key_expires_at = ?, updated_at = ?
-             WHERE id = ?",
+    /// Changes the fields `patch` sets, in one statement so concurrent changes
+    /// never undo each other; `None` if the hook is gone. Enabling clears the
+    /// disabled reason.
+    pub async fn patch_hook(
+        &self,
+        id: &str,
+        patch: &HookPatch,
+        now: i64,
+    ) -> StoreResult<Option<HookRow>> {
+        let config = patch.config.as_ref();
+        sqlx::query_as(
+            "UPDATE hooks SET
+                name = COALESCE(?, name),
+                events = COALESCE(?, events),
+                url = COALESCE(?, url),
+                headers = COALESCE(?, headers),
+                enabled = COALESCE(?, enabled),
+                disabled_reason = CASE WHEN ? THEN NULL ELSE disabled_reason END,
+                updated_at = ?
+             WHERE id = ?
+             RETURNING *",
         )
-        .bind(&row.name)
-        .bind(Json(&row.events))
-        .bind(&row.url)
-        .bind(Json(&row.headers))
-        .bind(row.enabled)
-        .bind(&row.disabled_reason)
-        .bind(&row.signing_key)
-        .bind(&row.previous_signing_key)
-        .bind(row.previous_key_expires_at)
-        .bind(row.updated_at)
-        .bind(&row.id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .bind(&patch.name)
+        .bind(patch.events.as_ref().map(Json))
+        .bind(config.map(|c| &c.url))
+        .bind(config.map(|c| Json(&c.headers)))
+        .bind(patch.enabled)
+        .bind(patch.enabled == Some(true))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Replaces the signing key, keeping the old one until `previous_expires_at`.
+    pub async fn rotate_signing_key(
+        &self,
+        id: &str,
+        new_key: &str,
+        previous_expires_at: i64,
+        now: i64,
+    ) -> StoreResult<Option<HookRow>> {
+        sqlx::query_as(
+            "UPDATE hooks SET previous_signing_key = signing_key, signing_key = ?,
+                              previous_key_expires_at = ?, updated_at = ?
+             WHERE id = ?
+             RETURNING *",
+        )
+        .bind(new_key)
+        .bind(previous_expires_at)
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
     }
 
     pub async fn hook(&self, id: &str) -> StoreResult<Option<HookRow>> {

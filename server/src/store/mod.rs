@@ -40,6 +40,21 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// The value of a SQLite `PRAGMA`, for checking the connection's settings.
+    pub async fn pragma(&self, name: &str) -> StoreResult<String> {
+        let value: sqlx::sqlite::SqliteRow = sqlx::query(&format!("PRAGMA {name}"))
+            .fetch_one(&self.pool)
+            .await?;
+        use sqlx::{Row, ValueRef};
+        let raw = value.try_get_raw(0)?;
+        if raw.is_null() {
+            return Ok(String::new());
+        }
+        value
+            .try_get::<String, _>(0)
+            .or_else(|_| value.try_get::<i64, _>(0).map(|n| n.to_string()))
+    }
+
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -38,4 +38,13 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// Forgets sessions that have ended.
+    pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }

@@ -75,45 +75,42 @@ impl TestApp {
             .unwrap()
     }
 
-    pub async fn add_user(&self, email: &str, password: &str, role: Role) {
+    /// Adds a console user directly; returns its id.
+    pub async fn add_user(&self, email: &str, password: &str, role: Role) -> String {
         self.service
             .add_user(email, password, role)
             .await
-            .expect("user");
+            .expect("user")
+            .id
     }
 
-    /// Calls a console server function with a form body, as `ActionForm` does.
+    /// A request to a console server function, with the session cookie if given.
+    pub fn rpc(&self, name: &str, cookie: Option<&str>) -> reqwest::RequestBuilder {
+        let request = self.client.post(self.url(&format!("/rpc/{name}")));
+        match cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        }
+    }
+
+    /// Calls a server function with a form body, as `ActionForm` does.
     pub async fn rpc_form(
         &self,
         name: &str,
         cookie: Option<&str>,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(self.url(&format!("/rpc/{name}")))
-            .form(form);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
+        self.rpc(name, cookie).form(form).send().await.unwrap()
     }
 
-    /// Calls a console server function with a JSON body (the hook editor's encoding).
+    /// Calls a server function with a JSON body (the hook editor's encoding).
     pub async fn rpc_json(
         &self,
         name: &str,
         cookie: Option<&str>,
         body: Value,
     ) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(self.url(&format!("/rpc/{name}")))
-            .json(&body);
-        if let Some(cookie) = cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
+        self.rpc(name, cookie).json(&body).send().await.unwrap()
     }
 
     /// Signs in through the console's server function; returns the `name=value` cookie.

@@ -1,0 +1,126 @@
+//! The `hookline` binary's one-shot subcommands, run as an operator would.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use hookline::service::Service;
+use hookline::store::Store;
+
+fn hookline(database_url: &str, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
+        .args(args)
+        .env("HOOKLINE_DATABASE_URL", database_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("hookline runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (
+        format!("sqlite://{}", dir.path().join("cli.db").display()),
+        dir,
+    )
+}
+
+#[tokio::test]
+async fn api_key_create_prints_a_working_key_as_the_last_line() {
+    let (url, _dir) = database();
+    let output = hookline(&url, &["api-key", "create", "--name", "ci"], "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let key = stdout.lines().last().unwrap();
+    assert!(key.starts_with("hkl_") && key.len() == 44, "{stdout}");
+    let service = Service::new(Store::connect(&url).await.unwrap());
+    assert!(service.api_key_actor(key).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
+    let (url, _dir) = database();
+    let output = hookline(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        "a long password\n",
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let service = Service::new(Store::connect(&url).await.unwrap());
+    let session =
+        app::console::SessionPort::sign_in(&service, "ops@example.com", "a long password")
+            .await
+            .unwrap();
+    assert_eq!(session.user.role, app::model::user::Role::Admin);
+    assert_eq!(
+        service.open_setup().await.unwrap(),
+        None,
+        "no setup link once an admin exists"
+    );
+}
+
+#[test]
+fn bad_input_fails_with_a_message_and_no_user() {
+    let (url, _dir) = database();
+    let short = hookline(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@example.com",
+            "--password-stdin",
+        ],
+        "short",
+    );
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    let viewer_first = hookline(
+        &url,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "v@example.com",
+            "--password-stdin",
+            "--role",
+            "viewer",
+        ],
+        "a long password",
+    );
+    assert!(!viewer_first.status.success());
+    assert!(String::from_utf8_lossy(&viewer_first.stderr).contains("first user must be an admin"));
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let (url, dir) = database();
+    let output = hookline(&url, &["migrate"], "");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("cli.db").exists());
+}

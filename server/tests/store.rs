@@ -1,0 +1,146 @@
+//! The store on a real SQLite file: its settings and the rules it enforces.
+
+use hookline::store::{Store, UserRow};
+
+async fn fresh_store() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    (Store::connect(&url).await.unwrap(), dir)
+}
+
+fn user(id: &str, email: &str, role: &str) -> UserRow {
+    UserRow {
+        id: id.into(),
+        email: email.into(),
+        password_hash: "hash".into(),
+        role: role.into(),
+        created_at: 1,
+    }
+}
+
+#[tokio::test]
+async fn connecting_creates_the_file_in_wal_mode_with_foreign_keys() {
+    let (store, dir) = fresh_store().await;
+    assert!(dir.path().join("store.db").exists());
+    assert_eq!(store.pragma("journal_mode").await.unwrap(), "wal");
+    assert_eq!(store.pragma("foreign_keys").await.unwrap(), "1");
+    // Reconnecting to the same file finds the migrations applied.
+    let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    Store::connect(&url).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_first_user_is_inserted_only_once() {
+    let (store, _dir) = fresh_store().await;
+    assert!(store
+        .insert_first_user(&user("a", "a@x.io", "admin"))
+        .await
+        .unwrap());
+    assert!(!store
+        .insert_first_user(&user("b", "b@x.io", "admin"))
+        .await
+        .unwrap());
+    assert_eq!(store.count_users().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn emails_are_unique() {
+    let (store, _dir) = fresh_store().await;
+    store
+        .insert_user(&user("a", "a@x.io", "admin"))
+        .await
+        .unwrap();
+    let err = store
+        .insert_user(&user("b", "a@x.io", "viewer"))
+        .await
+        .unwrap_err();
+    assert!(hookline::store::is_unique_violation(&err), "{err}");
+}
+
+#[tokio::test]
+async fn the_last_admin_cannot_be_deleted() {
+    let (store, _dir) = fresh_store().await;
+    store
+        .insert_user(&user("a", "a@x.io", "admin"))
+        .await
+        .unwrap();
+    store
+        .insert_user(&user("v", "v@x.io", "viewer"))
+        .await
+        .unwrap();
+    assert!(!store.delete_user_keeping_an_admin("a").await.unwrap());
+    store
+        .insert_user(&user("b", "b@x.io", "admin"))
+        .await
+        .unwrap();
+    assert!(store.delete_user_keeping_an_admin("a").await.unwrap());
+    assert!(store.delete_user_keeping_an_admin("v").await.unwrap());
+    assert!(!store.delete_user_keeping_an_admin("missing").await.unwrap());
+}
+
+#[tokio::test]
+async fn sessions_end_at_expiry_and_with_their_user() {
+    let (store, _dir) = fresh_store().await;
+    store
+        .insert_user(&user("a", "a@x.io", "admin"))
+        .await
+        .unwrap();
+    store
+        .insert_user(&user("b", "b@x.io", "admin"))
+        .await
+        .unwrap();
+    store.insert_session("t1", "a", 0, 1_000).await.unwrap();
+    store.insert_session("t2", "b", 0, 5_000).await.unwrap();
+    assert_eq!(
+        store.session_user("t1", 999).await.unwrap().unwrap().id,
+        "a"
+    );
+    assert!(store.session_user("t1", 1_000).await.unwrap().is_none());
+    store.delete_expired_sessions(1_000).await.unwrap();
+    assert!(
+        store.session_user("t1", 0).await.unwrap().is_none(),
+        "expired sessions are deleted"
+    );
+    assert!(store.delete_user_keeping_an_admin("b").await.unwrap());
+    assert!(
+        store.session_user("t2", 0).await.unwrap().is_none(),
+        "deleting a user ends its sessions"
+    );
+}
+
+#[tokio::test]
+async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
+    let (store, _dir) = fresh_store().await;
+    let key = hookline::store::ApiKeyRow {
+        id: "k".into(),
+        name: "ci".into(),
+        prefix: "hkl_abc".into(),
+        key_hash: "h".into(),
+        created_at: 0,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_api_key(&key).await.unwrap();
+    let last_used =
+        |store: Store| async move { store.list_api_keys().await.unwrap()[0].last_used_at };
+    assert_eq!(
+        store.use_api_key("h", 10_000).await.unwrap().as_deref(),
+        Some("k")
+    );
+    assert_eq!(last_used(store.clone()).await, Some(10_000));
+    store.use_api_key("h", 30_000).await.unwrap();
+    assert_eq!(
+        last_used(store.clone()).await,
+        Some(10_000),
+        "within a minute: not rewritten"
+    );
+    store.use_api_key("h", 70_000).await.unwrap();
+    assert_eq!(last_used(store.clone()).await, Some(70_000));
+    assert_eq!(store.use_api_key("other", 0).await.unwrap(), None);
+    assert!(store.revoke_api_key("k", 80_000).await.unwrap());
+    assert!(
+        !store.revoke_api_key("k", 90_000).await.unwrap(),
+        "only once"
+    );
+    assert_eq!(store.use_api_key("h", 100_000).await.unwrap(), None);
+}
