@@ -15,6 +15,7 @@ use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::api::auth::{CompleteSetup, SignIn, SignOut};
+use crate::pages::layout::CurrentUser;
 use crate::pages::{api_keys, hook_detail, hooks, layout, new_hook, setup, sign_in, users};
 
 /// The HTML document around the app.
@@ -25,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -47,11 +49,13 @@ pub struct SessionActions {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    provide_context(SessionActions {
+    let actions = SessionActions {
         sign_in: ServerAction::new(),
         sign_out: ServerAction::new(),
         setup: ServerAction::new(),
-    });
+    };
+    provide_context(actions);
+    CurrentUser::provide(actions);
     view! {
         <Stylesheet id="leptos" href="/pkg/hookline.css" />
         <Title formatter=|page: String| format!("{page} · Hookline") />

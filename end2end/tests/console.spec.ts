@@ -36,6 +36,21 @@ async function confirmDialog(page: Page, button: string) {
   await expect(dialog).toBeHidden();
 }
 
+// Whatever the browser reports as an error fails the test that caused it.
+let pageErrors: string[] = [];
+test.beforeEach(({ page }) => {
+  pageErrors = [];
+  page.on("pageerror", (error) => pageErrors.push(error.message));
+  page.on("console", (message) => {
+    // 4xx answers are the server refusing bad input, which tests provoke on purpose.
+    const refused = /^Failed to load resource: the server responded with a status of 4\d\d/;
+    if (message.type() === "error" && !refused.test(message.text())) pageErrors.push(message.text());
+  });
+});
+test.afterEach(() => {
+  expect(pageErrors, "errors in the browser console").toEqual([]);
+});
+
 test("an anonymous visitor is sent to sign in", async ({ page }) => {
   await page.goto("/webhooks");
   await expect(page).toHaveURL(/\/sign-in$/);

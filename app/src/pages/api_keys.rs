@@ -7,7 +7,7 @@ use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, Loading, PageHeader};
 use crate::model::api_key::ApiKey;
 use crate::model::time::format_utc;
-use crate::pages::layout::use_can_write;
+use crate::pages::layout::{can_write, AdminOnly};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -17,13 +17,12 @@ pub fn ApiKeysPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );
-    let can_write = use_can_write();
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
     view! {
             <Title text="API keys" />
             <PageHeader title="API keys".into() subtitle="Producers send events to POST /api/events with one of these as a Bearer token." />
-            <Show when=move || can_write.get()>
+            <AdminOnly>
                 <ActionForm action=create attr:class="card form inline-form">
                     <div class="field grow">
     <label for="api-keys-new-key-name">"New key name"</label>
@@ -34,7 +33,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                         "Create key"
                     </button>
                 </ActionForm>
-            </Show>
+            </AdminOnly>
             {move || {
                 create
                     .value()
@@ -58,7 +57,10 @@ pub fn ApiKeysPage() -> impl IntoView {
             <ErrorNotice error=create_error />
         <ErrorNotice error=revoke_error />
             <Transition fallback=Loading>
-                {move || Suspend::new(async move {
+                {move || {
+                    let admin = can_write();
+                    Suspend::new(async move {
+                    let can_write = admin.await;
                     match keys.await {
                         Ok(keys) if keys.is_empty() => {
                             view! {
@@ -72,7 +74,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                         Ok(keys) => view! { <KeysTable keys revoke can_write /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
                     }
-                })}
+                })
+                }}
             </Transition>
         }
 }
@@ -81,7 +84,7 @@ pub fn ApiKeysPage() -> impl IntoView {
 fn KeysTable(
     keys: Vec<ApiKey>,
     revoke: ServerAction<RevokeApiKey>,
-    can_write: Signal<bool>,
+    can_write: bool,
 ) -> impl IntoView {
     view! {
         <div class="card table-card">
@@ -118,7 +121,7 @@ fn KeysTable(
                                         }}
                                     </td>
                                     <td class="actions">
-                                        <Show when=move || can_write.get() && active>
+                                        <Show when=move || can_write && active>
                                             <ConfirmButton
                                                 label="Revoke"
                                                 title="Revoke this key?"

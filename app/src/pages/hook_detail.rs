@@ -11,7 +11,7 @@ use super::hooks::{HealthLabel, StateBadge};
 use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice, Loading};
 use crate::model::hook::{Hook, HookPatch};
-use crate::pages::layout::use_can_write;
+use crate::pages::layout::can_write;
 
 #[component]
 pub fn HookDetailPage() -> impl IntoView {
@@ -49,12 +49,16 @@ pub fn HookDetailPage() -> impl IntoView {
             "← Webhooks"
         </A>
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match hook.await {
-                    Ok(hook) => view! { <HookDetail hook actions /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                }
-            })}
+            {move || {
+                let admin = can_write();
+                Suspend::new(async move {
+                    let can_write = admin.await;
+                    match hook.await {
+                        Ok(hook) => view! { <HookDetail hook actions can_write /> }.into_any(),
+                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
 }
@@ -68,8 +72,7 @@ struct HookActions {
 }
 
 #[component]
-fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
-    let can_write = use_can_write();
+fn HookDetail(hook: Hook, actions: HookActions, can_write: bool) -> impl IntoView {
     let id = StoredValue::new(hook.id.clone());
     let enabled = hook.enabled;
     let action_error = Signal::derive(move || {
@@ -105,7 +108,7 @@ fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
                             .clone()
                             .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
                     </div>
-                    <Show when=move || can_write.get()>
+                    <Show when=move || can_write>
                         <div class="page-actions">
                             <ConfirmButton
                                 label=if enabled { "Disable" } else { "Enable" }
@@ -158,11 +161,11 @@ fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
             <nav class="tabs">
                 <span class="tab tab-active">"Settings"</span>
             </nav>
-            <SigningKey hook=hook.clone() rotate=actions.rotate />
+            <SigningKey hook=hook.clone() rotate=actions.rotate can_write />
             <HookForm
                 initial=Some(hook)
                 submit_label="Save changes"
-                read_only=Signal::derive(move || !can_write.get())
+                read_only=Signal::stored(!can_write)
                 pending=actions.save.pending()
                 error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
                 on_submit=move |input: crate::model::hook::NewHook| {
@@ -182,8 +185,11 @@ fn HookDetail(hook: Hook, actions: HookActions) -> impl IntoView {
 
 /// The signing key, masked until revealed, in raw and `whsec_` form.
 #[component]
-fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoView {
-    let can_write = use_can_write();
+fn SigningKey(
+    hook: Hook,
+    rotate: ServerAction<RotateSigningKey>,
+    can_write: bool,
+) -> impl IntoView {
     let revealed = RwSignal::new(false);
     let key = hook.signing_key.clone();
     let whsec = hook.whsec();
@@ -228,7 +234,7 @@ fn SigningKey(hook: Hook, rotate: ServerAction<RotateSigningKey>) -> impl IntoVi
                 <code class="secret" data-testid="signing-key-whsec">{move || shown_whsec(false)}</code>
                 <CopyButton text=whsec />
             </div>
-            <Show when=move || can_write.get()>
+            <Show when=move || can_write>
                 <div class="form-actions">
                     <ConfirmButton
                         label="Rotate key"

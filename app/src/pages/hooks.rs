@@ -7,49 +7,55 @@ use leptos_router::components::A;
 use crate::api::hooks::list_hooks;
 use crate::components::{ErrorNotice, Loading, PageHeader};
 use crate::model::hook::{Band, Health, Hook};
-use crate::pages::layout::use_can_write;
+use crate::pages::layout::{can_write, AdminOnly};
 
 #[component]
 pub fn HooksPage() -> impl IntoView {
     let hooks = Resource::new(|| (), |_| list_hooks());
-    let can_write = use_can_write();
     view! {
         <Title text="Webhooks" />
         <PageHeader
             title="Webhooks".into()
             subtitle="Endpoints that receive events, signed, retried and logged."
         >
-            <Show when=move || can_write.get()>
+            <AdminOnly>
                 <A href="/webhooks/new" attr:class="btn btn-primary">
                     "Create webhook"
                 </A>
-            </Show>
+            </AdminOnly>
         </PageHeader>
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
+            {move || {
+                let admin = can_write();
+                Suspend::new(async move {
+                let can_write = admin.await;
                 match hooks.await {
                     Ok(hooks) if hooks.is_empty() => view! { <EmptyHooks can_write /> }.into_any(),
                     Ok(hooks) => view! { <HooksTable hooks /> }.into_any(),
                     Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
                 }
-            })}
+            })
+            }}
         </Transition>
     }
 }
 
 #[component]
-fn EmptyHooks(can_write: Signal<bool>) -> impl IntoView {
+fn EmptyHooks(can_write: bool) -> impl IntoView {
     view! {
         <div class="card empty-state">
             <h2>"No webhooks yet"</h2>
             <p class="muted">
                 "A webhook sends the events you choose to your endpoint as signed HTTP POST requests."
             </p>
-            <Show when=move || can_write.get()>
-                <A href="/webhooks/new" attr:class="btn btn-primary">
-                    "Create your first webhook"
-                </A>
-            </Show>
+            {can_write
+                .then(|| {
+                    view! {
+                        <A href="/webhooks/new" attr:class="btn btn-primary">
+                            "Create your first webhook"
+                        </A>
+                    }
+                })}
         </div>
     }
 }

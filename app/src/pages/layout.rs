@@ -13,51 +13,58 @@ use crate::SessionActions;
 #[derive(Clone, Copy)]
 pub struct CurrentUser(pub Resource<Result<Option<User>, AppError>>);
 
-/// True when the signed-in user may change things (admins).
-pub fn use_can_write() -> Signal<bool> {
+/// Whether the signed-in user may change things (admins). Await it inside a
+/// `Suspend`: the answer is the same on the server and in the browser.
+pub fn can_write() -> impl std::future::Future<Output = bool> {
     let user = expect_context::<CurrentUser>().0;
-    Signal::derive(move || {
-        user.get()
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|u| u.role.can_write())
-    })
+    async move { matches!(user.await, Ok(Some(user)) if user.role.can_write()) }
 }
 
+/// Shows its children to admins only (the server refuses viewers anyway).
 #[component]
-pub fn ConsoleLayout() -> impl IntoView {
-    let actions = expect_context::<SessionActions>();
-    let user = Resource::new_blocking(
-        move || {
-            (
-                actions.sign_in.version().get(),
-                actions.sign_out.version().get(),
-                actions.setup.version().get(),
-            )
-        },
-        |_| current_user(),
-    );
-    provide_context(CurrentUser(user));
+pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
+    let children = StoredValue::new(children);
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match user.await {
-                    Ok(Some(user)) => view! { <Frame user /> }.into_any(),
-                    Ok(None) | Err(_) => view! { <Redirect path="/sign-in" /> }.into_any(),
-                }
-            })}
+            {move || {
+                let admin = can_write();
+                Suspend::new(async move { admin.await.then(|| children.read_value()()) })
+            }}
         </Suspense>
     }
 }
 
+impl CurrentUser {
+    /// Created once, by the app itself, so that no page outlives it; it reloads
+    /// after every sign-in, sign-out and setup.
+    pub fn provide(actions: SessionActions) {
+        let user = Resource::new_blocking(
+            move || {
+                (
+                    actions.sign_in.version().get(),
+                    actions.sign_out.version().get(),
+                    actions.setup.version().get(),
+                )
+            },
+            |_| current_user(),
+        );
+        provide_context(CurrentUser(user));
+    }
+}
+
+/// The frame of every signed-in page. The page itself (the `Outlet`) is drawn
+/// straight away, never inside a `Suspend`: pages create resources, and a
+/// resource created inside a `Suspend` can be created twice on the server.
 #[component]
-fn Frame(user: User) -> impl IntoView {
+pub fn ConsoleLayout() -> impl IntoView {
+    let user = expect_context::<CurrentUser>().0;
     let sign_out = expect_context::<SessionActions>().sign_out;
-    let role_class = match user.role {
-        Role::Admin => "badge badge-blue",
-        Role::Viewer => "badge badge-grey",
-    };
     view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(user.await, Ok(None) | Err(_)).then(|| view! { <Redirect path="/sign-in" /> })
+            })}
+        </Suspense>
         <div class="console">
             <aside class="sidebar">
                 <A href="/webhooks" attr:class="brand">
@@ -72,8 +79,11 @@ fn Frame(user: User) -> impl IntoView {
             </aside>
             <div class="main">
                 <div class="topbar">
-                    <span class="user-email">{user.email.clone()}</span>
-                    <span class=role_class>{user.role.as_str()}</span>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            user.await.ok().flatten().map(|user| view! { <UserBadge user /> })
+                        })}
+                    </Suspense>
                     <ActionForm action=sign_out>
                         <button type="submit" class="btn btn-ghost btn-small">
                             "Sign out"
@@ -85,5 +95,17 @@ fn Frame(user: User) -> impl IntoView {
                 </main>
             </div>
         </div>
+    }
+}
+
+#[component]
+fn UserBadge(user: User) -> impl IntoView {
+    let role_class = match user.role {
+        Role::Admin => "badge badge-blue",
+        Role::Viewer => "badge badge-grey",
+    };
+    view! {
+        <span class="user-email">{user.email}</span>
+        <span class=role_class>{user.role.as_str()}</span>
     }
 }

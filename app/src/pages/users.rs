@@ -7,7 +7,7 @@ use crate::api::users::{list_users, CreateUser, DeleteUser};
 use crate::components::{ConfirmButton, ErrorNotice, FieldError, Loading, PageHeader};
 use crate::model::time::format_utc;
 use crate::model::user::{User, PASSWORD_MIN_CHARS};
-use crate::pages::layout::use_can_write;
+use crate::pages::layout::{can_write, AdminOnly};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -17,13 +17,12 @@ pub fn UsersPage() -> impl IntoView {
         move || (create.version().get(), delete.version().get()),
         |_| list_users(),
     );
-    let can_write = use_can_write();
     let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
     view! {
             <Title text="Users" />
             <PageHeader title="Users".into() subtitle="Admins change anything; viewers read everything and change nothing." />
-            <Show when=move || can_write.get()>
+            <AdminOnly>
                 <ActionForm action=create attr:class="card form inline-form">
                     <div class="field grow">
     <label for="users-email">"Email"</label>
@@ -47,15 +46,19 @@ pub fn UsersPage() -> impl IntoView {
                     </button>
                 </ActionForm>
                 <ErrorNotice error=create_error />
-            </Show>
+            </AdminOnly>
             <ErrorNotice error=delete_error />
             <Transition fallback=Loading>
-                {move || Suspend::new(async move {
+                {move || {
+                    let admin = can_write();
+                    Suspend::new(async move {
+                    let can_write = admin.await;
                     match users.await {
                         Ok(users) => view! { <UsersTable users delete can_write /> }.into_any(),
                         Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
                     }
-                })}
+                })
+                }}
             </Transition>
         }
 }
@@ -64,7 +67,7 @@ pub fn UsersPage() -> impl IntoView {
 fn UsersTable(
     users: Vec<User>,
     delete: ServerAction<DeleteUser>,
-    can_write: Signal<bool>,
+    can_write: bool,
 ) -> impl IntoView {
     view! {
         <div class="card table-card">
@@ -90,7 +93,7 @@ fn UsersTable(
                                     </td>
                                     <td class="muted">{format_utc(user.created_at)}</td>
                                     <td class="actions">
-                                        <Show when=move || can_write.get()>
+                                        <Show when=move || can_write>
                                             <ConfirmButton
                                                 label="Remove"
                                                 title="Remove this user?"
