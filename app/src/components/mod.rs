@@ -1,9 +1,11 @@
 //! Reusable pieces of the console.
 
+mod auth_card;
 mod confirm;
 mod copy;
 mod feedback;
 
+pub use auth_card::AuthCard;
 pub use confirm::ConfirmButton;
 pub use copy::CopyButton;
 pub use feedback::{ErrorNotice, FieldError, Loading, PageHeader};

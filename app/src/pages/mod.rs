@@ -13,6 +13,8 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::AuthCard;
+
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -20,12 +22,9 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
     view! {
-        <main class="auth-page">
-            <div class="auth-card">
-                <h1>"Page not found"</h1>
-                <p class="muted">"There is nothing at this address."</p>
-                <A href="/webhooks">"Back to webhooks"</A>
-            </div>
-        </main>
+        <AuthCard title="Page not found">
+            <p class="muted">"There is nothing at this address."</p>
+            <A href="/webhooks">"Back to webhooks"</A>
+        </AuthCard>
     }
 }

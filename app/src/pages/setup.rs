@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{ErrorNotice, FieldError};
+use crate::components::{AuthCard, ErrorNotice, FieldError};
 use crate::model::user::PASSWORD_MIN_CHARS;
 use crate::SessionActions;
 
@@ -16,13 +16,7 @@ pub fn SetupPage() -> impl IntoView {
     let error = Signal::derive(move || setup.value().get().and_then(Result::err));
     view! {
             <Title text="Set up" />
-            <main class="auth-page">
-                <div class="auth-card">
-                    <div class="brand brand-large">
-                        <span class="brand-mark">"H"</span>
-                        "Hookline"
-                    </div>
-                    <h1>"Create the first admin"</h1>
+            <AuthCard title="Create the first admin">
                     <p class="muted">"This account can add other admins and viewers later."</p>
                     <ErrorNotice error />
                     <ActionForm action=setup>
@@ -47,7 +41,6 @@ pub fn SetupPage() -> impl IntoView {
                             "Create admin and sign in"
                         </button>
                     </ActionForm>
-                </div>
-            </main>
+            </AuthCard>
         }
 }

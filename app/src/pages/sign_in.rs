@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::auth::setup_required;
-use crate::components::ErrorNotice;
+use crate::components::{AuthCard, ErrorNotice};
 use crate::SessionActions;
 
 #[component]
@@ -14,13 +14,7 @@ pub fn SignInPage() -> impl IntoView {
     let needs_setup = Resource::new(|| (), |_| setup_required());
     view! {
             <Title text="Sign in" />
-            <main class="auth-page">
-                <div class="auth-card">
-                    <div class="brand brand-large">
-                        <span class="brand-mark">"H"</span>
-                        "Hookline"
-                    </div>
-                    <h1>"Sign in to the console"</h1>
+            <AuthCard title="Sign in to the console">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {
                             (needs_setup.await == Ok(true))
@@ -47,7 +41,6 @@ pub fn SignInPage() -> impl IntoView {
                             "Sign in"
                         </button>
                     </ActionForm>
-                </div>
-            </main>
+            </AuthCard>
         }
 }

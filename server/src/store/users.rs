@@ -31,32 +31,29 @@ impl Store {
     }
 
     pub async fn insert_user(&self, row: &UserRow) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&row.id)
-        .bind(&row.email)
-        .bind(&row.password_hash)
-        .bind(&row.role)
-        .bind(row.created_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.insert_user_where(row, "TRUE").await.map(drop)
     }
 
     /// Inserts the user only if there is no user yet; false if one already exists.
     pub async fn insert_first_user(&self, row: &UserRow) -> StoreResult<bool> {
-        let result = sqlx::query(
+        self.insert_user_where(row, "NOT EXISTS (SELECT 1 FROM users)")
+            .await
+    }
+
+    /// Inserts `row` if `condition` (SQL) holds, in one statement; true if it did.
+    async fn insert_user_where(&self, row: &UserRow, condition: &'static str) -> StoreResult<bool> {
+        let sql = format!(
             "INSERT INTO users (id, email, password_hash, role, created_at)
-             SELECT ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM users)",
-        )
-        .bind(&row.id)
-        .bind(&row.email)
-        .bind(&row.password_hash)
-        .bind(&row.role)
-        .bind(row.created_at)
-        .execute(&self.pool)
-        .await?;
+             SELECT ?, ?, ?, ?, ? WHERE {condition}"
+        );
+        let result = sqlx::query(&sql)
+            .bind(&row.id)
+            .bind(&row.email)
+            .bind(&row.password_hash)
+            .bind(&row.role)
+            .bind(row.created_at)
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
