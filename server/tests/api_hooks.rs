@@ -3,7 +3,7 @@
 mod common;
 
 use app::console::ApiKeyPort;
-use common::{spawn_app, valid_hook};
+use common::{assert_error, spawn_app, valid_hook};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -124,8 +124,7 @@ async fn list_get_patch_rotate_delete() {
         .send()
         .await
         .unwrap();
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    assert_eq!(gone.json::<Value>().await.unwrap()["code"], "not_found");
+    assert_error(gone, StatusCode::NOT_FOUND, "not_found").await;
     let again = app
         .api(Method::DELETE, &format!("/api/hooks/{id}"))
         .send()
@@ -239,11 +238,7 @@ async fn malformed_bodies_and_queries_are_400s_with_json_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["code"],
-        "invalid_input"
-    );
+    assert_error(response, StatusCode::BAD_REQUEST, "invalid_input").await;
 
     let response = app
         .api(Method::POST, "/api/hooks")
@@ -269,11 +264,7 @@ async fn malformed_bodies_and_queries_are_400s_with_json_errors() {
 async fn missing_wrong_and_revoked_keys_are_401() {
     let app = spawn_app().await;
     let anonymous = app.client.get(app.url("/api/hooks")).send().await.unwrap();
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        anonymous.json::<Value>().await.unwrap()["code"],
-        "unauthorized"
-    );
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
     let wrong = app
         .client
@@ -334,14 +325,14 @@ async fn unknown_api_routes_and_methods_answer_json() {
         .send()
         .await
         .unwrap();
-    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-    assert_eq!(missing.json::<Value>().await.unwrap()["code"], "not_found");
+    assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
     let wrong_method = app.api(Method::PUT, "/api/hooks").send().await.unwrap();
-    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(
-        wrong_method.json::<Value>().await.unwrap()["code"],
-        "method_not_allowed"
-    );
+    assert_error(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -349,11 +340,7 @@ async fn an_oversized_body_is_a_413() {
     let app = spawn_app().await;
     let huge = json!({ "name": "x".repeat(3 * 1024 * 1024), "events": ["User.Created"], "config": { "url": "https://a.io" } });
     let response = app.create_hook(huge).await;
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(
-        response.json::<Value>().await.unwrap()["code"],
-        "payload_too_large"
-    );
+    assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }
 
 #[tokio::test]

@@ -84,92 +84,114 @@ pub fn HookForm(
     };
 
     view! {
-            <form class="card form" on:submit=submit>
-                <ErrorNotice error />
-                <fieldset class="plain" disabled=move || read_only.get()>
-                    <div class="field">
-    <label for="hook-form-name">"Name"</label>
-                        <input id="hook-form-name"
-                            type="text"
-                            name="name"
-                            placeholder="e.g. CRM sync"
-                            prop:value=move || name.get()
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
-                        <FieldError error field="name" />
+        <form class="card form" on:submit=submit>
+            <ErrorNotice error />
+            <fieldset class="plain" disabled=move || read_only.get()>
+                <TextField
+                    id="hook-form-name"
+                    label="Name"
+                    field="name"
+                    placeholder="e.g. CRM sync"
+                    value=name
+                    error
+                />
+                <TextField
+                    id="hook-form-endpoint-url"
+                    label="Endpoint URL"
+                    field="config.url"
+                    placeholder="https://example.com/webhooks/logto"
+                    value=url
+                    error
+                    mono=true
+                />
+                <div class="field">
+                    <span>"Events"</span>
+                    <p class="muted small">"The endpoint receives a request whenever one of these happens."</p>
+                    <div class="event-groups">
+                        {CATALOG.iter().map(|group| view! { <EventGroupPicker group events /> }).collect_view()}
                     </div>
-                    <div class="field">
-    <label for="hook-form-endpoint-url">"Endpoint URL"</label>
-                        <input id="hook-form-endpoint-url"
-                            type="text"
-                            name="url"
-                            class="mono"
-                            placeholder="https://example.com/webhooks/logto"
-                            prop:value=move || url.get()
-                            on:input=move |ev| url.set(event_target_value(&ev))
-                        />
-                        <FieldError error field="config.url" />
+                    <FieldError error field="events" />
+                </div>
+                <div class="field">
+                    <span>"Custom headers"</span>
+                    <p class="muted small">"Sent with every request, e.g. an API key your endpoint expects."</p>
+                    <div class="header-rows">
+                        <For each=move || headers.get() key=|row| row.id let(row)>
+                            <div class="header-row">
+                                <input
+                                    type="text"
+                                    class="mono"
+                                    placeholder="Header name"
+                                    aria-label="Header name"
+                                    prop:value=move || row.key.get()
+                                    on:input=move |ev| row.key.set(event_target_value(&ev))
+                                />
+                                <input
+                                    type="text"
+                                    class="mono"
+                                    placeholder="Value"
+                                    aria-label="Header value"
+                                    prop:value=move || row.value.get()
+                                    on:input=move |ev| row.value.set(event_target_value(&ev))
+                                />
+                                <button
+                                    type="button"
+                                    class="btn btn-ghost btn-small"
+                                    aria-label="Remove header"
+                                    on:click=move |_| headers.update(|rows| rows.retain(|r| r.id != row.id))
+                                >
+                                    "Remove"
+                                </button>
+                            </div>
+                        </For>
                     </div>
-                    <div class="field">
-                        <span>"Events"</span>
-                        <p class="muted small">"The endpoint receives a request whenever one of these happens."</p>
-                        <div class="event-groups">
-                            {CATALOG.iter().map(|group| view! { <EventGroupPicker group events /> }).collect_view()}
-                        </div>
-                        <FieldError error field="events" />
-                    </div>
-                    <div class="field">
-                        <span>"Custom headers"</span>
-                        <p class="muted small">"Sent with every request, e.g. an API key your endpoint expects."</p>
-                        <div class="header-rows">
-                            <For each=move || headers.get() key=|row| row.id let(row)>
-                                <div class="header-row">
-                                    <input
-                                        type="text"
-                                        class="mono"
-                                        placeholder="Header name"
-                                        aria-label="Header name"
-                                        prop:value=move || row.key.get()
-                                        on:input=move |ev| row.key.set(event_target_value(&ev))
-                                    />
-                                    <input
-                                        type="text"
-                                        class="mono"
-                                        placeholder="Value"
-                                        aria-label="Header value"
-                                        prop:value=move || row.value.get()
-                                        on:input=move |ev| row.value.set(event_target_value(&ev))
-                                    />
-                                    <button
-                                        type="button"
-                                        class="btn btn-ghost btn-small"
-                                        aria-label="Remove header"
-                                        on:click=move |_| headers.update(|rows| rows.retain(|r| r.id != row.id))
-                                    >
-                                        "Remove"
-                                    </button>
-                                </div>
-                            </For>
-                        </div>
-                        <button
-                            type="button"
-                            class="btn btn-secondary btn-small"
-                            on:click=move |_| headers.update(|rows| rows.push(new_row(String::new(), String::new())))
-                        >
-                            "Add header"
-                        </button>
-                        <FieldError error field="config.headers" />
-                    </div>
-                </fieldset>
-                <Show when=move || !read_only.get()>
-                    <div class="form-actions">
-                        <button type="submit" class="btn btn-primary" disabled=move || pending.get() || !hydrated.get()>
-                            {move || if pending.get() { "Saving…" } else { submit_label }}
-                        </button>
-                    </div>
-                </Show>
-            </form>
-        }
+                    <button
+                        type="button"
+                        class="btn btn-secondary btn-small"
+                        on:click=move |_| headers.update(|rows| rows.push(new_row(String::new(), String::new())))
+                    >
+                        "Add header"
+                    </button>
+                    <FieldError error field="config.headers" />
+                </div>
+            </fieldset>
+            <Show when=move || !read_only.get()>
+                <div class="form-actions">
+                    <button type="submit" class="btn btn-primary" disabled=move || pending.get() || !hydrated.get()>
+                        {move || if pending.get() { "Saving…" } else { submit_label }}
+                    </button>
+                </div>
+            </Show>
+        </form>
+    }
+}
+
+/// A labelled text input bound to `value`, with its field's error below it.
+#[component]
+fn TextField(
+    id: &'static str,
+    label: &'static str,
+    /// The field name errors refer to.
+    field: &'static str,
+    placeholder: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<AppError>>,
+    #[prop(optional)] mono: bool,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="text"
+                class:mono=mono
+                placeholder=placeholder
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <FieldError error field />
+        </div>
+    }
 }
 
 /// One catalog group: a checkbox for the whole group and one per event.

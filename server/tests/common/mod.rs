@@ -134,6 +134,22 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap().to_owned())
 }
 
+/// Asserts that `response` is the API error `code` with `status`; returns its body.
+pub async fn assert_error(
+    response: reqwest::Response,
+    status: reqwest::StatusCode,
+    code: &str,
+) -> Value {
+    assert_eq!(response.status(), status, "{}", response.url());
+    let body: Value = response.json().await.expect("a JSON error body");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    body
+}
+
 pub fn valid_hook() -> Value {
     serde_json::json!({
         "name": "CRM sync",
