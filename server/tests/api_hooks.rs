@@ -33,38 +33,17 @@ async fn list_get_patch_rotate_delete() {
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
 
-    let list: Value = app
-        .api(Method::GET, "/api/hooks?includeExecutionStats=true")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/api/hooks?includeExecutionStats=true").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["id"], id);
     assert_eq!(
         list[0]["executionStats"],
         json!({ "requestCount": 0, "successCount": 0 })
     );
-    let plain: Value = app
-        .api(Method::GET, "/api/hooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain = app.get_json("/api/hooks").await;
     assert!(plain[0].get("executionStats").is_none());
 
-    let one: Value = app
-        .api(Method::GET, &format!("/api/hooks/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let one = app.get_json(&format!("/api/hooks/{id}")).await;
     assert_eq!(one, created);
 
     let patched = app
@@ -194,14 +173,7 @@ async fn each_invalid_field_is_a_400_naming_it_and_nothing_is_saved() {
             "{message:?} should mention {mentioned:?} for {body}"
         );
     }
-    let list: Value = app
-        .api(Method::GET, "/api/hooks")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = app.get_json("/api/hooks").await;
     assert_eq!(list, json!([]), "no invalid hook was saved");
 }
 
@@ -217,14 +189,7 @@ async fn an_invalid_patch_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let after: Value = app
-        .api(Method::GET, &format!("/api/hooks/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = app.get_json(&format!("/api/hooks/{id}")).await;
     assert_eq!(after, created);
 }
 
@@ -397,14 +362,7 @@ async fn concurrent_patches_and_rotations_do_not_undo_each_other() {
     for task in tasks {
         results.push(task.await.unwrap());
     }
-    let last: Value = app
-        .api(Method::GET, &format!("/api/hooks/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let last = app.get_json(&format!("/api/hooks/{id}")).await;
     let rotated: Vec<&String> = results.iter().filter(|r| r.0).map(|r| &r.1).collect();
     assert!(
         rotated.contains(&&last["signingKey"].as_str().unwrap().to_owned()),

@@ -67,6 +67,13 @@ impl TestApp {
             .bearer_auth(&self.api_key)
     }
 
+    /// GETs an API path that must answer 200, and returns its JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let response = self.api(reqwest::Method::GET, path).send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "GET {path}");
+        response.json().await.unwrap()
+    }
+
     pub async fn create_hook(&self, body: Value) -> reqwest::Response {
         self.api(reqwest::Method::POST, "/api/hooks")
             .json(&body)
