@@ -313,17 +313,9 @@ async fn one_hook_can_carry_its_execution_stats() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
-    let with: Value = app
-        .api(
-            Method::GET,
-            &format!("/api/hooks/{id}?includeExecutionStats=true"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let with = app
+        .get_json(&format!("/api/hooks/{id}?includeExecutionStats=true"))
+        .await;
     assert_eq!(
         with["executionStats"],
         json!({ "requestCount": 0, "successCount": 0 })

@@ -24,6 +24,13 @@ fn hookline(database_url: &str, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `hookline admin create --email EMAIL --password-stdin [EXTRA…]` with `password` on stdin.
+fn admin_create(database_url: &str, email: &str, extra: &[&str], password: &str) -> Output {
+    let mut args = vec!["admin", "create", "--email", email, "--password-stdin"];
+    args.extend_from_slice(extra);
+    hookline(database_url, &args, password)
+}
+
 fn database() -> (String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     (
@@ -51,17 +58,7 @@ async fn api_key_create_prints_a_working_key_as_the_last_line() {
 #[tokio::test]
 async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
     let (url, _dir) = database();
-    let output = hookline(
-        &url,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--password-stdin",
-        ],
-        "a long password\n",
-    );
+    let output = admin_create(&url, "ops@example.com", &[], "a long password\n");
     assert!(
         output.status.success(),
         "{}",
@@ -83,30 +80,13 @@ async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
 #[test]
 fn bad_input_fails_with_a_message_and_no_user() {
     let (url, _dir) = database();
-    let short = hookline(
-        &url,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--password-stdin",
-        ],
-        "short",
-    );
+    let short = admin_create(&url, "ops@example.com", &[], "short");
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
-    let viewer_first = hookline(
+    let viewer_first = admin_create(
         &url,
-        &[
-            "admin",
-            "create",
-            "--email",
-            "v@example.com",
-            "--password-stdin",
-            "--role",
-            "viewer",
-        ],
+        "v@example.com",
+        &["--role", "viewer"],
         "a long password",
     );
     assert!(!viewer_first.status.success());

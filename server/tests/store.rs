@@ -8,6 +8,12 @@ async fn fresh_store() -> (Store, tempfile::TempDir) {
     (Store::connect(&url).await.unwrap(), dir)
 }
 
+async fn add_users(store: &Store, users: &[(&str, &str, &str)]) {
+    for (id, email, role) in users {
+        store.insert_user(&user(id, email, role)).await.unwrap();
+    }
+}
+
 fn user(id: &str, email: &str, role: &str) -> UserRow {
     UserRow {
         id: id.into(),
@@ -60,19 +66,13 @@ async fn emails_are_unique() {
 #[tokio::test]
 async fn the_last_admin_cannot_be_deleted() {
     let (store, _dir) = fresh_store().await;
-    store
-        .insert_user(&user("a", "a@x.io", "admin"))
-        .await
-        .unwrap();
-    store
-        .insert_user(&user("v", "v@x.io", "viewer"))
-        .await
-        .unwrap();
+    add_users(
+        &store,
+        &[("a", "a@x.io", "admin"), ("v", "v@x.io", "viewer")],
+    )
+    .await;
     assert!(!store.delete_user_keeping_an_admin("a").await.unwrap());
-    store
-        .insert_user(&user("b", "b@x.io", "admin"))
-        .await
-        .unwrap();
+    add_users(&store, &[("b", "b@x.io", "admin")]).await;
     assert!(store.delete_user_keeping_an_admin("a").await.unwrap());
     assert!(store.delete_user_keeping_an_admin("v").await.unwrap());
     assert!(!store.delete_user_keeping_an_admin("missing").await.unwrap());
@@ -81,14 +81,11 @@ async fn the_last_admin_cannot_be_deleted() {
 #[tokio::test]
 async fn sessions_end_at_expiry_and_with_their_user() {
     let (store, _dir) = fresh_store().await;
-    store
-        .insert_user(&user("a", "a@x.io", "admin"))
-        .await
-        .unwrap();
-    store
-        .insert_user(&user("b", "b@x.io", "admin"))
-        .await
-        .unwrap();
+    add_users(
+        &store,
+        &[("a", "a@x.io", "admin"), ("b", "b@x.io", "admin")],
+    )
+    .await;
     store.insert_session("t1", "a", 0, 1_000).await.unwrap();
     store.insert_session("t2", "b", 0, 5_000).await.unwrap();
     assert_eq!(
