@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
-use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, Loading, PageHeader};
+use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, PageHeader};
 use crate::model::api_key::ApiKey;
 use crate::model::time::format_utc;
-use crate::pages::layout::{can_write, AdminOnly};
+use crate::pages::layout::{AdminOnly, PageData};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -56,27 +56,22 @@ pub fn ApiKeysPage() -> impl IntoView {
             }}
             <ErrorNotice error=create_error />
         <ErrorNotice error=revoke_error />
-            <Transition fallback=Loading>
-                {move || {
-                    let admin = can_write();
-                    Suspend::new(async move {
-                    let can_write = admin.await;
-                    match keys.await {
-                        Ok(keys) if keys.is_empty() => {
-                            view! {
-                                <div class="card empty-state">
-                                    <h2>"No API keys yet"</h2>
-                                    <p class="muted">"Create a key for each system that sends events, so each can be revoked alone."</p>
-                                </div>
-                            }
-                                .into_any()
+            <PageData
+                resource=keys
+                render={move |keys: Vec<ApiKey>, can_write| {
+                    if keys.is_empty() {
+                        view! {
+                            <div class="card empty-state">
+                                <h2>"No API keys yet"</h2>
+                                <p class="muted">"Create a key for each system that sends events, so each can be revoked alone."</p>
+                            </div>
                         }
-                        Ok(keys) => view! { <KeysTable keys revoke can_write /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                            .into_any()
+                    } else {
+                        view! { <KeysTable keys revoke can_write /> }.into_any()
                     }
-                })
                 }}
-            </Transition>
+            />
         }
 }
 

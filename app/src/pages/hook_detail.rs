@@ -9,9 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::hook_form::HookForm;
 use super::hooks::{HealthLabel, StateBadge};
 use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
-use crate::components::{ConfirmButton, CopyButton, ErrorNotice, Loading};
+use crate::components::{ConfirmButton, CopyButton, ErrorNotice};
 use crate::model::hook::{Hook, HookPatch};
-use crate::pages::layout::can_write;
+use crate::pages::layout::PageData;
 
 #[component]
 pub fn HookDetailPage() -> impl IntoView {
@@ -48,18 +48,10 @@ pub fn HookDetailPage() -> impl IntoView {
         <A href="/webhooks" attr:class="back-link">
             "← Webhooks"
         </A>
-        <Transition fallback=Loading>
-            {move || {
-                let admin = can_write();
-                Suspend::new(async move {
-                    let can_write = admin.await;
-                    match hook.await {
-                        Ok(hook) => view! { <HookDetail hook actions can_write /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
+        <PageData
+            resource=hook
+            render={move |hook: Hook, can_write| view! { <HookDetail hook actions can_write /> }}
+        />
     }
 }
 

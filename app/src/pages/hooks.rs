@@ -5,9 +5,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::api::hooks::list_hooks;
-use crate::components::{ErrorNotice, Loading, PageHeader};
+use crate::components::PageHeader;
 use crate::model::hook::{Band, Health, Hook};
-use crate::pages::layout::{can_write, AdminOnly};
+use crate::pages::layout::{AdminOnly, PageData};
 
 #[component]
 pub fn HooksPage() -> impl IntoView {
@@ -24,19 +24,16 @@ pub fn HooksPage() -> impl IntoView {
                 </A>
             </AdminOnly>
         </PageHeader>
-        <Transition fallback=Loading>
-            {move || {
-                let admin = can_write();
-                Suspend::new(async move {
-                let can_write = admin.await;
-                match hooks.await {
-                    Ok(hooks) if hooks.is_empty() => view! { <EmptyHooks can_write /> }.into_any(),
-                    Ok(hooks) => view! { <HooksTable hooks /> }.into_any(),
-                    Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+        <PageData
+            resource=hooks
+            render={|hooks: Vec<Hook>, can_write| {
+                if hooks.is_empty() {
+                    view! { <EmptyHooks can_write /> }.into_any()
+                } else {
+                    view! { <HooksTable hooks /> }.into_any()
                 }
-            })
             }}
-        </Transition>
+        />
     }
 }
 

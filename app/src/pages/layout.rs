@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 use crate::api::auth::current_user;
+use crate::components::{ErrorNotice, Loading};
 use crate::model::user::{Role, User};
 use crate::model::AppError;
 use crate::SessionActions;
@@ -31,6 +32,33 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
                 Suspend::new(async move { admin.await.then(|| children.read_value()()) })
             }}
         </Suspense>
+    }
+}
+
+/// A page's data: once it and the session are known, `render` draws it, told
+/// whether the user may change things; an error is shown as a notice.
+#[component]
+pub fn PageData<T, F, V>(resource: Resource<Result<T, AppError>>, render: F) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    F: Fn(T, bool) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let render = std::sync::Arc::new(render);
+    view! {
+        <Transition fallback=Loading>
+            {move || {
+                let admin = can_write();
+                let render = render.clone();
+                Suspend::new(async move {
+                    let can_write = admin.await;
+                    match resource.await {
+                        Ok(value) => render(value, can_write).into_any(),
+                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                    }
+                })
+            }}
+        </Transition>
     }
 }
 

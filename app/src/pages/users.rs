@@ -4,10 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::users::{list_users, CreateUser, DeleteUser};
-use crate::components::{ConfirmButton, ErrorNotice, FieldError, Loading, PageHeader};
+use crate::components::{ConfirmButton, ErrorNotice, FieldError, PageHeader};
 use crate::model::time::format_utc;
 use crate::model::user::{User, PASSWORD_MIN_CHARS};
-use crate::pages::layout::{can_write, AdminOnly};
+use crate::pages::layout::{AdminOnly, PageData};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -48,18 +48,10 @@ pub fn UsersPage() -> impl IntoView {
                 <ErrorNotice error=create_error />
             </AdminOnly>
             <ErrorNotice error=delete_error />
-            <Transition fallback=Loading>
-                {move || {
-                    let admin = can_write();
-                    Suspend::new(async move {
-                    let can_write = admin.await;
-                    match users.await {
-                        Ok(users) => view! { <UsersTable users delete can_write /> }.into_any(),
-                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                    }
-                })
-                }}
-            </Transition>
+            <PageData
+                resource=users
+                render={move |users: Vec<User>, can_write| view! { <UsersTable users delete can_write /> }}
+            />
         }
 }
 
