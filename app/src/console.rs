@@ -5,7 +5,10 @@
 
 use async_trait::async_trait;
 
+use std::time::Duration;
+
 use crate::model::api_key::{ApiKey, CreatedApiKey};
+use crate::model::delivery::{Delivery, EventRecord, HookTest, HookTestResult, Ingested};
 use crate::model::hook::{Hook, HookPatch, NewHook};
 use crate::model::user::{Role, User};
 use crate::model::AppError;
@@ -98,6 +101,37 @@ pub trait HookPort {
     async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
 }
 
+/// The answer to an ingested event: `complete` is false when a synchronous
+/// wait ran out before every first attempt was logged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestAnswer {
+    pub ingested: Ingested,
+    pub complete: bool,
+}
+
+/// Events, deliveries and their attempts.
+#[async_trait]
+pub trait DeliveryPort {
+    /// Stores a raw `{event, ...fields}` body and its deliveries; with `wait`,
+    /// waits up to that long for each delivery's first attempt.
+    async fn ingest_event(
+        &self,
+        actor: &Actor,
+        body: &[u8],
+        idempotency_key: Option<&str>,
+        wait: Option<Duration>,
+    ) -> Result<IngestAnswer, AppError>;
+    async fn get_event(&self, actor: &Actor, id: &str) -> Result<EventRecord, AppError>;
+    async fn get_delivery(&self, actor: &Actor, id: &str) -> Result<Delivery, AppError>;
+    /// Sends each event's example to the hook (or to `input.config`) now.
+    async fn test_hook(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        input: HookTest,
+    ) -> Result<HookTestResult, AppError>;
+}
+
 /// API keys.
 #[async_trait]
 pub trait ApiKeyPort {
@@ -107,6 +141,12 @@ pub trait ApiKeyPort {
 }
 
 /// Everything the console needs, as one object in context.
-pub trait Console: SessionPort + UserPort + HookPort + ApiKeyPort + Send + Sync + 'static {}
+pub trait Console:
+    SessionPort + UserPort + HookPort + DeliveryPort + ApiKeyPort + Send + Sync + 'static
+{
+}
 
-impl<T: SessionPort + UserPort + HookPort + ApiKeyPort + Send + Sync + 'static> Console for T {}
+impl<T> Console for T where
+    T: SessionPort + UserPort + HookPort + DeliveryPort + ApiKeyPort + Send + Sync + 'static
+{
+}

@@ -2,8 +2,14 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use ipnet::IpNet;
+
+use crate::dispatcher::endpoint::EndpointPolicy;
+use crate::dispatcher::retry::{RetrySchedule, DEFAULT_SCHEDULE};
+use crate::dispatcher::DeliverySettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +37,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the console, the API and (later) the dispatcher. The default.
+    /// Serve the console, the API and the dispatcher. The default.
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
@@ -83,6 +89,91 @@ pub struct ServeArgs {
     /// else `target/site`.
     #[arg(long, env = "HOOKLINE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
+}
+
+fn duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|err| format!("expected a duration like 10s, 2m or 1h: {err}"))
+}
+
+/// How deliveries are made (SPEC §4, §7).
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// Deliver to loopback, private and link-local addresses too. Off by
+    /// default: it would let hook URLs reach inside your network.
+    #[arg(long, env = "HOOKLINE_ALLOW_PRIVATE_ENDPOINTS", global = true)]
+    pub allow_private_endpoints: bool,
+
+    /// Private ranges to deliver to anyway, comma-separated CIDRs (e.g. 10.1.0.0/16).
+    #[arg(
+        long,
+        env = "HOOKLINE_PRIVATE_ENDPOINT_ALLOWLIST",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub private_endpoint_allowlist: Vec<IpNet>,
+
+    /// Waits before each retry, comma-separated; ±20 % jitter is added.
+    #[arg(long, env = "HOOKLINE_RETRY_SCHEDULE", default_value = DEFAULT_SCHEDULE, global = true)]
+    pub retry_schedule: RetrySchedule,
+
+    /// How long one attempt may take, response body included.
+    #[arg(long, env = "HOOKLINE_REQUEST_TIMEOUT", default_value = "10s", value_parser = duration, global = true)]
+    pub request_timeout: Duration,
+
+    /// How long a worker's claim on a delivery lasts; another instance takes
+    /// the delivery over when it runs out. Default: the request timeout + 30s.
+    #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", value_parser = duration, global = true)]
+    pub delivery_lease: Option<Duration>,
+
+    /// Disable a hook whose attempts have all failed for this long.
+    #[arg(long, env = "HOOKLINE_DISABLE_AFTER", default_value = "24h", value_parser = duration, global = true)]
+    pub disable_after: Duration,
+
+    /// Attempts in flight at once, per hook.
+    #[arg(long, env = "HOOKLINE_HOOK_MAX_IN_FLIGHT", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub hook_max_in_flight: u32,
+
+    /// Attempts in flight at once in this process.
+    #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = 256,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_in_flight: u32,
+
+    /// On SIGTERM/SIGINT, how long attempts in flight may take to finish.
+    #[arg(long, env = "HOOKLINE_SHUTDOWN_GRACE", default_value = "15s", value_parser = duration, global = true)]
+    pub shutdown_grace: Duration,
+
+    /// How long a rotated-out signing key keeps signing.
+    #[arg(long, env = "HOOKLINE_KEY_ROTATION_OVERLAP", default_value = "24h", value_parser = duration, global = true)]
+    pub key_rotation_overlap: Duration,
+}
+
+impl DeliveryArgs {
+    pub fn settings(&self) -> Result<DeliverySettings, String> {
+        let lease = self
+            .delivery_lease
+            .unwrap_or(self.request_timeout + Duration::from_secs(30));
+        if lease <= self.request_timeout {
+            return Err("--delivery-lease must be longer than --request-timeout".into());
+        }
+        Ok(DeliverySettings {
+            endpoint_policy: EndpointPolicy {
+                allow_private: self.allow_private_endpoints,
+                allowlist: self.private_endpoint_allowlist.clone(),
+            },
+            retry_schedule: self.retry_schedule.clone(),
+            request_timeout: self.request_timeout,
+            lease,
+            disable_after: self.disable_after,
+            hook_max_in_flight: self.hook_max_in_flight,
+            max_in_flight: self.max_in_flight,
+            shutdown_grace: self.shutdown_grace,
+            key_rotation_overlap: self.key_rotation_overlap,
+        })
+    }
 }
 
 impl ServeArgs {
@@ -118,6 +209,39 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.serve.addr.port(), 4000);
         assert_eq!(cli.database_url, "sqlite://x.db");
+        let settings = cli.serve.delivery.settings().unwrap();
+        assert_eq!(settings.retry_schedule, RetrySchedule::default());
+        assert_eq!(settings.request_timeout, Duration::from_secs(10));
+        assert_eq!(settings.lease, Duration::from_secs(40));
+        assert!(!settings.endpoint_policy.allow_private);
+    }
+
+    #[test]
+    fn delivery_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "hookline",
+            "serve",
+            "--allow-private-endpoints",
+            "--retry-schedule",
+            "1s,2s",
+            "--request-timeout",
+            "500ms",
+            "--private-endpoint-allowlist",
+            "10.0.0.0/8,fd00::/8",
+        ])
+        .unwrap();
+        let Some(Command::Serve(args)) = cli.command else {
+            panic!("serve")
+        };
+        let settings = args.delivery.settings().unwrap();
+        assert!(settings.endpoint_policy.allow_private);
+        assert_eq!(settings.endpoint_policy.allowlist.len(), 2);
+        assert_eq!(settings.retry_schedule.to_string(), "1s,2s");
+        assert_eq!(settings.request_timeout, Duration::from_millis(500));
+        assert!(Cli::try_parse_from(["hookline", "--retry-schedule", "soon"]).is_err());
+        assert!(Cli::try_parse_from(["hookline", "--hook-max-in-flight", "0"]).is_err());
+        let short_lease = Cli::try_parse_from(["hookline", "--delivery-lease", "5s"]).unwrap();
+        assert!(short_lease.serve.delivery.settings().is_err());
     }
 
     #[test]

@@ -4,16 +4,17 @@
 
 pub mod cli;
 pub mod config;
+pub mod dispatcher;
 pub mod http;
 pub mod service;
 pub mod store;
 
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::service::Service;
 
@@ -27,19 +28,31 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
         .build()
 }
 
-/// Serves the console and the API on `listener` until `shutdown` completes.
+/// Serves the console and the API on `listener`, and runs the dispatcher,
+/// until `shutdown` is cancelled: then the server stops taking requests, the
+/// dispatcher drains, and this returns.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
     site_root: &Path,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
+    let dispatcher = dispatcher::spawn(
+        service.dispatcher(),
+        service.store().clone(),
+        shutdown.clone(),
+    );
     let state = http::AppState {
         service,
         leptos_options: leptos_options(site_root, addr),
     };
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let served = axum::serve(listener, http::router(state))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
+    shutdown.cancel();
+    if let Err(err) = dispatcher.await {
+        tracing::error!(error = %err, "the dispatcher stopped abnormally");
+    }
+    served
 }

@@ -5,6 +5,7 @@ use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command, ServeArgs};
 use hookline::service::Service;
 use hookline::store::Store;
 use hookline::{cli, serve};
+use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -37,14 +38,22 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
-    let service = Arc::new(Service::new(Store::connect(database_url).await?));
+    let settings = args.delivery.settings()?;
+    let service = Arc::new(Service::new(Store::connect(database_url).await?, settings));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("Hookline is listening on http://{addr}");
     if let Some(token) = service.open_setup().await? {
         println!("No admin exists yet. Create the first one at: http://{addr}/setup?token={token}");
     }
-    serve(listener, service, &args.site_root(), shutdown_signal()).await?;
+    let shutdown = CancellationToken::new();
+    let on_signal = shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining attempts in flight");
+        on_signal.cancel();
+    });
+    serve(listener, service, &args.site_root(), shutdown).await?;
     Ok(())
 }
 

@@ -51,7 +51,7 @@ async fn api_key_create_prints_a_working_key_as_the_last_line() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     let key = stdout.lines().last().unwrap();
     assert!(key.starts_with("hkl_") && key.len() == 44, "{stdout}");
-    let service = Service::new(Store::connect(&url).await.unwrap());
+    let service = Service::new(Store::connect(&url).await.unwrap(), Default::default());
     assert!(service.api_key_actor(key).await.unwrap().is_some());
 }
 
@@ -64,7 +64,7 @@ async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let service = Service::new(Store::connect(&url).await.unwrap());
+    let service = Service::new(Store::connect(&url).await.unwrap(), Default::default());
     let session =
         app::console::SessionPort::sign_in(&service, "ops@example.com", "a long password")
             .await

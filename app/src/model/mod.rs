@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod catalog;
+pub mod delivery;
 pub mod error;
 pub mod hook;
 pub mod time;

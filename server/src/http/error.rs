@@ -2,7 +2,7 @@
 //! own failures only, a 500).
 
 use app::model::{AppError, ErrorCode};
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -37,6 +37,20 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::PayloadTooLarge
+        } else {
+            ErrorCode::InvalidInput
+        };
+        ApiError(AppError::new(
+            code,
+            format!("could not read the body: {}", rejection.body_text()),
+        ))
+    }
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError(AppError::new(
@@ -50,6 +64,19 @@ impl From<QueryRejection> for ApiError {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// The raw body, for routes that must see the exact bytes.
+pub struct ApiBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Ok(ApiBody(
+            axum::body::Bytes::from_request(request, state).await?,
+        ))
+    }
+}
 
 /// `axum::extract::Query` whose rejections are API errors.
 #[derive(axum::extract::FromRequestParts)]

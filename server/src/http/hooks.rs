@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use app::console::HookPort;
+use app::console::{DeliveryPort, HookPort};
+use app::model::delivery::{HookTest, HookTestResult};
 use app::model::hook::{Hook, HookPatch, NewHook};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, patch};
+use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hooks", get(list).post(create))
         .route("/hooks/{id}", get(one).patch(update).delete(remove))
         .route("/hooks/{id}/signing-key", patch(rotate_signing_key))
+        .route("/hooks/{id}/test", post(test))
 }
 
 #[derive(Deserialize)]
@@ -89,4 +91,14 @@ async fn rotate_signing_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(service.rotate_signing_key(&actor, &id).await?))
+}
+
+/// Sends a sample of each event to the hook now and answers with what came back.
+async fn test(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<HookTest>,
+) -> ApiResult<Json<HookTestResult>> {
+    Ok(Json(service.test_hook(&actor, &id, input).await?))
 }

@@ -2,7 +2,9 @@
 //! (pages plus its server functions under `/rpc`).
 
 mod auth;
+mod deliveries;
 mod error;
+mod events;
 mod health;
 mod hooks;
 
@@ -30,6 +32,8 @@ pub struct AppState {
 fn api_routes() -> Router<AppState> {
     Router::new()
         .merge(hooks::routes())
+        .merge(events::routes())
+        .merge(deliveries::routes())
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
 }

@@ -6,7 +6,7 @@ use app::model::AppError;
 use async_trait::async_trait;
 
 use super::secrets::{new_id, new_signing_key};
-use super::{db_error, now_ms, Service, KEY_ROTATION_OVERLAP};
+use super::{db_error, now_ms, Service};
 use crate::store::HookRow;
 
 #[async_trait]
@@ -81,7 +81,8 @@ impl HookPort for Service {
     async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError> {
         actor.require_write()?;
         let now = now_ms();
-        let previous_expires_at = now + KEY_ROTATION_OVERLAP.as_millis() as i64;
+        let overlap = self.dispatcher.settings().key_rotation_overlap;
+        let previous_expires_at = now + overlap.as_millis() as i64;
         self.store
             .rotate_signing_key(id, &new_signing_key(), previous_expires_at, now)
             .await

@@ -4,37 +4,48 @@
 
 mod api_keys;
 mod auth;
+mod events;
 mod hooks;
 pub mod secrets;
 mod throttle;
 mod users;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::model::AppError;
 
+use crate::dispatcher::{DeliverySettings, Dispatcher};
 use crate::store::Store;
 
 /// How long a console session lasts.
 const SESSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-/// How long a rotated-out signing key stays valid (SPEC §3).
-const KEY_ROTATION_OVERLAP: Duration = Duration::from_secs(24 * 3600);
 
 pub struct Service {
     store: Store,
     /// The one-time first-run token, while no user exists.
     setup_token: Mutex<Option<String>>,
     login_throttle: throttle::LoginThrottle,
+    dispatcher: Arc<Dispatcher>,
 }
 
 impl Service {
-    pub fn new(store: Store) -> Self {
+    pub fn new(store: Store, settings: DeliverySettings) -> Self {
         Self {
             store,
             setup_token: Mutex::new(None),
             login_throttle: throttle::LoginThrottle::default(),
+            dispatcher: Dispatcher::new(settings),
         }
+    }
+
+    /// The dispatcher this service hands new deliveries to; `main` runs it.
+    pub fn dispatcher(&self) -> Arc<Dispatcher> {
+        self.dispatcher.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// True when the database answers.

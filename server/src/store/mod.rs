@@ -2,6 +2,9 @@
 //! this module writes SQL, so a second database only changes what is in here.
 
 mod api_keys;
+mod attempts;
+mod deliveries;
+mod events;
 mod hooks;
 mod sessions;
 mod users;
@@ -13,6 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use api_keys::ApiKeyRow;
+pub use deliveries::{ClaimedDelivery, HookVerdict, NextStep, Outcome};
+pub use events::{IdempotencyKey, Ingestion, NewEvent};
 pub use hooks::HookRow;
 pub use users::UserRow;
 

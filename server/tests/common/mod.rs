@@ -2,13 +2,19 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod receiver;
+
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::model::user::Role;
+use hookline::dispatcher::endpoint::EndpointPolicy;
+use hookline::dispatcher::DeliverySettings;
 use hookline::service::Service;
 use hookline::store::Store;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 pub struct TestApp {
     pub base: String,
@@ -19,10 +25,33 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// Delivery settings for tests: receivers run on loopback, so private
+/// endpoints are allowed, and retries come after seconds, not minutes.
+pub fn test_settings() -> DeliverySettings {
+    DeliverySettings {
+        endpoint_policy: EndpointPolicy {
+            allow_private: true,
+            allowlist: Vec::new(),
+        },
+        retry_schedule: "1s,2s".parse().unwrap(),
+        request_timeout: Duration::from_secs(2),
+        lease: Duration::from_secs(5),
+        shutdown_grace: Duration::from_secs(2),
+        ..DeliverySettings::default()
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_settings()).await
+}
+
+pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
-    let service = Arc::new(Service::new(Store::connect(&url).await.expect("database")));
+    let service = Arc::new(Service::new(
+        Store::connect(&url).await.expect("database"),
+        settings,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -33,7 +62,7 @@ pub async fn spawn_app() -> TestApp {
             listener,
             server_service,
             Path::new("target/site"),
-            std::future::pending(),
+            CancellationToken::new(),
         )
         .await
         .expect("server");

@@ -1,0 +1,217 @@
+//! Events, their deliveries and every attempt, as the API and the console show
+//! them (SPEC §4, §5).
+
+use serde::{Deserialize, Serialize};
+
+use super::hook::HookConfig;
+
+/// Response bodies are kept up to this many bytes; the rest is cut and flagged.
+pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
+/// Ingested events larger than this are refused with 413.
+pub const EVENT_BODY_LIMIT: usize = 256 * 1024;
+/// The longest `?wait=` a synchronous ingestion may ask for.
+pub const MAX_WAIT_SECS: u64 = 30;
+
+/// Why an attempt was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The first attempt of a new delivery.
+    Auto,
+    /// A scheduled retry after a failure.
+    Retry,
+    /// An admin's resend or recover.
+    Manual,
+    /// "Send test payload".
+    Test,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Auto => "auto",
+            Trigger::Retry => "retry",
+            Trigger::Manual => "manual",
+            Trigger::Test => "test",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Trigger> {
+        [Trigger::Auto, Trigger::Retry, Trigger::Manual, Trigger::Test]
+            .into_iter()
+            .find(|t| t.as_str() == text)
+    }
+}
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    /// An attempt is due now or later.
+    Pending,
+    /// An attempt got a 2xx.
+    Delivered,
+    /// No attempt succeeded and none is scheduled.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeliveryState> {
+        [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+}
+
+/// One HTTP request to a receiver and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub id: String,
+    pub delivery_id: String,
+    pub hook_id: String,
+    pub event: String,
+    /// 1 for the first attempt of a delivery, then 2, 3 …
+    pub number: i64,
+    pub trigger: Trigger,
+    pub url: String,
+    /// Header name and value pairs, in the order they were sent.
+    pub request_headers: Vec<(String, String)>,
+    pub request_body: String,
+    pub response_status: Option<u16>,
+    pub response_headers: Option<Vec<(String, String)>>,
+    pub response_body: Option<String>,
+    /// True when the response body was longer than 64 KiB and was cut.
+    pub response_body_truncated: bool,
+    /// Why no response came: refused address, connection error, timeout.
+    pub error: Option<String>,
+    pub success: bool,
+    /// Unix ms.
+    pub started_at: i64,
+    pub duration_ms: i64,
+}
+
+/// One event bound for one hook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    /// Also the `webhook-id` header, the same on every attempt.
+    pub id: String,
+    pub event_id: String,
+    pub hook_id: String,
+    pub event: String,
+    pub state: DeliveryState,
+    pub attempt_count: i64,
+    /// When the next attempt is due (unix ms), if one is scheduled.
+    pub next_attempt_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Every attempt, oldest first; empty in summaries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
+}
+
+/// An ingested event: what the producer sent, and where it is going.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRecord {
+    pub id: String,
+    pub event: String,
+    /// The producer's fields (everything but `event`), as sent.
+    pub payload: serde_json::Value,
+    pub created_at: i64,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The first answer to `POST /api/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ingested {
+    pub id: String,
+    pub deliveries: i64,
+    /// Synchronous mode only: the first attempt of each delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<Vec<Outcome>>,
+}
+
+/// What one attempt came to, in the short form synchronous ingestion and
+/// "Send test payload" answer with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    pub delivery_id: String,
+    pub hook_id: String,
+    pub event: String,
+    pub status: Option<u16>,
+    pub body: Option<String>,
+    pub body_truncated: bool,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    pub success: bool,
+}
+
+impl From<&Attempt> for Outcome {
+    fn from(attempt: &Attempt) -> Self {
+        Outcome {
+            delivery_id: attempt.delivery_id.clone(),
+            hook_id: attempt.hook_id.clone(),
+            event: attempt.event.clone(),
+            status: attempt.response_status,
+            body: attempt.response_body.clone(),
+            body_truncated: attempt.response_body_truncated,
+            duration_ms: attempt.duration_ms,
+            error: attempt.error.clone(),
+            success: attempt.success,
+        }
+    }
+}
+
+/// `POST /api/hooks/:id/test`: the events to send a sample of, and optionally
+/// a config to send it to instead of the saved one (the form's unsaved values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookTest {
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub config: Option<HookConfig>,
+}
+
+/// The answer to a hook test: one outcome per event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HookTestResult {
+    pub outcomes: Vec<Outcome>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_and_states_round_trip_their_names() {
+        for trigger in [Trigger::Auto, Trigger::Retry, Trigger::Manual, Trigger::Test] {
+            assert_eq!(Trigger::parse(trigger.as_str()), Some(trigger));
+            assert_eq!(
+                serde_json::to_value(trigger).unwrap(),
+                serde_json::json!(trigger.as_str())
+            );
+        }
+        for state in [
+            DeliveryState::Pending,
+            DeliveryState::Delivered,
+            DeliveryState::Failed,
+        ] {
+            assert_eq!(DeliveryState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(Trigger::parse("later"), None);
+    }
+}

@@ -1,0 +1,142 @@
+//! One attempt: build the signed request for a target, send it, and decide
+//! what follows for the delivery and for its hook.
+
+use app::model::delivery::{Attempt, Trigger};
+use app::model::hook::Headers;
+
+use super::retry::parse_retry_after;
+use super::sender::Sender;
+use super::signer::{self, SigningKeys};
+use super::Dispatcher;
+use crate::service::now_ms;
+use crate::service::secrets::new_id;
+use crate::store::{ClaimedDelivery, HookVerdict, NextStep, Outcome};
+
+/// Where and what to send: one event to one hook's endpoint.
+pub struct Target<'a> {
+    pub delivery_id: &'a str,
+    pub hook_id: &'a str,
+    pub event: &'a str,
+    pub event_created_at: i64,
+    /// The producer's fields, a JSON object as stored.
+    pub payload: &'a str,
+    pub url: &'a str,
+    pub headers: &'a Headers,
+    pub keys: SigningKeys<'a>,
+}
+
+/// Sends the request for `target` and returns the attempt as it will be logged.
+pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Trigger) -> Attempt {
+    let body = signer::body(
+        target.hook_id,
+        target.event,
+        target.event_created_at,
+        target.payload,
+    );
+    let timestamp = now_ms() / 1000;
+    let headers = signer::request_headers(
+        target.headers,
+        target.delivery_id,
+        timestamp,
+        &body,
+        &target.keys,
+    );
+    let response = sender.send(target.url, &headers, &body).await;
+    Attempt {
+        id: new_id(),
+        delivery_id: target.delivery_id.to_owned(),
+        hook_id: target.hook_id.to_owned(),
+        event: target.event.to_owned(),
+        number,
+        trigger,
+        url: target.url.to_owned(),
+        request_headers: headers,
+        request_body: body,
+        success: response.success(),
+        response_status: response.status,
+        response_headers: response.headers,
+        response_body: response.body,
+        response_body_truncated: response.body_truncated,
+        error: response.error,
+        started_at: response.started_at,
+        duration_ms: response.duration_ms,
+    }
+}
+
+/// Makes the next attempt of a claimed delivery and decides what follows.
+pub async fn deliver(dispatcher: &Dispatcher, delivery: &ClaimedDelivery) -> Outcome {
+    let settings = dispatcher.settings();
+    let mut outcome = Outcome {
+        delivery_id: delivery.id.clone(),
+        hook_id: delivery.hook_id.clone(),
+        lease_token: delivery.lease_token.clone(),
+        attempt: None,
+        next: NextStep::Failed,
+        verdict: None,
+    };
+    // A hook disabled since the delivery was scheduled gets no more attempts.
+    if !delivery.hook_enabled {
+        return outcome;
+    }
+    let now = now_ms();
+    let previous = delivery
+        .previous_signing_key
+        .as_deref()
+        .filter(|_| delivery.previous_key_expires_at.is_some_and(|at| at > now));
+    let target = Target {
+        delivery_id: &delivery.id,
+        hook_id: &delivery.hook_id,
+        event: &delivery.event_name,
+        event_created_at: delivery.event_created_at,
+        payload: &delivery.payload,
+        url: &delivery.url,
+        headers: &delivery.headers,
+        keys: SigningKeys {
+            current: &delivery.signing_key,
+            previous,
+        },
+    };
+    let number = delivery.attempt_count + 1;
+    let trigger = Trigger::parse(&delivery.next_trigger).unwrap_or(Trigger::Retry);
+    let attempt = dispatcher.send_now(&target, number, trigger).await;
+    let finished = attempt.started_at + attempt.duration_ms;
+    (outcome.next, outcome.verdict) = if attempt.success {
+        (NextStep::Delivered, Some(HookVerdict::Answered))
+    } else if attempt.response_status == Some(410) {
+        (
+            NextStep::Failed,
+            Some(HookVerdict::Disable(
+                "The endpoint answered 410 Gone".to_owned(),
+            )),
+        )
+    } else {
+        let retry_after = retry_after(&attempt).and_then(|v| parse_retry_after(v, finished));
+        let next = match settings.retry_schedule.delay_after(number, retry_after) {
+            Some(wait) => NextStep::RetryAt(finished + wait.as_millis() as i64),
+            None => NextStep::Failed,
+        };
+        let verdict = HookVerdict::Failing {
+            disable_if_failing_since: finished - settings.disable_after.as_millis() as i64,
+            reason: format!(
+                "Every attempt failed for {}",
+                humantime::format_duration(settings.disable_after)
+            ),
+        };
+        (next, Some(verdict))
+    };
+    outcome.attempt = Some(attempt);
+    outcome
+}
+
+/// The receiver's `Retry-After`, which counts only on 429 and 503.
+fn retry_after(attempt: &Attempt) -> Option<&str> {
+    if !matches!(attempt.response_status, Some(429 | 503)) {
+        return None;
+    }
+    attempt
+        .response_headers
+        .as_ref()?
+        .iter()
+        .find(|(name, _)| name == "retry-after")
+        .map(|(_, value)| value.as_str())
+}

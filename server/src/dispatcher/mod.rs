@@ -1,0 +1,243 @@
+//! The dispatcher: claims due deliveries with a lease, sends them signed,
+//! decides what follows each attempt, and hands the outcomes to the recorder,
+//! which logs them in batches.
+//!
+//! A lease is a row update any process could make, so several instances can
+//! share one database; a process that dies just lets its leases run out.
+
+mod attempt;
+pub mod endpoint;
+mod recorder;
+pub mod retry;
+mod sender;
+pub mod signer;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use attempt::Target;
+use endpoint::EndpointPolicy;
+use retry::RetrySchedule;
+use sender::Sender;
+
+use crate::service::now_ms;
+use crate::service::secrets::new_id;
+use crate::store::{ClaimedDelivery, Store};
+
+/// How the dispatcher behaves; every field has a flag (see `config.rs`).
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    pub endpoint_policy: EndpointPolicy,
+    pub retry_schedule: RetrySchedule,
+    pub request_timeout: Duration,
+    /// How long a claim lasts; longer than a request may take.
+    pub lease: Duration,
+    /// A hook that has failed without a break for this long is disabled.
+    pub disable_after: Duration,
+    /// At most this many attempts in flight per hook.
+    pub hook_max_in_flight: u32,
+    /// At most this many attempts in flight in this process.
+    pub max_in_flight: u32,
+    /// How long shutdown waits for attempts in flight.
+    pub shutdown_grace: Duration,
+    /// How long a rotated-out signing key still signs (SPEC §3).
+    pub key_rotation_overlap: Duration,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            endpoint_policy: EndpointPolicy::default(),
+            retry_schedule: RetrySchedule::default(),
+            request_timeout: Duration::from_secs(10),
+            lease: Duration::from_secs(40),
+            disable_after: Duration::from_secs(24 * 3600),
+            hook_max_in_flight: 10,
+            max_in_flight: 256,
+            shutdown_grace: Duration::from_secs(15),
+            key_rotation_overlap: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// Without any wake-up, look for due work this often: retries scheduled by
+/// another instance and leases that ran out.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What the dispatcher shares with the rest of the server.
+pub struct Dispatcher {
+    settings: DeliverySettings,
+    sender: Sender,
+    /// Rung when new deliveries are stored or attempts are logged.
+    wake: Notify,
+    /// The ids of deliveries whose attempt was just logged.
+    logged: broadcast::Sender<Arc<[String]>>,
+}
+
+impl Dispatcher {
+    pub fn new(settings: DeliverySettings) -> Arc<Dispatcher> {
+        Arc::new(Dispatcher {
+            sender: Sender::new(settings.endpoint_policy.clone(), settings.request_timeout),
+            settings,
+            wake: Notify::new(),
+            logged: broadcast::channel(256).0,
+        })
+    }
+
+    pub fn settings(&self) -> &DeliverySettings {
+        &self.settings
+    }
+
+    /// New deliveries are waiting: look now rather than at the next poll.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Ids of deliveries whose attempts were just logged.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<[String]>> {
+        self.logged.subscribe()
+    }
+
+    /// Sends one request to `target` now and returns the attempt, unlogged.
+    pub async fn send_now(
+        &self,
+        target: &Target<'_>,
+        number: i64,
+        trigger: app::model::delivery::Trigger,
+    ) -> app::model::delivery::Attempt {
+        attempt::make(&self.sender, target, number, trigger).await
+    }
+
+    /// Runs the claim loop until `shutdown`, then drains: attempts in flight
+    /// get `shutdown_grace` to finish, leases left are released, and every
+    /// outcome is logged before this returns.
+    pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
+        let (outcomes, recorder) = recorder::spawn(store.clone(), self.clone());
+        let in_flight = InFlight::default();
+        let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
+        let tasks = TaskTracker::new();
+        while !shutdown.is_cancelled() {
+            let free = slots.available_permits();
+            let claimed = self.claim(&store, free).await;
+            let full_batch = free > 0 && claimed.len() == free;
+            for delivery in claimed {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                in_flight.add(&delivery);
+                let (dispatcher, outcomes, in_flight) =
+                    (self.clone(), outcomes.clone(), in_flight.clone());
+                tasks.spawn(async move {
+                    let outcome = attempt::deliver(&dispatcher, &delivery).await;
+                    // From here the recorder owns the lease: it logs the
+                    // outcome and clears the lease in one transaction.
+                    let _ = outcomes.send(outcome).await;
+                    in_flight.remove(&delivery.id);
+                    drop(slot);
+                    dispatcher.wake();
+                });
+            }
+            if full_batch {
+                continue;
+            }
+            let wait = self.idle_wait(&store).await;
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        tasks.close();
+        if tokio::time::timeout(self.settings.shutdown_grace, tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                left = in_flight.len(),
+                "attempts still in flight at the end of the shutdown grace period; releasing them"
+            );
+        }
+        let leftover = in_flight.take();
+        if let Err(err) = store.release_leases(&leftover).await {
+            tracing::error!(error = %err, "could not release leases; they will run out");
+        }
+        drop(outcomes);
+        let _ = recorder.await;
+    }
+
+    async fn claim(&self, store: &Store, free: usize) -> Vec<ClaimedDelivery> {
+        if free == 0 {
+            return Vec::new();
+        }
+        let now = now_ms();
+        let lease_until = now + self.settings.lease.as_millis() as i64;
+        match store
+            .claim_due(
+                now,
+                lease_until,
+                &new_id(),
+                free as i64,
+                i64::from(self.settings.hook_max_in_flight),
+            )
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::error!(error = %err, "could not claim deliveries");
+                Vec::new()
+            }
+        }
+    }
+
+    /// How long to sleep when nothing more can be claimed now: until the next
+    /// scheduled attempt, at most the poll interval.
+    async fn idle_wait(&self, store: &Store) -> Duration {
+        let now = now_ms();
+        match store.next_due_at(now).await {
+            Ok(Some(at)) if at > now => POLL_INTERVAL.min(Duration::from_millis((at - now) as u64)),
+            _ => POLL_INTERVAL,
+        }
+    }
+}
+
+/// The leases this process holds for attempts in flight, so shutdown can
+/// release the ones that did not finish.
+#[derive(Clone, Default)]
+struct InFlight(Arc<Mutex<HashMap<String, String>>>);
+
+impl InFlight {
+    fn add(&self, delivery: &ClaimedDelivery) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(delivery.id.clone(), delivery.lease_token.clone());
+    }
+
+    fn remove(&self, id: &str) {
+        self.0.lock().unwrap().remove(id);
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    fn take(&self) -> Vec<(String, String)> {
+        self.0.lock().unwrap().drain().collect()
+    }
+}
+
+/// Starts the dispatcher on its own task.
+pub fn spawn(
+    dispatcher: Arc<Dispatcher>,
+    store: Store,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(dispatcher.run(store, shutdown))
+}
+
+pub(crate) type OutcomeSender = mpsc::Sender<crate::store::Outcome>;

@@ -1,0 +1,26 @@
+//! `/api/deliveries`: one delivery with every attempt.
+
+use std::sync::Arc;
+
+use app::console::DeliveryPort;
+use app::model::delivery::Delivery;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::auth::ApiActor;
+use super::error::ApiResult;
+use super::AppState;
+use crate::service::Service;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/deliveries/{id}", get(one))
+}
+
+async fn one(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Delivery>> {
+    Ok(Json(service.get_delivery(&actor, &id).await?))
+}

@@ -1,0 +1,288 @@
+//! Events in, deliveries out: ingestion (with idempotency and the synchronous
+//! wait), reading events and deliveries back, and hook tests.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use app::console::{Actor, ActorKind, DeliveryPort, IngestAnswer};
+use app::model::catalog::find_event;
+use app::model::delivery::{
+    Attempt, Delivery, EventRecord, HookTest, HookTestResult, Ingested, Outcome, Trigger,
+    EVENT_BODY_LIMIT, MAX_WAIT_SECS,
+};
+use app::model::hook::{validate_config, validate_events};
+use app::model::{AppError, ErrorCode};
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use serde_json::value::RawValue;
+
+use super::secrets::{new_id, sha256_hex};
+use super::{db_error, now_ms, Service};
+use crate::dispatcher::signer::SigningKeys;
+use crate::dispatcher::Target;
+use crate::store::{IdempotencyKey, Ingestion, NewEvent};
+
+/// How long an `Idempotency-Key` is remembered (SPEC §5).
+const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+/// The fields Hookline sets in every body; a producer may not.
+const RESERVED_FIELDS: [&str; 2] = ["hookId", "createdAt"];
+
+/// The producer's top-level fields, each value kept exactly as sent.
+type Fields = IndexMap<String, Box<RawValue>>;
+
+/// Reads `{event, ...fields}`: the event's name, and the other fields as the
+/// JSON object the `events` table keeps.
+pub fn parse_event(body: &[u8]) -> Result<(String, String), AppError> {
+    if body.len() > EVENT_BODY_LIMIT {
+        return Err(AppError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("an event may be at most {} KiB", EVENT_BODY_LIMIT / 1024),
+        ));
+    }
+    let mut fields: Fields = serde_json::from_slice(body).map_err(|err| {
+        AppError::invalid("body", format!("the body must be a JSON object: {err}"))
+    })?;
+    let name = fields
+        .shift_remove("event")
+        .ok_or_else(|| AppError::invalid("event", "`event` is required"))?;
+    let name: String = serde_json::from_str(name.get())
+        .map_err(|_| AppError::invalid("event", "`event` must be a string"))?;
+    if find_event(&name).is_none() {
+        return Err(AppError::invalid(
+            "event",
+            format!("unknown event `{name}`; see GET /api/event-types"),
+        ));
+    }
+    if let Some(field) = RESERVED_FIELDS.iter().find(|f| fields.contains_key(**f)) {
+        return Err(AppError::invalid(
+            field,
+            format!("`{field}` is set by Hookline and may not be sent"),
+        ));
+    }
+    let payload = serde_json::to_string(&fields).map_err(|_| AppError::internal())?;
+    Ok((name, payload))
+}
+
+/// An `Idempotency-Key` must be 1 to 255 visible ASCII characters.
+fn validate_idempotency_key(key: &str) -> Result<(), AppError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Idempotency keys belong to whoever sent them.
+fn idempotency_scope(actor: &Actor) -> String {
+    match &actor.kind {
+        ActorKind::ApiKey { id } => format!("key:{id}"),
+        ActorKind::User(user) => format!("user:{}", user.id),
+    }
+}
+
+#[async_trait]
+impl DeliveryPort for Service {
+    async fn ingest_event(
+        &self,
+        actor: &Actor,
+        body: &[u8],
+        idempotency_key: Option<&str>,
+        wait: Option<Duration>,
+    ) -> Result<IngestAnswer, AppError> {
+        actor.require_write()?;
+        if wait.is_some_and(|w| w > Duration::from_secs(MAX_WAIT_SECS)) {
+            return Err(AppError::invalid(
+                "wait",
+                format!("wait may be at most {MAX_WAIT_SECS}s"),
+            ));
+        }
+        let (name, payload) = parse_event(body)?;
+        if let Some(key) = idempotency_key {
+            validate_idempotency_key(key)?;
+        }
+        let now = now_ms();
+        let id = new_id();
+        let event = NewEvent {
+            id: &id,
+            name: &name,
+            payload: &payload,
+            created_at: now,
+        };
+        let scope = idempotency_scope(actor);
+        let request_hash = sha256_hex(&String::from_utf8_lossy(body));
+        let idempotency = idempotency_key.map(|key| IdempotencyKey {
+            scope: &scope,
+            key,
+            request_hash: &request_hash,
+            expires_at: now + IDEMPOTENCY_WINDOW_MS,
+        });
+        let stored = self
+            .store
+            .ingest_event(&event, idempotency.as_ref(), new_id)
+            .await
+            .map_err(db_error)?;
+        let deliveries = match stored {
+            Ingestion::Stored { deliveries } => deliveries,
+            Ingestion::Repeat {
+                same_request: false,
+                ..
+            } => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "this Idempotency-Key was already used with a different request",
+                ))
+            }
+            Ingestion::Repeat {
+                event_id,
+                deliveries,
+                same_request: true,
+            } => {
+                return Ok(IngestAnswer {
+                    ingested: Ingested {
+                        id: event_id,
+                        deliveries,
+                        outcomes: None,
+                    },
+                    complete: true,
+                })
+            }
+        };
+        if !deliveries.is_empty() {
+            self.dispatcher.wake();
+        }
+        let count = deliveries.len() as i64;
+        let (outcomes, complete) = match wait {
+            Some(wait) => {
+                let attempts = self.first_attempts(&deliveries, wait).await?;
+                let complete = attempts.len() == deliveries.len();
+                (Some(attempts.iter().map(Outcome::from).collect()), complete)
+            }
+            None => (None, true),
+        };
+        Ok(IngestAnswer {
+            ingested: Ingested {
+                id,
+                deliveries: count,
+                outcomes,
+            },
+            complete,
+        })
+    }
+
+    async fn get_event(&self, _actor: &Actor, id: &str) -> Result<EventRecord, AppError> {
+        self.store
+            .event(id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| AppError::not_found("event"))
+    }
+
+    async fn get_delivery(&self, _actor: &Actor, id: &str) -> Result<Delivery, AppError> {
+        self.store
+            .delivery(id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| AppError::not_found("delivery"))
+    }
+
+    async fn test_hook(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        input: HookTest,
+    ) -> Result<HookTestResult, AppError> {
+        actor.require_write()?;
+        let events = validate_events(&input.events)?;
+        let config = input.config.as_ref().map(validate_config).transpose()?;
+        let hook = self
+            .store
+            .hook(hook_id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| AppError::not_found("hook"))?;
+        let (url, headers) = match &config {
+            Some(config) => (&config.url, &config.headers),
+            None => (&hook.url, &hook.headers),
+        };
+        let signing_key = hook.signing_key.as_str();
+        let sends = events.iter().map(|name| async move {
+            // Every catalog event has an example; `validate_events` checked the names.
+            let example = find_event(name).map_or("{}", |e| e.example);
+            let payload = serde_json::from_str::<serde_json::Value>(example)
+                .map_err(|_| AppError::internal())?
+                .to_string();
+            let (event_id, delivery_id) = (new_id(), new_id());
+            let event = NewEvent {
+                id: &event_id,
+                name,
+                payload: &payload,
+                created_at: now_ms(),
+            };
+            let target = Target {
+                delivery_id: &delivery_id,
+                hook_id,
+                event: name,
+                event_created_at: event.created_at,
+                payload: &payload,
+                url,
+                headers,
+                keys: SigningKeys {
+                    current: signing_key,
+                    previous: None,
+                },
+            };
+            let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
+            self.store
+                .record_test_attempt(&event, &attempt)
+                .await
+                .map_err(db_error)?;
+            Ok::<_, AppError>(Outcome::from(&attempt))
+        });
+        let outcomes = futures::future::try_join_all(sends).await?;
+        Ok(HookTestResult { outcomes })
+    }
+}
+
+impl Service {
+    /// Waits up to `wait` for the first attempt of each delivery to be logged;
+    /// returns those that were.
+    async fn first_attempts(
+        &self,
+        deliveries: &[String],
+        wait: Duration,
+    ) -> Result<Vec<Attempt>, AppError> {
+        let ours: HashSet<&str> = deliveries.iter().map(String::as_str).collect();
+        let mut logged = self.dispatcher.subscribe();
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let attempts = self
+                .store
+                .first_attempts(deliveries)
+                .await
+                .map_err(db_error)?;
+            if attempts.len() == deliveries.len() {
+                return Ok(attempts);
+            }
+            // Wake when one of ours is logged here; poll for attempts another
+            // instance logged.
+            let ours_logged = async {
+                loop {
+                    match logged.recv().await {
+                        Ok(ids) if !ids.iter().any(|id| ours.contains(id.as_str())) => continue,
+                        _ => return,
+                    }
+                }
+            };
+            let poll = tokio::time::sleep(Duration::from_millis(500));
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => {
+                    return self.store.first_attempts(deliveries).await.map_err(db_error);
+                }
+                _ = ours_logged => {}
+                _ = poll => {}
+            }
+        }
+    }
+}
