@@ -23,7 +23,10 @@ pub async fn create_user(database_url: &str, email: &str, role: &str) -> CliResu
     let mut password = String::new();
     std::io::stdin().read_to_string(&mut password)?;
     let password = password.trim_end_matches(['\n', '\r']);
-    let service = Service::new(Store::connect(database_url).await?, DeliverySettings::default());
+    let service = Service::new(
+        Store::connect(database_url).await?,
+        DeliverySettings::default(),
+    );
     let user = service.add_user(email, password, role).await?;
     println!("created {} {}", user.role.as_str(), user.email);
     Ok(())
@@ -31,7 +34,10 @@ pub async fn create_user(database_url: &str, email: &str, role: &str) -> CliResu
 
 /// `hookline api-key create --name N`: the key is the last line of stdout.
 pub async fn create_api_key(database_url: &str, name: &str) -> CliResult {
-    let service = Service::new(Store::connect(database_url).await?, DeliverySettings::default());
+    let service = Service::new(
+        Store::connect(database_url).await?,
+        DeliverySettings::default(),
+    );
     let created = service.issue_api_key(name).await?;
     println!(
         "created API key {:?} ({}); it is shown only once:",

@@ -95,7 +95,8 @@ pub struct ServeArgs {
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text).map_err(|err| format!("expected a duration like 10s, 2m or 1h: {err}"))
+    humantime::parse_duration(text)
+        .map_err(|err| format!("expected a duration like 10s, 2m or 1h: {err}"))
 }
 
 /// How deliveries are made (SPEC §4, §7).

@@ -43,6 +43,11 @@ async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("Hookline is listening on http://{addr}");
+    if args.delivery.allow_private_endpoints {
+        println!(
+            "Delivery to loopback and private addresses is allowed (--allow-private-endpoints)."
+        );
+    }
     if let Some(token) = service.open_setup().await? {
         println!("No admin exists yet. Create the first one at: http://{addr}/setup?token={token}");
     }

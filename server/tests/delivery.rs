@@ -47,7 +47,10 @@ async fn delivery_when(
         if done(&delivery) {
             return delivery;
         }
-        assert!(Instant::now() < deadline, "delivery never got there: {delivery:#}");
+        assert!(
+            Instant::now() < deadline,
+            "delivery never got there: {delivery:#}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -221,7 +224,10 @@ async fn failures_are_retried_on_schedule_until_one_succeeds() {
     assert!((0.8..1.5).contains(&gaps[0]), "{gaps:?}");
     assert!((1.6..2.7).contains(&gaps[1]), "{gaps:?}");
     let ids: Vec<&str> = requests.iter().map(|r| r.header("webhook-id")).collect();
-    assert!(ids.iter().all(|id| *id == ids[0]), "one webhook-id on every retry");
+    assert!(
+        ids.iter().all(|id| *id == ids[0]),
+        "one webhook-id on every retry"
+    );
 
     let delivery_id = only_delivery(&app, answer["id"].as_str().unwrap()).await;
     let delivery = finished(&app, &delivery_id, WAIT).await;
@@ -246,7 +252,9 @@ async fn failures_are_retried_on_schedule_until_one_succeeds() {
             (3, "retry", 200, "thanks")
         ]
     );
-    assert!(attempts.iter().all(|a| a["success"] == (a["responseStatus"] == 200)));
+    assert!(attempts
+        .iter()
+        .all(|a| a["success"] == (a["responseStatus"] == 200)));
 }
 
 #[tokio::test]
@@ -311,7 +319,10 @@ async fn redirects_are_failures_and_are_not_followed() {
     assert_eq!(attempt["responseStatus"], 302);
     assert_eq!(attempt["success"], false);
     assert_eq!(delivery["state"], "pending", "a retry is scheduled");
-    assert!(elsewhere.requests().is_empty(), "the redirect was not followed");
+    assert!(
+        elsewhere.requests().is_empty(),
+        "the redirect was not followed"
+    );
 }
 
 #[tokio::test]
@@ -405,12 +416,18 @@ async fn private_endpoints_are_refused_unless_allowed() {
         errors.push(attempt["error"].as_str().unwrap().to_owned());
     }
     let by_address = "refused to connect to 127.0.0.1: it is a loopback address";
-    let by_resolution = "refused to connect to 127.0.0.1 (localhost resolves to it): it is a loopback address";
+    let by_resolution =
+        "refused to connect to 127.0.0.1 (localhost resolves to it): it is a loopback address";
     for expected in [by_address, by_resolution] {
         assert!(errors.iter().any(|e| e.starts_with(expected)), "{errors:?}");
     }
-    assert!(errors.iter().all(|e| e.contains("--allow-private-endpoints")));
-    assert!(receiver.requests().is_empty(), "nothing reached the receiver");
+    assert!(errors
+        .iter()
+        .all(|e| e.contains("--allow-private-endpoints")));
+    assert!(
+        receiver.requests().is_empty(),
+        "nothing reached the receiver"
+    );
 }
 
 #[tokio::test]
@@ -458,7 +475,10 @@ async fn disabled_hooks_and_unmatched_events_get_no_deliveries() {
     let unmatched = ingest_ok(&app, json!({ "event": "Role.Created" })).await;
     assert_eq!(unmatched["deliveries"], 0);
     let event = app
-        .get_json(&format!("/api/events/{}", unmatched["id"].as_str().unwrap()))
+        .get_json(&format!(
+            "/api/events/{}",
+            unmatched["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(event["deliveries"], json!([]));
     assert_eq!(event["event"], "Role.Created");
@@ -503,7 +523,10 @@ async fn synchronous_mode_gives_up_at_the_bound_and_delivery_goes_on() {
         .unwrap();
     let took = started.elapsed();
     assert_eq!(response.status(), StatusCode::ACCEPTED);
-    assert!(took < Duration::from_millis(1400), "answered after {took:?}");
+    assert!(
+        took < Duration::from_millis(1400),
+        "answered after {took:?}"
+    );
     let answer: Value = response.json().await.unwrap();
     assert_eq!(answer["outcomes"], json!([]));
     let delivery_id = only_delivery(&app, answer["id"].as_str().unwrap()).await;
@@ -519,14 +542,27 @@ async fn bad_events_are_refused_with_the_reason() {
         (json!({ "event": 7 }), "event"),
         (json!({ "event": "User.Exploded" }), "event"),
         (json!({ "event": "User.Created", "hookId": "x" }), "hookId"),
-        (json!({ "event": "User.Created", "createdAt": "x" }), "createdAt"),
+        (
+            json!({ "event": "User.Created", "createdAt": "x" }),
+            "createdAt",
+        ),
         (json!(["User.Created"]), "body"),
     ] {
-        let error = assert_error(ingest(&app, body.clone()).await, StatusCode::BAD_REQUEST, "invalid_input").await;
+        let error = assert_error(
+            ingest(&app, body.clone()).await,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        )
+        .await;
         assert_eq!(error["field"], field, "{body}");
     }
     let huge = json!({ "event": "User.Created", "data": "x".repeat(300 * 1024) });
-    assert_error(ingest(&app, huge).await, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    assert_error(
+        ingest(&app, huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
     for wait in ["31s", "soon"] {
         let response = app
             .api(Method::POST, &format!("/api/events?wait={wait}"))
@@ -585,7 +621,10 @@ async fn a_hook_test_sends_the_example_to_the_given_config_and_logs_it() {
     assert_eq!(request.header("x-env"), "staging");
     let body = request.json();
     assert_eq!(body["hookId"], hook_id);
-    assert_eq!(body["interactionEvent"], "Register", "the catalog's example");
+    assert_eq!(
+        body["interactionEvent"], "Register",
+        "the catalog's example"
+    );
     assert!(saved.requests().is_empty());
     let delivery = app
         .get_json(&format!(

@@ -1,6 +1,7 @@
 //! The store on a real SQLite file: its settings and the rules it enforces.
 
-use hookline::store::{Store, UserRow};
+use app::model::delivery::DeliveryState;
+use hookline::store::{HookRow, NewEvent, NextStep, Outcome, Store, UserRow};
 
 async fn fresh_store() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -140,4 +141,102 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
         "only once"
     );
     assert_eq!(store.use_api_key("h", 100_000).await.unwrap(), None);
+}
+
+/// A hook listening to `User.Created`, and `events` ingested for it at time 1000.
+async fn hook_with_events(store: &Store, events: usize) {
+    store
+        .insert_hook(&HookRow {
+            id: "h1".into(),
+            name: "h".into(),
+            events: vec!["User.Created".into()],
+            url: "https://example.com".into(),
+            headers: Default::default(),
+            enabled: true,
+            disabled_reason: None,
+            signing_key: "k".into(),
+            previous_signing_key: None,
+            previous_key_expires_at: None,
+            created_at: 1,
+            updated_at: 1,
+        })
+        .await
+        .unwrap();
+    for n in 0..events {
+        let id = format!("e{n}");
+        let event = NewEvent {
+            id: &id,
+            name: "User.Created",
+            payload: "{}",
+            created_at: 1000 + n as i64,
+        };
+        let counter = std::sync::atomic::AtomicUsize::new(0);
+        let next_id = || {
+            format!(
+                "d{n}-{}",
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            )
+        };
+        store.ingest_event(&event, None, next_id).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 5).await;
+    let now = 2000;
+    let first = store.claim_due(now, now + 100, "a", 10, 2).await.unwrap();
+    let ids: Vec<&str> = first.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d0-0", "d1-0"], "oldest first, two per hook");
+    assert!(
+        store
+            .claim_due(now, now + 100, "b", 10, 2)
+            .await
+            .unwrap()
+            .is_empty(),
+        "the hook is at its limit while the leases hold"
+    );
+    // The first worker died: once its leases run out, another takes over.
+    let later = now + 101;
+    let taken = store
+        .claim_due(later, later + 100, "b", 10, 2)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = taken.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d0-0", "d1-0"]);
+    assert!(taken.iter().all(|d| d.lease_token == "b"));
+
+    // The late first worker's outcome no longer moves the delivery.
+    store
+        .record_outcomes(&[delivered("d0-0", "a")], later)
+        .await
+        .unwrap();
+    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    assert_eq!(delivery.state, DeliveryState::Pending);
+    // The owner's does, and frees a slot.
+    store
+        .record_outcomes(&[delivered("d0-0", "b")], later)
+        .await
+        .unwrap();
+    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    assert_eq!(delivery.state, DeliveryState::Delivered);
+    let next = store
+        .claim_due(later, later + 100, "c", 10, 2)
+        .await
+        .unwrap();
+    assert_eq!(next.len(), 1, "one slot freed");
+    assert_eq!(next[0].id, "d2-0");
+}
+
+/// The outcome "delivered" for delivery `id`, from the holder of lease `token`.
+fn delivered(id: &str, token: &str) -> Outcome {
+    Outcome {
+        delivery_id: id.into(),
+        hook_id: "h1".into(),
+        lease_token: token.into(),
+        attempt: None,
+        next: NextStep::Delivered,
+        verdict: None,
+    }
 }

@@ -37,9 +37,14 @@ impl Trigger {
     }
 
     pub fn parse(text: &str) -> Option<Trigger> {
-        [Trigger::Auto, Trigger::Retry, Trigger::Manual, Trigger::Test]
-            .into_iter()
-            .find(|t| t.as_str() == text)
+        [
+            Trigger::Auto,
+            Trigger::Retry,
+            Trigger::Manual,
+            Trigger::Test,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
     }
 }
 
@@ -198,7 +203,12 @@ mod tests {
 
     #[test]
     fn triggers_and_states_round_trip_their_names() {
-        for trigger in [Trigger::Auto, Trigger::Retry, Trigger::Manual, Trigger::Test] {
+        for trigger in [
+            Trigger::Auto,
+            Trigger::Retry,
+            Trigger::Manual,
+            Trigger::Test,
+        ] {
             assert_eq!(Trigger::parse(trigger.as_str()), Some(trigger));
             assert_eq!(
                 serde_json::to_value(trigger).unwrap(),

@@ -117,12 +117,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
         return Some(v4);
     }
     let s = ip.segments();
-    let low = Ipv4Addr::new(
-        (s[6] >> 8) as u8,
-        s[6] as u8,
-        (s[7] >> 8) as u8,
-        s[7] as u8,
-    );
+    let low = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     let nat64 = s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0];
     let compatible = s[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified();
     (nat64 || compatible).then_some(low)
@@ -140,9 +135,8 @@ impl Resolve for GuardedResolver {
         let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let resolved: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let mut refusal = None;
             let allowed: Vec<SocketAddr> = resolved
                 .into_iter()
@@ -224,7 +218,10 @@ mod tests {
             .check("localhost", "127.0.0.1".parse().unwrap())
             .unwrap_err()
             .to_string();
-        assert!(err.contains("127.0.0.1 (localhost resolves to it)"), "{err}");
+        assert!(
+            err.contains("127.0.0.1 (localhost resolves to it)"),
+            "{err}"
+        );
         assert!(err.contains("loopback"), "{err}");
         assert!(err.contains("--allow-private-endpoints"), "{err}");
     }

@@ -45,7 +45,9 @@ impl fmt::Display for RetrySchedule {
 
 impl Default for RetrySchedule {
     fn default() -> Self {
-        DEFAULT_SCHEDULE.parse().expect("the default schedule parses")
+        DEFAULT_SCHEDULE
+            .parse()
+            .expect("the default schedule parses")
     }
 }
 
@@ -94,10 +96,7 @@ mod tests {
         let schedule: RetrySchedule = "10s,1m".parse().unwrap();
         for _ in 0..200 {
             let wait = schedule.delay_after(1, None).unwrap();
-            assert!(
-                (8_000..=12_000).contains(&wait.as_millis()),
-                "{wait:?}"
-            );
+            assert!((8_000..=12_000).contains(&wait.as_millis()), "{wait:?}");
         }
         assert!(schedule.delay_after(2, None).unwrap() >= Duration::from_secs(48));
         assert_eq!(schedule.delay_after(3, None), None);

@@ -117,7 +117,12 @@ mod tests {
 
     #[test]
     fn the_body_puts_hooklines_fields_first_and_keeps_the_producers_bytes() {
-        let body = body("h1", "User.Created", 0, r#"{"data":{"id":"u1", "n":1.50},"z":[]}"#);
+        let body = body(
+            "h1",
+            "User.Created",
+            0,
+            r#"{"data":{"id":"u1", "n":1.50},"z":[]}"#,
+        );
         assert_eq!(
             body,
             r#"{"hookId":"h1","event":"User.Created","createdAt":"1970-01-01T00:00:00.000Z","data":{"id":"u1", "n":1.50},"z":[]}"#

@@ -117,11 +117,12 @@ pub(super) async fn insert_attempt(
 impl Store {
     /// Every attempt of a delivery, oldest first.
     pub async fn attempts_of(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
-        let rows: Vec<AttemptRow> =
-            sqlx::query_as("SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, started_at")
-                .bind(delivery_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<AttemptRow> = sqlx::query_as(
+            "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, started_at",
+        )
+        .bind(delivery_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.into_iter().map(AttemptRow::into_attempt).collect())
     }
 

@@ -1,0 +1,207 @@
+//! Nothing is lost: the real binary killed with deliveries in flight, then
+//! started again, and stopped with SIGTERM while attempts are in flight.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use common::process::{Database, Hookline};
+use common::receiver::{Receiver, Reply};
+use hookline::store::Store;
+use serde_json::{json, Value};
+
+struct Api {
+    client: reqwest::Client,
+    key: String,
+}
+
+impl Api {
+    async fn post(&self, process: &Hookline, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .post(process.url(path))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    async fn get(&self, process: &Hookline, path: &str) -> Value {
+        self.client
+            .get(process.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+const DELIVERY_ARGS: &[&str] = &[
+    "--retry-schedule",
+    "1s,1s,1s,1s,1s",
+    "--request-timeout",
+    "2s",
+    "--delivery-lease",
+    "3s",
+];
+
+#[tokio::test]
+async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
+    let database = Database::new();
+    let api = Api {
+        client: reqwest::Client::new(),
+        key: database.api_key().await,
+    };
+    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(300))).await;
+    let mut first = Hookline::start(&database, DELIVERY_ARGS).await;
+    for _ in 0..2 {
+        api.post(
+            &first,
+            "/api/hooks",
+            json!({ "name": "r", "events": ["User.Created"], "config": { "url": receiver.url } }),
+        )
+        .await;
+    }
+    let mut events = Vec::new();
+    for n in 0..30 {
+        let answer = api
+            .post(
+                &first,
+                "/api/events",
+                json!({ "event": "User.Created", "data": { "n": n } }),
+            )
+            .await;
+        events.push(answer["id"].as_str().unwrap().to_owned());
+    }
+    // Mid-delivery: some requests have arrived, many are in flight or queued.
+    receiver.wait_for(8, Duration::from_secs(10)).await;
+    first.child.kill().await.unwrap();
+    let seen_before_restart = receiver.requests().len();
+    assert!(seen_before_restart < 60, "the kill came mid-delivery");
+
+    let second = Hookline::start(&database, DELIVERY_ARGS).await;
+    let mut deliveries = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for event_id in &events {
+        loop {
+            let event = api.get(&second, &format!("/api/events/{event_id}")).await;
+            let all = event["deliveries"].as_array().unwrap();
+            assert_eq!(all.len(), 2);
+            if all.iter().all(|d| d["state"] == "delivered") {
+                for delivery in all {
+                    let id = delivery["id"].as_str().unwrap().to_owned();
+                    let full = api.get(&second, &format!("/api/deliveries/{id}")).await;
+                    deliveries.insert(id, full);
+                }
+                break;
+            }
+            assert!(Instant::now() < deadline, "not delivered: {event:#}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    let received = receiver.requests();
+    let received_ids: HashSet<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
+    let delivery_ids: HashSet<&str> = deliveries.keys().map(String::as_str).collect();
+    assert_eq!(
+        received_ids, delivery_ids,
+        "every delivery reached the receiver"
+    );
+    assert!(
+        receiver.overlapping().is_empty(),
+        "a delivery was attempted twice at once: {:?}",
+        receiver.overlapping()
+    );
+    // Every logged attempt is a request the receiver got, signature and all.
+    let received_signatures: HashSet<&str> = received
+        .iter()
+        .map(|r| r.header("webhook-signature"))
+        .collect();
+    for delivery in deliveries.values() {
+        let attempts = delivery["attempts"].as_array().unwrap();
+        assert!(
+            attempts.iter().any(|a| a["success"] == true),
+            "{delivery:#}"
+        );
+        for attempt in attempts {
+            let signature = attempt["requestHeaders"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h[0] == "webhook-signature")
+                .unwrap()[1]
+                .as_str()
+                .unwrap();
+            assert!(
+                received_signatures.contains(signature),
+                "a logged attempt the receiver never saw: {attempt:#}"
+            );
+        }
+        let numbers: Vec<i64> = attempts
+            .iter()
+            .map(|a| a["number"].as_i64().unwrap())
+            .collect();
+        assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>());
+    }
+    // The receiver may have seen more than the log: the requests in flight
+    // when the process died, which were sent again after its lease ran out.
+    let logged: usize = deliveries
+        .values()
+        .map(|d| d["attempts"].as_array().unwrap().len())
+        .sum();
+    assert!(received.len() >= logged);
+}
+
+#[tokio::test]
+async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
+    let database = Database::new();
+    let api = Api {
+        client: reqwest::Client::new(),
+        key: database.api_key().await,
+    };
+    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(800))).await;
+    let mut process = Hookline::start(&database, DELIVERY_ARGS).await;
+    api.post(
+        &process,
+        "/api/hooks",
+        json!({ "name": "r", "events": ["Role.Created"], "config": { "url": receiver.url } }),
+    )
+    .await;
+    let mut events = Vec::new();
+    for _ in 0..3 {
+        let answer = api
+            .post(&process, "/api/events", json!({ "event": "Role.Created" }))
+            .await;
+        events.push(answer["id"].as_str().unwrap().to_owned());
+    }
+    receiver.wait_for(3, Duration::from_secs(10)).await;
+    process.terminate();
+    let status = tokio::time::timeout(Duration::from_secs(10), process.child.wait())
+        .await
+        .expect("exits within the grace period")
+        .unwrap();
+    assert!(status.success(), "{status}");
+
+    let store = Store::connect(&database.url).await.unwrap();
+    for event_id in events {
+        let event = store.event(&event_id).await.unwrap().unwrap();
+        let delivery = store
+            .delivery(&event.deliveries[0].id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            delivery.state,
+            app::model::delivery::DeliveryState::Delivered,
+            "the attempt in flight finished and was logged before exit"
+        );
+        assert_eq!(delivery.attempts.len(), 1);
+    }
+}
