@@ -131,14 +131,7 @@ async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
             "{delivery:#}"
         );
         for attempt in attempts {
-            let signature = attempt["requestHeaders"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|h| h[0] == "webhook-signature")
-                .unwrap()[1]
-                .as_str()
-                .unwrap();
+            let signature = common::logged_header(attempt, "webhook-signature");
             assert!(
                 received_signatures.contains(signature),
                 "a logged attempt the receiver never saw: {attempt:#}"

@@ -23,31 +23,33 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A body the server could not take: too large (413) or malformed (400).
+fn body_rejection(status: StatusCode, what: &str, detail: String) -> ApiError {
+    let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ErrorCode::PayloadTooLarge
+    } else {
+        ErrorCode::InvalidInput
+    };
+    ApiError(AppError::new(code, format!("{what}: {detail}")))
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
-        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ErrorCode::PayloadTooLarge
-        } else {
-            ErrorCode::InvalidInput
-        };
-        ApiError(AppError::new(
-            code,
-            format!("invalid JSON body: {}", rejection.body_text()),
-        ))
+        body_rejection(
+            rejection.status(),
+            "invalid JSON body",
+            rejection.body_text(),
+        )
     }
 }
 
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> Self {
-        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ErrorCode::PayloadTooLarge
-        } else {
-            ErrorCode::InvalidInput
-        };
-        ApiError(AppError::new(
-            code,
-            format!("could not read the body: {}", rejection.body_text()),
-        ))
+        body_rejection(
+            rejection.status(),
+            "could not read the body",
+            rejection.body_text(),
+        )
     }
 }
 

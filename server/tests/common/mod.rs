@@ -194,3 +194,14 @@ pub fn valid_hook() -> Value {
         "config": { "url": "https://example.com/hook", "headers": { "X-Tenant": "acme" } }
     })
 }
+
+/// The value of header `name` in a logged attempt's `requestHeaders`.
+pub fn logged_header<'a>(attempt: &'a Value, name: &str) -> &'a str {
+    attempt["requestHeaders"]
+        .as_array()
+        .expect("requestHeaders")
+        .iter()
+        .find(|pair| pair[0] == name)
+        .and_then(|pair| pair[1].as_str())
+        .unwrap_or_else(|| panic!("no {name} in {attempt}"))
+}
