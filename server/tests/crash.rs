@@ -198,3 +198,61 @@ async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
         assert_eq!(delivery.attempts.len(), 1);
     }
 }
+
+#[tokio::test]
+async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
+    let database = Database::new();
+    let api = Api {
+        client: reqwest::Client::new(),
+        key: database.api_key().await,
+    };
+    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_secs(20))).await;
+    let args = [
+        "--request-timeout",
+        "30s",
+        "--delivery-lease",
+        "60s",
+        "--shutdown-grace",
+        "500ms",
+    ];
+    let mut process = Hookline::start(&database, &args).await;
+    api.post(
+        &process,
+        "/api/hooks",
+        json!({ "name": "r", "events": ["Role.Created"], "config": { "url": receiver.url } }),
+    )
+    .await;
+    let answer = api
+        .post(&process, "/api/events", json!({ "event": "Role.Created" }))
+        .await;
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    let stopping = Instant::now();
+    process.terminate();
+    let status = tokio::time::timeout(Duration::from_secs(10), process.child.wait())
+        .await
+        .expect("exits soon after the grace period")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(stopping.elapsed() < Duration::from_secs(5));
+
+    let store = Store::connect(&database.url).await.unwrap();
+    let event = store
+        .event(answer["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let delivery = &event.deliveries[0];
+    assert_eq!(delivery.state, app::model::delivery::DeliveryState::Pending);
+    assert_eq!(
+        delivery.attempt_count, 0,
+        "the cut-off attempt is not logged"
+    );
+    // Released, not left to run out: the next start can claim it at once.
+    let now = hookline::service::now_ms();
+    let claimed = store
+        .claim_due(now, now + 1000, "next", 10, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].id, delivery.id);
+}

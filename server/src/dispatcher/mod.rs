@@ -17,8 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 pub use attempt::Target;
 use endpoint::EndpointPolicy;
@@ -64,6 +64,9 @@ impl Default for DeliverySettings {
         }
     }
 }
+
+/// Where finished attempts go to be logged.
+type OutcomeSender = mpsc::Sender<crate::store::Outcome>;
 
 /// Without any wake-up, look for due work this often: retries scheduled by
 /// another instance and leases that ran out.
@@ -114,14 +117,15 @@ impl Dispatcher {
     }
 
     /// Runs the claim loop until `shutdown`, then drains: attempts in flight
-    /// get `shutdown_grace` to finish, leases left are released, and every
-    /// outcome is logged before this returns.
+    /// get `shutdown_grace` to finish, the rest are cancelled and their leases
+    /// released, and every outcome is logged before this returns.
     pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
         let (outcomes, recorder) = recorder::spawn(store.clone(), self.clone());
         let in_flight = InFlight::default();
         let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
-        let tasks = TaskTracker::new();
+        let mut tasks = JoinSet::new();
         while !shutdown.is_cancelled() {
+            while tasks.try_join_next().is_some() {}
             let free = slots.available_permits();
             let claimed = self.claim(&store, free).await;
             let full_batch = free > 0 && claimed.len() == free;
@@ -152,15 +156,19 @@ impl Dispatcher {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
-        tasks.close();
-        if tokio::time::timeout(self.settings.shutdown_grace, tasks.wait())
+        let drain = async { while tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(self.settings.shutdown_grace, drain)
             .await
             .is_err()
         {
             tracing::warn!(
                 left = in_flight.len(),
-                "attempts still in flight at the end of the shutdown grace period; releasing them"
+                "attempts still in flight at the end of the shutdown grace period; cancelling them"
             );
+            // Cancelled before their leases are released, so no other worker
+            // can start the same delivery while one of these is still sending.
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
         }
         let leftover = in_flight.take();
         if let Err(err) = store.release_leases(&leftover).await {
@@ -239,5 +247,3 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(dispatcher.run(store, shutdown))
 }
-
-pub(crate) type OutcomeSender = mpsc::Sender<crate::store::Outcome>;
