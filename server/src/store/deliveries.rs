@@ -114,7 +114,10 @@ impl Store {
         per_hook: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         // Each hook's oldest due deliveries come from its own index range, so
-        // one hook's backlog never hides another hook's deliveries.
+        // one hook's backlog never hides another hook's deliveries. The whole
+        // claim is one statement, and SQLite runs it as one write
+        // transaction, so two claimers never lease the same row.
+        // (PostgreSQL will need `FOR UPDATE SKIP LOCKED` on the candidates.)
         let ids: Vec<String> = sqlx::query_scalar(
             "WITH due AS (
                  SELECT d.id, d.hook_id, d.next_attempt_at
