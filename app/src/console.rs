@@ -8,7 +8,11 @@ use async_trait::async_trait;
 use std::time::Duration;
 
 use crate::model::api_key::{ApiKey, CreatedApiKey};
-use crate::model::delivery::{Delivery, EventRecord, HookTest, HookTestResult, Ingested};
+use crate::model::delivery::{
+    Bucket, Delivery, EventRecord, HookTest, HookTestResult, Ingested, LogPage, LogQuery, Recover,
+    Recovered,
+};
+use crate::model::event_type::{EventTypeInfo, NewEventType};
 use crate::model::hook::{Hook, HookPatch, NewHook};
 use crate::model::user::{Role, User};
 use crate::model::AppError;
@@ -132,6 +136,50 @@ pub trait DeliveryPort {
     ) -> Result<HookTestResult, AppError>;
 }
 
+/// A hook's request log, and sending again what failed.
+#[async_trait]
+pub trait LogPort {
+    /// One page of a hook's attempts, newest first.
+    async fn recent_logs(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, AppError>;
+    /// A hook's requests in `[from, to)`, in `buckets` equal buckets.
+    async fn hook_chart(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        from: i64,
+        to: i64,
+        buckets: i64,
+    ) -> Result<Vec<Bucket>, AppError>;
+    /// Makes a new attempt of a delivery now, whatever its state.
+    async fn resend(&self, actor: &Actor, delivery_id: &str) -> Result<(), AppError>;
+    /// Resends every failed delivery of a hook in a time range; with
+    /// `dry_run`, only counts them.
+    async fn recover(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        range: Recover,
+        dry_run: bool,
+    ) -> Result<Recovered, AppError>;
+}
+
+/// The event catalog.
+#[async_trait]
+pub trait EventTypePort {
+    /// Built-in types in catalog order, then custom ones by name.
+    async fn list_event_types(&self, actor: &Actor) -> Result<Vec<EventTypeInfo>, AppError>;
+    async fn create_event_type(
+        &self,
+        actor: &Actor,
+        input: NewEventType,
+    ) -> Result<EventTypeInfo, AppError>;
+}
+
 /// API keys.
 #[async_trait]
 pub trait ApiKeyPort {
@@ -142,11 +190,29 @@ pub trait ApiKeyPort {
 
 /// Everything the console needs, as one object in context.
 pub trait Console:
-    SessionPort + UserPort + HookPort + DeliveryPort + ApiKeyPort + Send + Sync + 'static
+    SessionPort
+    + UserPort
+    + HookPort
+    + DeliveryPort
+    + LogPort
+    + EventTypePort
+    + ApiKeyPort
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<T> Console for T where
-    T: SessionPort + UserPort + HookPort + DeliveryPort + ApiKeyPort + Send + Sync + 'static
+    T: SessionPort
+        + UserPort
+        + HookPort
+        + DeliveryPort
+        + LogPort
+        + EventTypePort
+        + ApiKeyPort
+        + Send
+        + Sync
+        + 'static
 {
 }

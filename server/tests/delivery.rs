@@ -5,73 +5,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::flow::{
+    add_hook, attempts, delivery_when, finished, ingest, ingest_ok, only_delivery, WAIT,
+};
 use common::receiver::{Receiver, Reply};
-use common::{assert_error, spawn_app, spawn_app_with, test_settings, TestApp};
+use common::{assert_error, spawn_app, spawn_app_with, test_settings};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-/// Creates a hook for `events` posting to `url`; returns its JSON.
-async fn add_hook(app: &TestApp, url: &str, events: &[&str]) -> Value {
-    let response = app
-        .create_hook(json!({ "name": "receiver", "events": events, "config": { "url": url } }))
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
-
-async fn ingest(app: &TestApp, body: Value) -> reqwest::Response {
-    app.api(Method::POST, "/api/events")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Ingests `body`, which must be accepted; returns the answer.
-async fn ingest_ok(app: &TestApp, body: Value) -> Value {
-    let response = ingest(app, body).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    response.json().await.unwrap()
-}
-
-/// Polls a delivery until `done` holds for it (panics after `within`).
-async fn delivery_when(
-    app: &TestApp,
-    id: &str,
-    within: Duration,
-    done: impl Fn(&Value) -> bool,
-) -> Value {
-    let deadline = Instant::now() + within;
-    loop {
-        let delivery = app.get_json(&format!("/api/deliveries/{id}")).await;
-        if done(&delivery) {
-            return delivery;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "delivery never got there: {delivery:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// The only delivery of event `event_id`.
-async fn only_delivery(app: &TestApp, event_id: &str) -> String {
-    let event = app.get_json(&format!("/api/events/{event_id}")).await;
-    let deliveries = event["deliveries"].as_array().unwrap();
-    assert_eq!(deliveries.len(), 1, "{event:#}");
-    deliveries[0]["id"].as_str().unwrap().to_owned()
-}
-
-async fn finished(app: &TestApp, delivery_id: &str, within: Duration) -> Value {
-    delivery_when(app, delivery_id, within, |d| d["state"] != "pending").await
-}
-
-fn attempts(delivery: &Value) -> &Vec<Value> {
-    delivery["attempts"].as_array().unwrap()
-}
-
-const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn fan_out_is_signed_with_both_schemes_and_logged_as_sent() {

@@ -908,19 +908,20 @@ pub fn find_event(name: &str) -> Option<&'static EventType> {
     builtin_events().find(|event| event.name == name)
 }
 
+/// Whether `name` is a well-formed event name (SPEC §2):
+/// `^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$`.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|segment| {
+            let mut chars = segment.chars();
+            matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+                && chars.all(|c| c.is_ascii_alphanumeric())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$`, by hand.
-    fn is_valid_name(name: &str) -> bool {
-        !name.is_empty()
-            && name.split('.').all(|segment| {
-                let mut chars = segment.chars();
-                matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
-                    && chars.all(|c| c.is_ascii_alphanumeric())
-            })
-    }
 
     #[test]
     fn counts() {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::hook::HookConfig;
+use super::AppError;
 
 /// Response bodies are kept up to this many bytes; the rest is cut and flagged.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -195,6 +196,165 @@ pub struct HookTest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookTestResult {
     pub outcomes: Vec<Outcome>,
+}
+
+/// An attempt as a row of a hook's log: no headers or bodies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptSummary {
+    pub id: String,
+    pub delivery_id: String,
+    pub hook_id: String,
+    pub event: String,
+    pub number: i64,
+    pub trigger: Trigger,
+    pub response_status: Option<u16>,
+    pub error: Option<String>,
+    pub success: bool,
+    pub started_at: i64,
+    pub duration_ms: i64,
+}
+
+/// The outcome filter of a hook's log: `success`, `failed` or one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    Success,
+    Failed,
+    Code(u16),
+}
+
+impl StatusFilter {
+    pub fn parse(text: &str) -> Result<StatusFilter, AppError> {
+        match text {
+            "success" => Ok(StatusFilter::Success),
+            "failed" => Ok(StatusFilter::Failed),
+            code => code
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .map(StatusFilter::Code)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "status",
+                        format!(
+                            "status must be success, failed or an HTTP status code, not `{code}`"
+                        ),
+                    )
+                }),
+        }
+    }
+
+    pub fn as_param(self) -> String {
+        match self {
+            StatusFilter::Success => "success".into(),
+            StatusFilter::Failed => "failed".into(),
+            StatusFilter::Code(code) => code.to_string(),
+        }
+    }
+}
+
+/// The most rows one page of a log may hold.
+pub const MAX_PAGE_SIZE: i64 = 100;
+
+/// Which part of a hook's log to read (`recent-logs` and the Requests tab).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogQuery {
+    #[serde(default)]
+    pub event: Option<String>,
+    /// `success`, `failed` or an HTTP status code.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Unix ms, inclusive.
+    #[serde(default)]
+    pub start_time: Option<i64>,
+    /// Unix ms, exclusive.
+    #[serde(default)]
+    pub end_time: Option<i64>,
+    /// 1-based.
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub page_size: Option<i64>,
+}
+
+/// A `LogQuery` checked: what the store reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFilter {
+    pub event: Option<String>,
+    pub status: Option<StatusFilter>,
+    pub start_time: Option<i64>,
+    pub end_time: Option<i64>,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+impl LogQuery {
+    pub fn validated(&self) -> Result<LogFilter, AppError> {
+        let page = self.page.unwrap_or(1);
+        if page < 1 {
+            return Err(AppError::invalid("page", "page starts at 1"));
+        }
+        let page_size = self.page_size.unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&page_size) {
+            return Err(AppError::invalid(
+                "page_size",
+                format!("page_size must be 1 to {MAX_PAGE_SIZE}"),
+            ));
+        }
+        if let (Some(start), Some(end)) = (self.start_time, self.end_time) {
+            if start > end {
+                return Err(AppError::invalid(
+                    "start_time",
+                    "start_time must not be after end_time",
+                ));
+            }
+        }
+        Ok(LogFilter {
+            event: self.event.clone().filter(|e| !e.is_empty()),
+            status: self
+                .status
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(StatusFilter::parse)
+                .transpose()?,
+            start_time: self.start_time,
+            end_time: self.end_time,
+            page,
+            page_size,
+        })
+    }
+}
+
+/// One page of a hook's log and how many rows match in all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub attempts: Vec<AttemptSummary>,
+    pub total: i64,
+}
+
+/// Requests in one time bucket of a hook's chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bucket {
+    /// Unix ms of the bucket's start.
+    pub start: i64,
+    pub requests: i64,
+    pub successes: i64,
+}
+
+/// `POST /api/hooks/:id/recover`: failed deliveries created in `[since, until)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recover {
+    pub since: i64,
+    #[serde(default)]
+    pub until: Option<i64>,
+}
+
+/// How many deliveries a recover (or its preview) covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovered {
+    pub deliveries: i64,
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     Conflict,
     /// The body is larger than allowed (413).
     PayloadTooLarge,
+    /// Well-formed, but the event does not match its type's JSON Schema (422).
+    SchemaMismatch,
     /// Too many attempts; try again later (429).
     TooManyRequests,
     /// Something failed on our side (500); never caused by client input.
@@ -37,6 +39,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::SchemaMismatch => 422,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
         }

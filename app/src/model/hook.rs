@@ -183,11 +183,12 @@ pub fn validate_name(name: &str) -> Result<String, AppError> {
     super::required_text("name", name, NAME_MAX_CHARS)
 }
 
-/// Event names: at least one, each in the catalog, duplicates dropped (first kept).
-pub fn validate_events(events: &[String]) -> Result<Vec<String>, AppError> {
+/// Event names: at least one, each built in or one of the `custom` types,
+/// duplicates dropped (first kept).
+pub fn validate_events(events: &[String], custom: &[String]) -> Result<Vec<String>, AppError> {
     let mut kept: Vec<String> = Vec::with_capacity(events.len());
     for event in events {
-        if find_event(event).is_none() {
+        if find_event(event).is_none() && !custom.contains(event) {
             return Err(AppError::invalid(
                 "events",
                 format!("unknown event `{event}`"),
@@ -295,11 +296,12 @@ pub fn validate_config(config: &HookConfig) -> Result<HookConfig, AppError> {
 }
 
 impl NewHook {
-    /// The input with every rule applied, or the first field at fault.
-    pub fn validated(&self) -> Result<NewHook, AppError> {
+    /// The input with every rule applied, or the first field at fault;
+    /// `custom` names the custom event types that exist.
+    pub fn validated(&self, custom: &[String]) -> Result<NewHook, AppError> {
         Ok(NewHook {
             name: validate_name(&self.name)?,
-            events: validate_events(&self.events)?,
+            events: validate_events(&self.events, custom)?,
             config: validate_config(&self.config)?,
             enabled: self.enabled,
         })
@@ -307,10 +309,14 @@ impl NewHook {
 }
 
 impl HookPatch {
-    pub fn validated(&self) -> Result<HookPatch, AppError> {
+    pub fn validated(&self, custom: &[String]) -> Result<HookPatch, AppError> {
         Ok(HookPatch {
             name: self.name.as_deref().map(validate_name).transpose()?,
-            events: self.events.as_deref().map(validate_events).transpose()?,
+            events: self
+                .events
+                .as_deref()
+                .map(|events| validate_events(events, custom))
+                .transpose()?,
             config: self.config.as_ref().map(validate_config).transpose()?,
             enabled: self.enabled,
         })
@@ -350,11 +356,11 @@ mod tests {
             "User.Created".into(),
         ];
         assert_eq!(
-            validate_events(&events).unwrap(),
+            validate_events(&events, &[]).unwrap(),
             vec!["User.Created", "PostSignIn"]
         );
-        assert_eq!(field_of(validate_events(&[])), "events");
-        let err = validate_events(&["User.Exploded".to_string()]).unwrap_err();
+        assert_eq!(field_of(validate_events(&[], &[])), "events");
+        let err = validate_events(&["User.Exploded".to_string()], &[]).unwrap_err();
         assert!(err.message.contains("User.Exploded"), "{err:?}");
     }
 

@@ -4,6 +4,7 @@ pub mod api_key;
 pub mod catalog;
 pub mod delivery;
 pub mod error;
+pub mod event_type;
 pub mod hook;
 pub mod time;
 pub mod user;

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use app::console::DeliveryPort;
+use app::console::{DeliveryPort, LogPort};
 use app::model::delivery::Delivery;
 use axum::extract::{Path, State};
-use axum::routing::get;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use super::auth::ApiActor;
@@ -14,7 +15,9 @@ use super::AppState;
 use crate::service::Service;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/deliveries/{id}", get(one))
+    Router::new()
+        .route("/deliveries/{id}", get(one))
+        .route("/deliveries/{id}/resend", post(resend))
 }
 
 async fn one(
@@ -23,4 +26,14 @@ async fn one(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Delivery>> {
     Ok(Json(service.get_delivery(&actor, &id).await?))
+}
+
+/// A new attempt now, on the same delivery (same `webhook-id`).
+async fn resend(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    service.resend(&actor, &id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use app::console::{DeliveryPort, HookPort};
-use app::model::delivery::{HookTest, HookTestResult};
+use app::console::{DeliveryPort, HookPort, LogPort};
+use app::model::delivery::{HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered};
 use app::model::hook::{Hook, HookPatch, NewHook};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/hooks/{id}", get(one).patch(update).delete(remove))
         .route("/hooks/{id}/signing-key", patch(rotate_signing_key))
         .route("/hooks/{id}/test", post(test))
+        .route("/hooks/{id}/recent-logs", get(recent_logs))
+        .route("/hooks/{id}/recover", post(recover))
 }
 
 #[derive(Deserialize)]
@@ -101,4 +103,31 @@ async fn test(
     ApiJson(input): ApiJson<HookTest>,
 ) -> ApiResult<Json<HookTestResult>> {
     Ok(Json(service.test_hook(&actor, &id, input).await?))
+}
+
+/// Attempts newest first, filtered and paged; `Total-Number` says how many match.
+async fn recent_logs(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<LogQuery>,
+) -> ApiResult<(
+    [(&'static str, String); 1],
+    Json<Vec<app::model::delivery::AttemptSummary>>,
+)> {
+    let LogPage { attempts, total } = service.recent_logs(&actor, &id, query).await?;
+    Ok(([("total-number", total.to_string())], Json(attempts)))
+}
+
+/// Resends every failed delivery of the hook in `[since, until)`.
+async fn recover(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    ApiJson(range): ApiJson<Recover>,
+) -> ApiResult<(StatusCode, Json<Recovered>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(service.recover(&actor, &id, range, false).await?),
+    ))
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod deliveries;
 mod error;
+mod event_types;
 mod events;
 mod health;
 mod hooks;
@@ -34,6 +35,7 @@ fn api_routes() -> Router<AppState> {
         .merge(hooks::routes())
         .merge(events::routes())
         .merge(deliveries::routes())
+        .merge(event_types::routes())
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
 }

@@ -31,7 +31,8 @@ const RESERVED_FIELDS: [&str; 2] = ["hookId", "createdAt"];
 type Fields = IndexMap<String, Box<RawValue>>;
 
 /// Reads `{event, ...fields}`: the event's name, and the other fields as the
-/// JSON object the `events` table keeps.
+/// JSON object the `events` table keeps. Whether the name is a known type is
+/// the service's to check.
 pub fn parse_event(body: &[u8]) -> Result<(String, String), AppError> {
     if body.len() > EVENT_BODY_LIMIT {
         return Err(AppError::new(
@@ -47,12 +48,6 @@ pub fn parse_event(body: &[u8]) -> Result<(String, String), AppError> {
         .ok_or_else(|| AppError::invalid("event", "`event` is required"))?;
     let name: String = serde_json::from_str(name.get())
         .map_err(|_| AppError::invalid("event", "`event` must be a string"))?;
-    if find_event(&name).is_none() {
-        return Err(AppError::invalid(
-            "event",
-            format!("unknown event `{name}`; see GET /api/event-types"),
-        ));
-    }
     if let Some(field) = RESERVED_FIELDS.iter().find(|f| fields.contains_key(**f)) {
         return Err(AppError::invalid(
             field,
@@ -99,6 +94,9 @@ impl DeliveryPort for Service {
             ));
         }
         let (name, payload) = parse_event(body)?;
+        let fields: serde_json::Value =
+            serde_json::from_str(&payload).map_err(|_| AppError::internal())?;
+        self.check_event_type(&name, &fields).await?;
         if let Some(key) = idempotency_key {
             validate_idempotency_key(key)?;
         }
@@ -194,7 +192,7 @@ impl DeliveryPort for Service {
         input: HookTest,
     ) -> Result<HookTestResult, AppError> {
         actor.require_write()?;
-        let events = validate_events(&input.events)?;
+        let events = validate_events(&input.events, &self.custom_event_names().await?)?;
         let config = input.config.as_ref().map(validate_config).transpose()?;
         let hook = self
             .store

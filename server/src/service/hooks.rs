@@ -1,5 +1,7 @@
 //! Hooks: create, read, update, delete, rotate the signing key.
 
+use std::collections::HashMap;
+
 use app::console::{Actor, HookPort};
 use app::model::hook::{ExecutionStats, Hook, HookPatch, NewHook};
 use app::model::AppError;
@@ -13,9 +15,10 @@ use crate::store::HookRow;
 impl HookPort for Service {
     async fn list_hooks(&self, _actor: &Actor, include_stats: bool) -> Result<Vec<Hook>, AppError> {
         let rows = self.store.list_hooks().await.map_err(db_error)?;
+        let stats = self.day_stats(include_stats).await?;
         Ok(rows
             .into_iter()
-            .map(|row| with_stats(row, include_stats))
+            .map(|row| with_stats(row, stats.as_ref()))
             .collect())
     }
 
@@ -26,13 +29,14 @@ impl HookPort for Service {
         include_stats: bool,
     ) -> Result<Hook, AppError> {
         let row = self.store.hook(id).await.map_err(db_error)?;
-        row.map(|row| with_stats(row, include_stats))
+        let stats = self.day_stats(include_stats).await?;
+        row.map(|row| with_stats(row, stats.as_ref()))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 
     async fn create_hook(&self, actor: &Actor, input: NewHook) -> Result<Hook, AppError> {
         actor.require_write()?;
-        let input = input.validated()?;
+        let input = input.validated(&self.custom_event_names().await?)?;
         let now = now_ms();
         let row = HookRow {
             id: new_id(),
@@ -59,7 +63,7 @@ impl HookPort for Service {
         input: HookPatch,
     ) -> Result<Hook, AppError> {
         actor.require_write()?;
-        let patch = input.validated()?;
+        let patch = input.validated(&self.custom_event_names().await?)?;
         self.store
             .patch_hook(id, &patch, now_ms())
             .await
@@ -92,10 +96,28 @@ impl HookPort for Service {
     }
 }
 
-/// The hook, with its 24 h figures when asked for. No deliveries exist before
-/// the dispatcher, so the figures start at zero.
-fn with_stats(row: HookRow, with_stats: bool) -> Hook {
+impl Service {
+    /// Every hook's requests and successes over the last 24 h, when asked for:
+    /// one query over the per-minute figures, however many hooks there are.
+    async fn day_stats(
+        &self,
+        wanted: bool,
+    ) -> Result<Option<HashMap<String, ExecutionStats>>, AppError> {
+        if !wanted {
+            return Ok(None);
+        }
+        let since = now_ms() - 24 * 3600 * 1000;
+        self.store
+            .execution_stats(since)
+            .await
+            .map(Some)
+            .map_err(db_error)
+    }
+}
+
+/// The hook, with its 24 h figures when they were asked for.
+fn with_stats(row: HookRow, stats: Option<&HashMap<String, ExecutionStats>>) -> Hook {
     let mut hook = row.into_hook();
-    hook.execution_stats = with_stats.then(ExecutionStats::default);
+    hook.execution_stats = stats.map(|stats| stats.get(&hook.id).copied().unwrap_or_default());
     hook
 }

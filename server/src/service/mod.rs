@@ -4,8 +4,10 @@
 
 mod api_keys;
 mod auth;
+mod event_types;
 mod events;
 mod hooks;
+mod logs;
 pub mod secrets;
 mod throttle;
 mod users;

@@ -1,8 +1,13 @@
 //! Attempts: the log of every request sent and what came back.
 
-use app::model::delivery::{Attempt, DeliveryState, Trigger};
+use std::collections::HashMap;
+
+use app::model::delivery::{
+    Attempt, AttemptSummary, Bucket, DeliveryState, LogFilter, StatusFilter, Trigger,
+};
+use app::model::hook::ExecutionStats;
 use sqlx::types::Json;
-use sqlx::Sqlite;
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::events::{insert_event, NewEvent};
 use super::{Store, StoreResult};
@@ -78,6 +83,97 @@ impl AttemptRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    delivery_id: String,
+    hook_id: String,
+    event: String,
+    number: i64,
+    trigger: String,
+    response_status: Option<i64>,
+    error: Option<String>,
+    success: bool,
+    started_at: i64,
+    duration_ms: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self) -> AttemptSummary {
+        AttemptSummary {
+            id: self.id,
+            delivery_id: self.delivery_id,
+            hook_id: self.hook_id,
+            event: self.event,
+            number: self.number,
+            trigger: Trigger::parse(&self.trigger).unwrap_or(Trigger::Auto),
+            response_status: self.response_status.and_then(|s| u16::try_from(s).ok()),
+            error: self.error,
+            success: self.success,
+            started_at: self.started_at,
+            duration_ms: self.duration_ms,
+        }
+    }
+}
+
+const MINUTE_MS: i64 = 60_000;
+
+/// Adds attempts to the per-minute figures (test sends do not count).
+pub(super) async fn count_minutes(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    attempts: &[&Attempt],
+) -> StoreResult<()> {
+    let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
+    for attempt in attempts.iter().filter(|a| a.trigger != Trigger::Test) {
+        let minute = attempt.started_at - attempt.started_at.rem_euclid(MINUTE_MS);
+        let entry = minutes.entry((&attempt.hook_id, minute)).or_default();
+        entry.0 += 1;
+        entry.1 += i64::from(attempt.success);
+    }
+    for ((hook_id, minute), (requests, successes)) in minutes {
+        sqlx::query(
+            "INSERT INTO attempt_minutes (hook_id, minute, requests, successes) VALUES (?, ?, ?, ?)
+             ON CONFLICT (hook_id, minute) DO UPDATE SET
+                 requests = requests + excluded.requests, successes = successes + excluded.successes",
+        )
+        .bind(hook_id)
+        .bind(minute)
+        .bind(requests)
+        .bind(successes)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Appends `filter`'s conditions to a query on `attempts` for one hook.
+fn push_filter<'a>(query: &mut QueryBuilder<'a, Sqlite>, hook_id: &'a str, filter: &'a LogFilter) {
+    query.push(" WHERE hook_id = ").push_bind(hook_id);
+    if let Some(event) = &filter.event {
+        query.push(" AND event = ").push_bind(event);
+    }
+    match filter.status {
+        Some(StatusFilter::Success) => {
+            query.push(" AND success = 1");
+        }
+        Some(StatusFilter::Failed) => {
+            query.push(" AND success = 0");
+        }
+        Some(StatusFilter::Code(code)) => {
+            query
+                .push(" AND response_status = ")
+                .push_bind(i64::from(code));
+        }
+        None => {}
+    }
+    if let Some(start) = filter.start_time {
+        query.push(" AND started_at >= ").push_bind(start);
+    }
+    if let Some(end) = filter.end_time {
+        query.push(" AND started_at < ").push_bind(end);
+    }
+}
+
 /// Logs an attempt, unless its delivery is gone (its hook was deleted while
 /// the request was in flight).
 pub(super) async fn insert_attempt(
@@ -115,6 +211,96 @@ pub(super) async fn insert_attempt(
 }
 
 impl Store {
+    /// One page of a hook's attempts, newest first, and how many match in all.
+    pub async fn recent_attempts(
+        &self,
+        hook_id: &str,
+        filter: &LogFilter,
+    ) -> StoreResult<(Vec<AttemptSummary>, i64)> {
+        let mut page = QueryBuilder::<Sqlite>::new(
+            "SELECT id, delivery_id, hook_id, event, number, trigger, response_status, error,
+                    success, started_at, duration_ms FROM attempts",
+        );
+        push_filter(&mut page, hook_id, filter);
+        page.push(" ORDER BY started_at DESC, id DESC LIMIT ")
+            .push_bind(filter.page_size)
+            .push(" OFFSET ")
+            .push_bind((filter.page - 1) * filter.page_size);
+        let rows: Vec<SummaryRow> = page.build_query_as().fetch_all(&self.pool).await?;
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM attempts");
+        push_filter(&mut count, hook_id, filter);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        Ok((
+            rows.into_iter().map(SummaryRow::into_summary).collect(),
+            total,
+        ))
+    }
+
+    /// Requests and successes per hook since `since` (unix ms, rounded down
+    /// to its minute), for every hook with any.
+    pub async fn execution_stats(
+        &self,
+        since: i64,
+    ) -> StoreResult<HashMap<String, ExecutionStats>> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT hook_id, SUM(requests), SUM(successes) FROM attempt_minutes
+             WHERE minute >= ? GROUP BY hook_id",
+        )
+        .bind(since - since.rem_euclid(MINUTE_MS))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(hook, request_count, success_count)| {
+                (
+                    hook,
+                    ExecutionStats {
+                        request_count,
+                        success_count,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// A hook's requests in `[from, to)` in buckets of `bucket_ms` (a whole
+    /// number of minutes), empty buckets included.
+    pub async fn attempt_buckets(
+        &self,
+        hook_id: &str,
+        from: i64,
+        to: i64,
+        bucket_ms: i64,
+    ) -> StoreResult<Vec<Bucket>> {
+        let bucket_ms = bucket_ms.max(MINUTE_MS);
+        let from = from - from.rem_euclid(bucket_ms);
+        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT ?2 + ((minute - ?2) / ?4) * ?4 AS bucket, SUM(requests), SUM(successes)
+             FROM attempt_minutes WHERE hook_id = ?1 AND minute >= ?2 AND minute < ?3
+             GROUP BY bucket ORDER BY bucket",
+        )
+        .bind(hook_id)
+        .bind(from)
+        .bind(to)
+        .bind(bucket_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        let filled: HashMap<i64, (i64, i64)> =
+            rows.into_iter().map(|(b, r, s)| (b, (r, s))).collect();
+        Ok((0..)
+            .map(|i| from + i * bucket_ms)
+            .take_while(|start| *start < to)
+            .map(|start| {
+                let (requests, successes) = filled.get(&start).copied().unwrap_or_default();
+                Bucket {
+                    start,
+                    requests,
+                    successes,
+                }
+            })
+            .collect())
+    }
+
     /// Every attempt of a delivery, oldest first.
     pub async fn attempts_of(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
         let rows: Vec<AttemptRow> = sqlx::query_as(

@@ -7,7 +7,7 @@ use app::model::hook::Headers;
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Sqlite};
 
-use super::attempts::{insert_attempt, AttemptRow};
+use super::attempts::{count_minutes, insert_attempt, AttemptRow};
 use super::{Store, StoreResult};
 
 /// A claimed delivery, with everything needed to send it.
@@ -66,6 +66,16 @@ pub struct Outcome {
     pub attempt: Option<Attempt>,
     pub next: NextStep,
     pub verdict: Option<HookVerdict>,
+}
+
+/// What asking for a resend did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    Scheduled,
+    NotFound,
+    HookDisabled,
+    /// An attempt is in flight; a resend now would race it.
+    InFlight,
 }
 
 #[derive(sqlx::FromRow)]
@@ -211,7 +221,78 @@ impl Store {
                 apply_verdict(&mut tx, &outcome.hook_id, verdict, now).await?;
             }
         }
+        let attempts: Vec<&Attempt> = outcomes.iter().filter_map(|o| o.attempt.as_ref()).collect();
+        count_minutes(&mut tx, &attempts).await?;
         tx.commit().await
+    }
+
+    /// Schedules a manual attempt of a delivery now, unless an attempt of it
+    /// is in flight (its lease holds).
+    pub async fn schedule_resend(&self, id: &str, now: i64) -> StoreResult<Resend> {
+        let row: Option<(bool, Option<i64>)> = sqlx::query_as(
+            "SELECT h.enabled, d.lease_expires_at FROM deliveries d
+             JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            None => return Ok(Resend::NotFound),
+            Some((false, _)) => return Ok(Resend::HookDisabled),
+            Some((true, Some(lease))) if lease > now => return Ok(Resend::InFlight),
+            Some(_) => {}
+        }
+        let updated = sqlx::query(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, next_trigger = 'manual',
+                 updated_at = ?1
+             WHERE id = ?2 AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(if updated.rows_affected() == 1 {
+            Resend::Scheduled
+        } else {
+            Resend::InFlight
+        })
+    }
+
+    /// Schedules a manual attempt, now, of every failed delivery of a hook
+    /// created in `[since, until)` (test sends aside); with `dry_run`, only
+    /// counts them.
+    pub async fn schedule_recover(
+        &self,
+        hook_id: &str,
+        since: i64,
+        until: i64,
+        now: i64,
+        dry_run: bool,
+    ) -> StoreResult<i64> {
+        const FAILED_IN_RANGE: &str = "hook_id = ?1 AND state = 'failed' AND next_trigger != 'test'
+             AND created_at >= ?2 AND created_at < ?3";
+        if dry_run {
+            return sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM deliveries WHERE {FAILED_IN_RANGE}"
+            ))
+            .bind(hook_id)
+            .bind(since)
+            .bind(until)
+            .fetch_one(&self.pool)
+            .await;
+        }
+        let updated = sqlx::query(&format!(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?4,
+                 next_trigger = 'manual', updated_at = ?4
+             WHERE {FAILED_IN_RANGE}"
+        ))
+        .bind(hook_id)
+        .bind(since)
+        .bind(until)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(updated.rows_affected() as i64)
     }
 
     /// Gives back leases that were claimed but never attempted (shutdown).

@@ -4,6 +4,7 @@
 mod api_keys;
 mod attempts;
 mod deliveries;
+mod event_types;
 mod events;
 mod hooks;
 mod sessions;
@@ -16,7 +17,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 pub use api_keys::ApiKeyRow;
-pub use deliveries::{ClaimedDelivery, HookVerdict, NextStep, Outcome};
+pub use deliveries::{ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
 pub use hooks::HookRow;
 pub use users::UserRow;

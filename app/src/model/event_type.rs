@@ -1,0 +1,140 @@
+//! Event types: the built-in catalog plus the custom types an admin adds.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog::{builtin_events, find_event, is_valid_name, CATALOG};
+use super::AppError;
+
+/// The console group custom types are listed under.
+pub const CUSTOM_GROUP: &str = "Custom";
+pub const DESCRIPTION_MAX_CHARS: usize = 256;
+
+/// One event type as `GET /api/event-types` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventTypeInfo {
+    pub name: String,
+    pub group: String,
+    pub description: String,
+    /// The producer's fields of a typical event (built-in types only).
+    pub example: Option<serde_json::Value>,
+    /// The JSON Schema ingested events must match (custom types only).
+    pub schema: Option<serde_json::Value>,
+    pub custom: bool,
+}
+
+/// Every built-in type, in catalog order.
+pub fn builtin_event_types() -> Vec<EventTypeInfo> {
+    CATALOG
+        .iter()
+        .flat_map(|group| {
+            group.events.iter().map(move |event| EventTypeInfo {
+                name: event.name.to_owned(),
+                group: group.name.to_owned(),
+                description: event.description.to_owned(),
+                example: serde_json::from_str(event.example).ok(),
+                schema: None,
+                custom: false,
+            })
+        })
+        .collect()
+}
+
+/// `POST /api/event-types`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEventType {
+    pub name: String,
+    pub description: String,
+    #[serde(default)]
+    pub schema: Option<serde_json::Value>,
+}
+
+impl NewEventType {
+    /// The name's shape, the description and that the schema is an object;
+    /// whether the schema compiles is the server's to check.
+    pub fn validated(&self) -> Result<NewEventType, AppError> {
+        let name = self.name.trim();
+        if !is_valid_name(name) {
+            return Err(AppError::invalid(
+                "name",
+                "a name is letters and digits, starting with a letter, in dot-separated parts (e.g. Order.Paid)",
+            ));
+        }
+        if find_event(name).is_some() {
+            return Err(AppError::invalid(
+                "name",
+                format!("`{name}` is a built-in event type"),
+            ));
+        }
+        let description =
+            super::required_text("description", &self.description, DESCRIPTION_MAX_CHARS)?;
+        if self
+            .schema
+            .as_ref()
+            .is_some_and(|s| !s.is_object() && !s.is_boolean())
+        {
+            return Err(AppError::invalid(
+                "schema",
+                "schema must be a JSON Schema (an object)",
+            ));
+        }
+        Ok(NewEventType {
+            name: name.to_owned(),
+            description,
+            schema: self.schema.clone(),
+        })
+    }
+}
+
+/// How many built-in types there are (for the catalog page's header).
+pub fn builtin_count() -> usize {
+    builtin_events().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(name: &str) -> NewEventType {
+        NewEventType {
+            name: name.into(),
+            description: "Paid".into(),
+            schema: None,
+        }
+    }
+
+    #[test]
+    fn custom_names_follow_the_spec_pattern_and_avoid_builtins() {
+        assert!(new("Order.Paid").validated().is_ok());
+        for bad in [
+            "",
+            "1Order",
+            "Order.",
+            "Order..Paid",
+            "Order-Paid",
+            "User.Created",
+        ] {
+            assert_eq!(
+                new(bad).validated().unwrap_err().field.as_deref(),
+                Some("name"),
+                "{bad}"
+            );
+        }
+        let mut no_schema_object = new("Order.Paid");
+        no_schema_object.schema = Some(serde_json::json!("string"));
+        assert_eq!(
+            no_schema_object.validated().unwrap_err().field.as_deref(),
+            Some("schema")
+        );
+    }
+
+    #[test]
+    fn builtins_list_every_catalog_event_with_its_group_and_example() {
+        let types = builtin_event_types();
+        assert_eq!(types.len(), builtin_count());
+        assert!(types
+            .iter()
+            .all(|t| t.example.as_ref().is_some_and(|e| e.is_object())));
+        assert_eq!(types[0].group, "User interaction");
+    }
+}

@@ -1,0 +1,103 @@
+//! The event catalog: built-in types and custom ones, and checking an event
+//! against its type's JSON Schema.
+
+use app::console::{Actor, EventTypePort};
+use app::model::catalog::find_event;
+use app::model::event_type::{builtin_event_types, EventTypeInfo, NewEventType};
+use app::model::{AppError, ErrorCode};
+use async_trait::async_trait;
+
+use super::{db_error, now_ms, Service};
+use crate::store::is_unique_violation;
+
+#[async_trait]
+impl EventTypePort for Service {
+    async fn list_event_types(&self, _actor: &Actor) -> Result<Vec<EventTypeInfo>, AppError> {
+        let mut types = builtin_event_types();
+        types.extend(self.store.custom_event_types().await.map_err(db_error)?);
+        Ok(types)
+    }
+
+    async fn create_event_type(
+        &self,
+        actor: &Actor,
+        input: NewEventType,
+    ) -> Result<EventTypeInfo, AppError> {
+        actor.require_write()?;
+        let input = input.validated()?;
+        if let Some(schema) = &input.schema {
+            jsonschema::validator_for(schema).map_err(|err| {
+                AppError::invalid("schema", format!("not a usable JSON Schema: {err}"))
+            })?;
+        }
+        self.store
+            .insert_event_type(&input, now_ms())
+            .await
+            .map_err(|err| {
+                if is_unique_violation(&err) {
+                    AppError::new(
+                        ErrorCode::Conflict,
+                        format!("an event type named `{}` exists", input.name),
+                    )
+                } else {
+                    db_error(err)
+                }
+            })?;
+        Ok(EventTypeInfo {
+            name: input.name,
+            group: app::model::event_type::CUSTOM_GROUP.to_owned(),
+            description: input.description,
+            example: None,
+            schema: input.schema,
+            custom: true,
+        })
+    }
+}
+
+impl Service {
+    pub(super) async fn custom_event_names(&self) -> Result<Vec<String>, AppError> {
+        self.store.custom_event_names().await.map_err(db_error)
+    }
+
+    /// Refuses an event whose type is unknown (400) or whose fields do not
+    /// match its custom type's schema (422, naming the failing path).
+    pub(super) async fn check_event_type(
+        &self,
+        name: &str,
+        fields: &serde_json::Value,
+    ) -> Result<(), AppError> {
+        if find_event(name).is_some() {
+            return Ok(());
+        }
+        let schema = self
+            .store
+            .custom_event_schema(name)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "event",
+                    format!("unknown event `{name}`; see GET /api/event-types"),
+                )
+            })?;
+        let Some(schema) = schema else {
+            return Ok(());
+        };
+        // The schema compiled when it was saved; it cannot fail now.
+        let validator = jsonschema::validator_for(&schema).map_err(|_| AppError::internal())?;
+        let mismatch = validator.iter_errors(fields).next().map(|error| {
+            let path = error.instance_path().to_string();
+            let path = if path.is_empty() {
+                "/".to_owned()
+            } else {
+                path
+            };
+            AppError {
+                code: ErrorCode::SchemaMismatch,
+                message: format!("`{name}` event does not match its schema at {path}: {error}"),
+                field: Some(path),
+            }
+        });
+        mismatch.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,130 @@
+//! A hook's request log and chart, and sending again: resend one delivery,
+//! recover every failed one in a time range.
+
+use app::console::{Actor, LogPort};
+use app::model::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered};
+use app::model::{AppError, ErrorCode};
+use async_trait::async_trait;
+
+use super::{db_error, now_ms, Service};
+use crate::store::Resend;
+
+/// The most buckets a chart may ask for.
+const MAX_BUCKETS: i64 = 500;
+
+#[async_trait]
+impl LogPort for Service {
+    async fn recent_logs(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        query: LogQuery,
+    ) -> Result<LogPage, AppError> {
+        let filter = query.validated()?;
+        self.existing_hook(actor, hook_id).await?;
+        let (attempts, total) = self
+            .store
+            .recent_attempts(hook_id, &filter)
+            .await
+            .map_err(db_error)?;
+        Ok(LogPage { attempts, total })
+    }
+
+    async fn hook_chart(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        from: i64,
+        to: i64,
+        buckets: i64,
+    ) -> Result<Vec<Bucket>, AppError> {
+        if from >= to {
+            return Err(AppError::invalid("from", "from must be before to"));
+        }
+        if !(1..=MAX_BUCKETS).contains(&buckets) {
+            return Err(AppError::invalid(
+                "buckets",
+                format!("buckets must be 1 to {MAX_BUCKETS}"),
+            ));
+        }
+        self.existing_hook(actor, hook_id).await?;
+        // Whole minutes: the figures are kept per minute.
+        let bucket_ms = ((to - from) / buckets).max(1).div_euclid(60_000).max(1) * 60_000;
+        self.store
+            .attempt_buckets(hook_id, from, to, bucket_ms)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn resend(&self, actor: &Actor, delivery_id: &str) -> Result<(), AppError> {
+        actor.require_write()?;
+        match self
+            .store
+            .schedule_resend(delivery_id, now_ms())
+            .await
+            .map_err(db_error)?
+        {
+            Resend::Scheduled => {
+                self.dispatcher.wake();
+                Ok(())
+            }
+            Resend::NotFound => Err(AppError::not_found("delivery")),
+            Resend::HookDisabled => Err(AppError::new(
+                ErrorCode::Conflict,
+                "the hook is disabled; enable it before resending",
+            )),
+            Resend::InFlight => Err(AppError::new(
+                ErrorCode::Conflict,
+                "an attempt of this delivery is in flight; resend once it is logged",
+            )),
+        }
+    }
+
+    async fn recover(
+        &self,
+        actor: &Actor,
+        hook_id: &str,
+        range: Recover,
+        dry_run: bool,
+    ) -> Result<Recovered, AppError> {
+        if !dry_run {
+            actor.require_write()?;
+        }
+        let now = now_ms();
+        let until = range.until.unwrap_or(now + 1);
+        if range.since >= until {
+            return Err(AppError::invalid("since", "since must be before until"));
+        }
+        let hook = self.existing_hook(actor, hook_id).await?;
+        if !hook.enabled && !dry_run {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "the hook is disabled; enable it before recovering",
+            ));
+        }
+        let deliveries = self
+            .store
+            .schedule_recover(hook_id, range.since, until, now, dry_run)
+            .await
+            .map_err(db_error)?;
+        if deliveries > 0 && !dry_run {
+            self.dispatcher.wake();
+        }
+        Ok(Recovered { deliveries })
+    }
+}
+
+impl Service {
+    /// The hook, or 404.
+    async fn existing_hook(
+        &self,
+        _actor: &Actor,
+        hook_id: &str,
+    ) -> Result<crate::store::HookRow, AppError> {
+        self.store
+            .hook(hook_id)
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| AppError::not_found("hook"))
+    }
+}

@@ -1,0 +1,66 @@
+//! Custom event types.
+
+use app::model::event_type::{EventTypeInfo, NewEventType, CUSTOM_GROUP};
+use sqlx::types::Json;
+
+use super::{Store, StoreResult};
+
+#[derive(sqlx::FromRow)]
+struct EventTypeRow {
+    name: String,
+    description: String,
+    schema: Option<Json<serde_json::Value>>,
+}
+
+impl Store {
+    pub async fn insert_event_type(&self, input: &NewEventType, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO event_types (name, description, schema, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&input.name)
+        .bind(&input.description)
+        .bind(input.schema.as_ref().map(Json))
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every custom type, by name.
+    pub async fn custom_event_types(&self) -> StoreResult<Vec<EventTypeInfo>> {
+        let rows: Vec<EventTypeRow> =
+            sqlx::query_as("SELECT name, description, schema FROM event_types ORDER BY name")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| EventTypeInfo {
+                name: row.name,
+                group: CUSTOM_GROUP.to_owned(),
+                description: row.description,
+                example: None,
+                schema: row.schema.map(|s| s.0),
+                custom: true,
+            })
+            .collect())
+    }
+
+    pub async fn custom_event_names(&self) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar("SELECT name FROM event_types ORDER BY name")
+            .fetch_all(&self.pool)
+            .await
+    }
+
+    /// `None` when no custom type has this name; `Some(None)` when it has no schema.
+    pub async fn custom_event_schema(
+        &self,
+        name: &str,
+    ) -> StoreResult<Option<Option<serde_json::Value>>> {
+        let row: Option<(Option<Json<serde_json::Value>>,)> =
+            sqlx::query_as("SELECT schema FROM event_types WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(schema,)| schema.map(|s| s.0)))
+    }
+}
