@@ -16,7 +16,10 @@ use leptos_router::path;
 
 use crate::api::auth::{CompleteSetup, SignIn, SignOut};
 use crate::pages::layout::CurrentUser;
-use crate::pages::{api_keys, hook_detail, hooks, layout, new_hook, setup, sign_in, users};
+use crate::pages::{
+    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, setup, sign_in,
+    users,
+};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -68,6 +71,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/webhooks") view=hooks::HooksPage />
                     <Route path=path!("/webhooks/new") view=new_hook::NewHookPage />
                     <Route path=path!("/webhooks/:id") view=hook_detail::HookDetailPage />
+                    <Route path=path!("/webhooks/:id/requests") view=requests::RequestsPage />
+                    <Route path=path!("/deliveries/:id") view=delivery::DeliveryPage />
+                    <Route path=path!("/events") view=catalog::CatalogPage />
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage />
                     <Route path=path!("/users") view=users::UsersPage />
                 </ParentRoute>

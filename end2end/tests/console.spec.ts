@@ -1,5 +1,7 @@
 import { expect, Page, test } from "@playwright/test";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { AddressInfo } from "node:net";
 import { join } from "node:path";
 
 // One story, in order: the server starts empty, so each step builds on the last.
@@ -8,6 +10,26 @@ test.describe.configure({ mode: "serial" });
 const admin = { email: "admin@example.com", password: "a long admin password" };
 const viewer = { email: "viewer@example.com", password: "a long viewer password" };
 const shots = join(__dirname, "..", "test-results", "screenshots");
+// The API key the admin creates, for sending events as a producer would.
+let apiKey = "";
+
+/** A real webhook receiver on an ephemeral port: answers `script` in order, then 200 "ok". */
+async function startReceiver() {
+  const script: { status: number; body: string }[] = [];
+  const received: string[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push(body);
+      const reply = script.shift() ?? { status: 200, body: "ok" };
+      response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hooks/orders`, script, received, close: () => server.close() };
+}
 
 function setupUrl(): string {
   const log = readFileSync(join(__dirname, "..", "test-results", "server.log"), "utf8");
@@ -172,6 +194,7 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
   await page.getByLabel("New key name", { exact: true }).fill("logto-production");
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.getByTestId("new-api-key")).toHaveText(/^hkl_[0-9A-Za-z]{40}$/);
+  apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
   await expect(page.locator("tbody tr", { hasText: "logto-production" })).toContainText("Never");
   await page.screenshot({ path: join(shots, "api-keys.png"), fullPage: true });
 
@@ -179,6 +202,108 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.goto("/webhooks");
   await expect(page).toHaveURL(/\/sign-in$/);
+});
+
+test("an admin follows a failed delivery, resends it, recovers failures and sends samples", async ({ page, request }) => {
+  const receiver = await startReceiver();
+  const ingest = async (body: object) => {
+    const response = await request.post("/api/events", {
+      headers: { authorization: `Bearer ${apiKey}` },
+      data: body,
+    });
+    expect(response.status()).toBe(202);
+    return response.json();
+  };
+  try {
+    await signIn(page, admin);
+    await hydrated(page);
+    await page.getByRole("link", { name: "Create webhook" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Orders");
+    await page.getByLabel("Endpoint URL", { exact: true }).fill(receiver.url);
+    await page.getByLabel("All User interaction events", { exact: true }).check();
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect(page.getByRole("heading", { name: "Orders", exact: true })).toBeVisible();
+
+    // The receiver is down: the first delivery fails (retries are off here).
+    receiver.script.push({ status: 500, body: "receiver down for maintenance" });
+    await ingest({ event: "PostRegister", userId: "u1" });
+    await expect.poll(() => receiver.received.length).toBe(1);
+
+    await page.getByRole("link", { name: "Requests" }).click();
+    await hydrated(page);
+    const rows = page.getByTestId("requests-table").locator("tbody tr");
+    await expect(rows).toHaveCount(1);
+    await page.getByLabel("Outcome").selectOption("failed");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await expect(page).toHaveURL(/status=failed/);
+    await expect(rows).toHaveCount(1);
+    await expect(rows.first()).toContainText("500");
+
+    // A delivery's detail: what was sent and what came back.
+    await rows.first().getByRole("link").first().click();
+    await expect(page.getByTestId("delivery-state")).toHaveText("Failed");
+    await expect(page.getByTestId("attempt").first()).toContainText("receiver down for maintenance");
+    await expect(page.getByTestId("attempt").first()).toContainText('"event": "PostRegister"');
+    await page.screenshot({ path: join(shots, "delivery.png"), fullPage: true });
+    await page.getByTestId("resend").click();
+    await expect(page.getByTestId("attempt-count")).toHaveText("2");
+    await expect(page.getByTestId("delivery-state")).toHaveText("Delivered");
+    await expect(page.getByTestId("attempt").first()).toContainText("manual");
+    await expect(page.getByTestId("attempt").first()).toContainText("200");
+
+    // New rows arrive without a reload.
+    await page.getByRole("link", { name: "← Requests" }).click();
+    await expect(rows).toHaveCount(2);
+    await page.evaluate(() => ((window as any).stillTheSamePage = true));
+    await ingest({ event: "PostSignIn", userId: "u2" });
+    await expect(rows).toHaveCount(3);
+    expect(await page.evaluate(() => (window as any).stillTheSamePage)).toBe(true);
+    await page.screenshot({ path: join(shots, "requests.png"), fullPage: true });
+
+    // Recover: a failure now, then "resend failed since" a minute ago.
+    receiver.script.push({ status: 503, body: "busy" });
+    await ingest({ event: "PostResetPassword", userId: "u3" });
+    await expect(rows).toHaveCount(4);
+    const since = new Date(Date.now() - 60_000).toISOString().slice(0, 16);
+    await page.getByTestId("recover-since").fill(since);
+    await page.getByRole("button", { name: "Find failed deliveries" }).click();
+    await expect(page.getByTestId("recover-count")).toHaveText("1 failed delivery will be resent.");
+    await page.getByRole("button", { name: "Resend 1" }).click();
+    await expect(page.getByTestId("recover-done")).toHaveText("1 resent");
+    await expect(rows).toHaveCount(5);
+
+    // The settings tab sends a test payload with the form's values.
+    await page.getByRole("link", { name: "Settings" }).click();
+    await hydrated(page);
+    await page.getByTestId("send-test").click();
+    await expect(page.getByTestId("test-result")).toContainText("200");
+    await expect(page.getByTestId("test-result")).toContainText("ok");
+
+    // The catalog: every type, and a sample event through the real pipeline.
+    await page.getByRole("link", { name: "Event catalog" }).click();
+    await expect(page.getByTestId("catalog").locator("tbody tr")).toHaveCount(31);
+    await page.screenshot({ path: join(shots, "catalog.png"), fullPage: true });
+    const row = page.getByTestId("type-PostRegister");
+    await row.getByRole("button", { name: "Send sample event" }).click();
+    await expect(row.getByTestId("sample-result")).toContainText("Sent to 1 webhook(s)");
+    await row.getByTestId("sample-result").getByRole("link").click();
+    await expect(page.getByTestId("delivery-state")).toHaveText(/Delivered|Pending/);
+
+    // A custom type: added in the catalog, offered in a hook's settings.
+    await page.getByRole("link", { name: "Event catalog" }).click();
+    await hydrated(page);
+    const form = page.getByTestId("new-type");
+    await form.getByLabel("Name").fill("Order.Paid");
+    await form.getByLabel("Description").fill("An order was paid");
+    await form.getByLabel("JSON Schema (optional)").fill('{"type": "object", "required": ["orderId"]}');
+    await form.getByRole("button", { name: "Add event type" }).click();
+    await expect(page.getByTestId("type-Order.Paid")).toContainText("Custom");
+    await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+    await page.getByRole("link", { name: "Orders", exact: true }).click();
+    await expect(page.getByLabel("All Custom events", { exact: true })).toBeVisible();
+  } finally {
+    receiver.close();
+  }
 });
 
 test("a viewer sees hooks but cannot create or change them", async ({ page }) => {
@@ -193,6 +318,17 @@ test("a viewer sees hooks but cannot create or change them", async ({ page }) =>
   await expect(page.getByRole("button", { name: "Rotate key" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Save changes" })).toHaveCount(0);
   await expect(page.getByLabel("Name", { exact: true })).toBeDisabled();
+
+  // The request log is theirs to read, not to act on.
+  await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await page.getByRole("link", { name: "Orders", exact: true }).click();
+  await page.getByRole("link", { name: "Requests" }).click();
+  await expect(page.getByTestId("requests-table").locator("tbody tr").first()).toBeVisible();
+  await expect(page.getByRole("button", { name: "Find failed deliveries" })).toHaveCount(0);
+  await page.getByTestId("requests-table").locator("tbody tr").first().getByRole("link").first().click();
+  await expect(page.getByTestId("attempt").first()).toBeVisible();
+  await expect(page.getByTestId("resend")).toHaveCount(0);
+  await expect(page.getByTestId("send-test")).toHaveCount(0);
 
   await page.goto("/webhooks/new");
   await expect(page.getByRole("button", { name: "Create webhook" })).toHaveCount(0);

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod hooks;
+pub mod logs;
 #[cfg(feature = "ssr")]
-mod session;
+pub mod session;
 pub mod users;

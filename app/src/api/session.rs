@@ -26,17 +26,20 @@ fn request_parts() -> Result<Parts, AppError> {
 
 /// The session token from the request's cookie, if any.
 pub fn session_token() -> Result<Option<String>, AppError> {
-    let parts = request_parts()?;
-    let token = parts
-        .headers
+    Ok(session_token_in(&request_parts()?.headers))
+}
+
+/// The session token in these request headers' cookies, if any; also for
+/// routes outside server functions (the console's live updates).
+pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
         .find(|c| c.name() == SESSION_COOKIE)
-        .map(|c| c.value().to_owned());
-    Ok(token)
+        .map(|c| c.value().to_owned())
 }
 
 /// The signed-in caller, or `None`.

@@ -4,8 +4,10 @@ mod auth_card;
 mod confirm;
 mod copy;
 mod feedback;
+mod status;
 
 pub use auth_card::AuthCard;
 pub use confirm::ConfirmButton;
 pub use copy::CopyButton;
 pub use feedback::{ErrorNotice, FieldError, Loading, PageHeader};
+pub use status::AttemptStatus;

@@ -357,6 +357,64 @@ pub struct Recovered {
     pub deliveries: i64,
 }
 
+/// The time ranges the console's Requests tab offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeRange {
+    Hour,
+    #[default]
+    Day,
+    Week,
+}
+
+impl TimeRange {
+    pub const ALL: [TimeRange; 3] = [TimeRange::Hour, TimeRange::Day, TimeRange::Week];
+
+    pub fn parse(text: &str) -> Option<TimeRange> {
+        Self::ALL.into_iter().find(|r| r.as_param() == text)
+    }
+
+    pub fn as_param(self) -> &'static str {
+        match self {
+            TimeRange::Hour => "1h",
+            TimeRange::Day => "24h",
+            TimeRange::Week => "7d",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeRange::Hour => "Last hour",
+            TimeRange::Day => "Last 24 hours",
+            TimeRange::Week => "Last 7 days",
+        }
+    }
+
+    pub fn millis(self) -> i64 {
+        match self {
+            TimeRange::Hour => 3_600_000,
+            TimeRange::Day => 24 * 3_600_000,
+            TimeRange::Week => 7 * 24 * 3_600_000,
+        }
+    }
+
+    /// How many bars the chart draws for this range.
+    pub fn buckets(self) -> i64 {
+        match self {
+            TimeRange::Hour => 60,
+            TimeRange::Day => 48,
+            TimeRange::Week => 84,
+        }
+    }
+}
+
+/// The Requests tab's data: a page of the log and the chart over the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestsView {
+    pub page: LogPage,
+    pub chart: Vec<Bucket>,
+    pub page_size: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use super::hook_form::HookForm;
 use super::hooks::{HealthLabel, StateBadge};
 use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
+use crate::api::logs::list_event_types;
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice};
+use crate::model::event_type::EventTypeInfo;
 use crate::model::hook::{Hook, HookPatch};
 use crate::pages::layout::PageData;
 
@@ -30,7 +32,8 @@ pub fn HookDetailPage() -> impl IntoView {
                 rotate.version().get(),
             )
         },
-        |(id, ..)| get_hook(id),
+        // The hook, and every event type its settings may choose from.
+        |(id, ..)| async move { Ok((get_hook(id).await?, list_event_types().await?)) },
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -50,7 +53,9 @@ pub fn HookDetailPage() -> impl IntoView {
         </A>
         <PageData
             resource=hook
-            render={move |hook: Hook, can_write| view! { <HookDetail hook actions can_write /> }}
+            render={move |(hook, event_types): (Hook, Vec<EventTypeInfo>), can_write| {
+                view! { <HookDetail hook event_types actions can_write /> }
+            }}
         />
     }
 }
@@ -64,7 +69,12 @@ struct HookActions {
 }
 
 #[component]
-fn HookDetail(hook: Hook, actions: HookActions, can_write: bool) -> impl IntoView {
+fn HookDetail(
+    hook: Hook,
+    event_types: Vec<EventTypeInfo>,
+    actions: HookActions,
+    can_write: bool,
+) -> impl IntoView {
     let id = StoredValue::new(hook.id.clone());
     let enabled = hook.enabled;
     let action_error = Signal::derive(move || {
@@ -150,12 +160,12 @@ fn HookDetail(hook: Hook, actions: HookActions, can_write: bool) -> impl IntoVie
                 </div>
                 <ErrorNotice error=action_error />
             </section>
-            <nav class="tabs">
-                <span class="tab tab-active">"Settings"</span>
-            </nav>
+            <HookTabs hook_id=hook.id.clone() active=Tab::Settings />
             <SigningKey hook=hook.clone() rotate=actions.rotate can_write />
             <HookForm
+                test_hook_id=(can_write).then(|| hook.id.clone())
                 initial=Some(hook)
+                event_types
                 submit_label="Save changes"
                 read_only=Signal::stored(!can_write)
                 pending=actions.save.pending()
@@ -244,5 +254,29 @@ fn SigningKey(
                 </div>
             </Show>
         </section>
+    }
+}
+
+/// The tabs of a webhook's pages.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Settings,
+    Requests,
+}
+
+#[component]
+pub fn HookTabs(hook_id: String, active: Tab) -> impl IntoView {
+    let class = move |tab: Tab| {
+        if tab == active {
+            "tab tab-active"
+        } else {
+            "tab"
+        }
+    };
+    view! {
+        <nav class="tabs">
+            <A href=format!("/webhooks/{hook_id}") attr:class=class(Tab::Settings)>"Settings"</A>
+            <A href=format!("/webhooks/{hook_id}/requests") attr:class=class(Tab::Requests)>"Requests"</A>
+        </nav>
     }
 }

@@ -3,8 +3,12 @@
 
 use leptos::prelude::*;
 
-use crate::components::{ErrorNotice, FieldError};
-use crate::model::catalog::{EventGroup, CATALOG};
+use leptos_router::components::A;
+
+use crate::api::logs::TestHook;
+use crate::components::{AttemptStatus, ErrorNotice, FieldError};
+use crate::model::delivery::HookTest;
+use crate::model::event_type::EventTypeInfo;
 use crate::model::hook::{Headers, Hook, HookConfig, NewHook};
 use crate::model::AppError;
 
@@ -20,11 +24,16 @@ struct HeaderRow {
 pub fn HookForm(
     /// The hook being edited, or `None` for a new one.
     initial: Option<Hook>,
+    /// Every event type a hook may listen to, built-in and custom.
+    event_types: Vec<EventTypeInfo>,
     submit_label: &'static str,
     #[prop(into)] read_only: Signal<bool>,
     #[prop(into)] pending: Signal<bool>,
     #[prop(into)] error: Signal<Option<AppError>>,
     #[prop(into)] on_submit: Callback<NewHook>,
+    /// The saved hook's id: offers "Send test payload" with the form's values.
+    #[prop(optional_no_strip)]
+    test_hook_id: Option<String>,
 ) -> impl IntoView {
     let name = RwSignal::new(initial.as_ref().map(|h| h.name.clone()).unwrap_or_default());
     let url = RwSignal::new(
@@ -63,22 +72,25 @@ pub fn HookForm(
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
 
+    // The endpoint as the form has it now, saved or not.
+    let config = move || HookConfig {
+        url: url.get_untracked(),
+        headers: Headers(
+            headers
+                .get_untracked()
+                .iter()
+                .map(|row| (row.key.get_untracked(), row.value.get_untracked()))
+                // A row left entirely blank is no header at all.
+                .filter(|(k, v)| !(k.trim().is_empty() && v.trim().is_empty()))
+                .collect(),
+        ),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let header_pairs = headers
-            .get_untracked()
-            .iter()
-            .map(|row| (row.key.get_untracked(), row.value.get_untracked()))
-            // A row left entirely blank is no header at all.
-            .filter(|(k, v)| !(k.trim().is_empty() && v.trim().is_empty()))
-            .collect();
         on_submit.run(NewHook {
             name: name.get_untracked(),
             events: events.get_untracked(),
-            config: HookConfig {
-                url: url.get_untracked(),
-                headers: Headers(header_pairs),
-            },
+            config: config(),
             enabled: None,
         });
     };
@@ -108,7 +120,10 @@ pub fn HookForm(
                     <span>"Events"</span>
                     <p class="muted small">"The endpoint receives a request whenever one of these happens."</p>
                     <div class="event-groups">
-                        {CATALOG.iter().map(|group| view! { <EventGroupPicker group events /> }).collect_view()}
+                        {by_group(event_types)
+                            .into_iter()
+                            .map(|(group, types)| view! { <EventGroupPicker group types events /> })
+                            .collect_view()}
                     </div>
                     <FieldError error field="events" />
                 </div>
@@ -155,6 +170,7 @@ pub fn HookForm(
                     <FieldError error field="config.headers" />
                 </div>
             </fieldset>
+            {test_hook_id.map(|hook_id| view! { <TestPayload hook_id events config=Callback::new(move |()| config()) /> })}
             <Show when=move || !read_only.get()>
                 <div class="form-actions">
                     <button type="submit" class="btn btn-primary" disabled=move || pending.get() || !hydrated.get()>
@@ -163,6 +179,64 @@ pub fn HookForm(
                 </div>
             </Show>
         </form>
+    }
+}
+
+/// "Send test payload": one of the chosen events' example, sent now to the
+/// endpoint and headers as the form has them, with what came back.
+#[component]
+fn TestPayload(
+    hook_id: String,
+    events: RwSignal<Vec<String>>,
+    config: Callback<(), HookConfig>,
+) -> impl IntoView {
+    let test = ServerAction::<TestHook>::new();
+    let chosen = RwSignal::new(String::new());
+    let hook_id = StoredValue::new(hook_id);
+    let event = move || {
+        let picked = chosen.get();
+        let events = events.get();
+        if events.contains(&picked) {
+            picked
+        } else {
+            events.first().cloned().unwrap_or_default()
+        }
+    };
+    let send = move |_| {
+        test.dispatch(TestHook {
+            id: hook_id.get_value(),
+            input: HookTest {
+                events: vec![event()],
+                config: Some(config.run(())),
+            },
+        });
+    };
+    let error = Signal::derive(move || test.value().get().and_then(Result::err));
+    view! {
+        <div class="field test-payload">
+            <span>"Send test payload"</span>
+            <p class="muted small">"Sends the event's example payload to the endpoint above, with the values in this form, saved or not."</p>
+            <div class="recover-row">
+                <select aria-label="Test event" on:change=move |ev| chosen.set(event_target_value(&ev)) prop:value=event>
+                    {move || events.get().into_iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
+                </select>
+                <button type="button" class="btn btn-secondary" data-testid="send-test" disabled=move || test.pending().get() || event().is_empty() on:click=send>
+                    {move || if test.pending().get() { "Sending…" } else { "Send test payload" }}
+                </button>
+            </div>
+            <ErrorNotice error />
+            {move || test.value().get().and_then(Result::ok).and_then(|result| result.outcomes.into_iter().next()).map(|outcome| view! {
+                <div class="test-result" data-testid="test-result">
+                    <div class="attempt-head">
+                        <AttemptStatus status=outcome.status error=outcome.error.clone() success=outcome.success />
+                        <span class="muted small">{format!("{} ms", outcome.duration_ms)}</span>
+                        <A href=format!("/deliveries/{}", outcome.delivery_id)>"Open delivery"</A>
+                    </div>
+                    {outcome.error.clone().map(|e| view! { <div class="notice notice-error">{e}</div> })}
+                    {outcome.body.clone().map(|body| view! { <pre class="code">{if body.is_empty() { "(empty body)".to_owned() } else { body }}</pre> })}
+                </div>
+            })}
+        </div>
     }
 }
 
@@ -194,21 +268,43 @@ fn TextField(
     }
 }
 
-/// One catalog group: a checkbox for the whole group and one per event.
+/// Event types in their groups, groups in the order they first appear.
+fn by_group(types: Vec<EventTypeInfo>) -> Vec<(String, Vec<EventTypeInfo>)> {
+    let mut groups: Vec<(String, Vec<EventTypeInfo>)> = Vec::new();
+    for info in types {
+        match groups.iter_mut().find(|(name, _)| *name == info.group) {
+            Some((_, members)) => members.push(info),
+            None => groups.push((info.group.clone(), vec![info])),
+        }
+    }
+    groups
+}
+
+/// One group: a checkbox for the whole group and one per event.
 #[component]
-fn EventGroupPicker(group: &'static EventGroup, events: RwSignal<Vec<String>>) -> impl IntoView {
-    let names = || group.events.iter().map(|e| e.name);
-    let selected_count =
-        move || events.with(|chosen| names().filter(|n| chosen.iter().any(|c| c == n)).count());
-    let all = move || selected_count() == group.events.len();
+fn EventGroupPicker(
+    group: String,
+    types: Vec<EventTypeInfo>,
+    events: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    let names = StoredValue::new(types.iter().map(|t| t.name.clone()).collect::<Vec<_>>());
+    let total = types.len();
+    let selected_count = move || {
+        names.with_value(|names| {
+            events.with(|chosen| names.iter().filter(|n| chosen.contains(n)).count())
+        })
+    };
+    let all = move || selected_count() == total;
     let some = move || selected_count() > 0 && !all();
     let toggle_group = move |_| {
         let select = !all();
-        events.update(|chosen| {
-            chosen.retain(|c| !names().any(|n| n == c));
-            if select {
-                chosen.extend(names().map(str::to_owned));
-            }
+        names.with_value(|names| {
+            events.update(|chosen| {
+                chosen.retain(|c| !names.contains(c));
+                if select {
+                    chosen.extend(names.iter().cloned());
+                }
+            })
         });
     };
     view! {
@@ -219,37 +315,37 @@ fn EventGroupPicker(group: &'static EventGroup, events: RwSignal<Vec<String>>) -
                     prop:checked=all
                     prop:indeterminate=some
                     on:change=toggle_group
-                    aria-label=format!("All {} events", group.name)
+                    aria-label=format!("All {group} events")
                 />
-                <strong>{group.name}</strong>
-                <span class="muted small">{move || format!("{}/{}", selected_count(), group.events.len())}</span>
+                <strong>{group.clone()}</strong>
+                <span class="muted small">{move || format!("{}/{total}", selected_count())}</span>
             </label>
             <div class="event-list">
-                {group
-                    .events
-                    .iter()
+                {types
+                    .into_iter()
                     .map(|event| {
-                        let name = event.name;
-                        let checked = move || events.with(|chosen| chosen.iter().any(|c| c == name));
+                        let name = StoredValue::new(event.name.clone());
+                        let checked = move || name.with_value(|name| events.with(|chosen| chosen.contains(name)));
                         view! {
-                            <label class="check" title=event.description>
+                            <label class="check" title=event.description.clone()>
                                 <input
                                     type="checkbox"
                                     name="events"
-                                    value=name
+                                    value=event.name.clone()
                                     prop:checked=checked
                                     on:change=move |_| {
+                                        let name = name.get_value();
                                         events
                                             .update(|chosen| {
-                                                if chosen.iter().any(|c| c == name) {
-                                                    chosen.retain(|c| c != name);
+                                                if chosen.contains(&name) {
+                                                    chosen.retain(|c| *c != name);
                                                 } else {
-                                                    chosen.push(name.to_owned());
+                                                    chosen.push(name);
                                                 }
                                             })
                                     }
                                 />
-                                <span class="mono">{name}</span>
+                                <span class="mono">{event.name.clone()}</span>
                             </label>
                         }
                     })

@@ -101,6 +101,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                 </A>
                 <nav>
                     <A href="/webhooks">"Webhooks"</A>
+                    <A href="/events">"Event catalog"</A>
                     <A href="/api-keys">"API keys"</A>
                     <A href="/users">"Users"</A>
                 </nav>

@@ -1,11 +1,14 @@
 //! One module per page.
 
 pub mod api_keys;
+pub mod catalog;
+pub mod delivery;
 pub mod hook_detail;
 mod hook_form;
 pub mod hooks;
 pub mod layout;
 pub mod new_hook;
+pub mod requests;
 pub mod setup;
 pub mod sign_in;
 pub mod users;

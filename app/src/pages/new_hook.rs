@@ -6,13 +6,15 @@ use leptos_router::hooks::use_navigate;
 
 use super::hook_form::HookForm;
 use crate::api::hooks::CreateHook;
-use crate::components::{Loading, PageHeader};
+use crate::api::logs::list_event_types;
+use crate::components::{ErrorNotice, Loading, PageHeader};
 use crate::pages::layout::can_write;
 
 #[component]
 pub fn NewHookPage() -> impl IntoView {
     let create = ServerAction::<CreateHook>::new();
     let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let event_types = Resource::new(|| (), |_| list_event_types());
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(hook)) = create.value().get() {
@@ -27,9 +29,14 @@ pub fn NewHookPage() -> impl IntoView {
                 let admin = can_write();
                 Suspend::new(async move {
                     let can_write = admin.await;
+                    let event_types = match event_types.await {
+                        Ok(types) => types,
+                        Err(e) => return view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                    };
                     view! {
         <HookForm
             initial=None
+            event_types
             submit_label="Create webhook"
             read_only=Signal::stored(!can_write)
             pending=create.pending()
@@ -38,7 +45,7 @@ pub fn NewHookPage() -> impl IntoView {
                 create.dispatch(CreateHook { input });
             }
         />
-                    }
+                    }.into_any()
                 })
             }}
         </Suspense>

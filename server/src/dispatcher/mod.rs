@@ -65,6 +65,13 @@ impl Default for DeliverySettings {
     }
 }
 
+/// A delivery whose attempt was just logged, and its hook.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub delivery_id: String,
+    pub hook_id: String,
+}
+
 /// Where finished attempts go to be logged.
 type OutcomeSender = mpsc::Sender<crate::store::Outcome>;
 
@@ -78,8 +85,8 @@ pub struct Dispatcher {
     sender: Sender,
     /// Rung when new deliveries are stored or attempts are logged.
     wake: Notify,
-    /// The ids of deliveries whose attempt was just logged.
-    logged: broadcast::Sender<Arc<[String]>>,
+    /// The deliveries whose attempts were just logged.
+    logged: broadcast::Sender<Arc<[Logged]>>,
 }
 
 impl Dispatcher {
@@ -101,8 +108,8 @@ impl Dispatcher {
         self.wake.notify_one();
     }
 
-    /// Ids of deliveries whose attempts were just logged.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<[String]>> {
+    /// The deliveries whose attempts were just logged, batch by batch.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<[Logged]>> {
         self.logged.subscribe()
     }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::{Dispatcher, OutcomeSender};
+use super::{Dispatcher, Logged, OutcomeSender};
 use crate::service::now_ms;
 use crate::store::{Outcome, Store};
 
@@ -23,7 +23,13 @@ pub fn spawn(
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
             write(&store, &batch).await;
-            let ids: Arc<[String]> = batch.drain(..).map(|o| o.delivery_id).collect();
+            let ids: Arc<[Logged]> = batch
+                .drain(..)
+                .map(|o| Logged {
+                    delivery_id: o.delivery_id,
+                    hook_id: o.hook_id,
+                })
+                .collect();
             // Nobody may be waiting for these; that is fine.
             let _ = dispatcher.logged.send(ids);
             dispatcher.wake();

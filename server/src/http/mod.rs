@@ -8,6 +8,7 @@ mod event_types;
 mod events;
 mod health;
 mod hooks;
+mod live;
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api_routes())
         .route("/health", get(health::health))
+        .merge(live::routes())
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),

@@ -268,7 +268,11 @@ impl Service {
             let ours_logged = async {
                 loop {
                     match logged.recv().await {
-                        Ok(ids) if !ids.iter().any(|id| ours.contains(id.as_str())) => continue,
+                        Ok(batch)
+                            if !batch.iter().any(|l| ours.contains(l.delivery_id.as_str())) =>
+                        {
+                            continue
+                        }
                         _ => return,
                     }
                 }

@@ -1,0 +1,111 @@
+//! Deliveries and the request log, for the console: the Requests tab, a
+//! delivery's detail, resend, recover, hook tests and the event catalog.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::model::delivery::{
+    Delivery, EventRecord, HookTest, HookTestResult, Recovered, RequestsView,
+};
+use crate::model::event_type::{EventTypeInfo, NewEventType};
+use crate::model::AppError;
+
+/// Rows per page on the Requests tab.
+pub const PAGE_SIZE: i64 = 20;
+
+/// One page of a hook's attempts, filtered, and the chart over `range`.
+#[server]
+pub async fn hook_requests(
+    hook_id: String,
+    event: Option<String>,
+    status: Option<String>,
+    range: Option<String>,
+    page: Option<i64>,
+) -> Result<RequestsView, AppError> {
+    use crate::model::delivery::{LogQuery, TimeRange};
+    let (console, actor) = super::session::actor().await?;
+    let range = match range.as_deref() {
+        None | Some("") => TimeRange::default(),
+        Some(text) => TimeRange::parse(text)
+            .ok_or_else(|| AppError::invalid("range", format!("unknown range `{text}`")))?,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let start = now - range.millis();
+    let query = LogQuery {
+        event,
+        status,
+        start_time: Some(start),
+        end_time: None,
+        page,
+        page_size: Some(PAGE_SIZE),
+    };
+    let page = console.recent_logs(&actor, &hook_id, query).await?;
+    let chart = console
+        .hook_chart(&actor, &hook_id, start, now + 1, range.buckets())
+        .await?;
+    Ok(RequestsView {
+        page,
+        chart,
+        page_size: PAGE_SIZE,
+    })
+}
+
+#[server]
+pub async fn get_delivery(id: String) -> Result<Delivery, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    console.get_delivery(&actor, &id).await
+}
+
+#[server]
+pub async fn resend_delivery(id: String) -> Result<(), AppError> {
+    let (console, actor) = super::session::actor().await?;
+    console.resend(&actor, &id).await
+}
+
+/// Resends (or, with `dry_run`, counts) the hook's failed deliveries since `since`.
+#[server]
+pub async fn recover_failed(
+    hook_id: String,
+    since: i64,
+    dry_run: bool,
+) -> Result<Recovered, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    let range = crate::model::delivery::Recover { since, until: None };
+    console.recover(&actor, &hook_id, range, dry_run).await
+}
+
+#[server(input = Json)]
+pub async fn test_hook(id: String, input: HookTest) -> Result<HookTestResult, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    console.test_hook(&actor, &id, input).await
+}
+
+#[server]
+pub async fn list_event_types() -> Result<Vec<EventTypeInfo>, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    console.list_event_types(&actor).await
+}
+
+#[server(input = Json)]
+pub async fn create_event_type(input: NewEventType) -> Result<EventTypeInfo, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    console.create_event_type(&actor, input).await
+}
+
+/// Pushes a built-in type's example through the real pipeline, as a producer
+/// would; answers with the event and the deliveries it made.
+#[server]
+pub async fn send_sample_event(event: String) -> Result<EventRecord, AppError> {
+    let (console, actor) = super::session::actor().await?;
+    let example = crate::model::catalog::find_event(&event)
+        .ok_or_else(|| AppError::invalid("event", format!("`{event}` has no example")))?
+        .example;
+    let mut body: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(example).map_err(|_| AppError::internal())?;
+    body.insert("event".into(), serde_json::Value::String(event));
+    let body = serde_json::to_vec(&body).map_err(|_| AppError::internal())?;
+    let answer = console.ingest_event(&actor, &body, None, None).await?;
+    console.get_event(&actor, &answer.ingested.id).await
+}

@@ -1,0 +1,195 @@
+//! One delivery: its event and hook, and every attempt as a timeline with the
+//! request sent and the response that came back; Resend.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::requests::live_attempts;
+use crate::api::logs::{get_delivery, ResendDelivery};
+use crate::components::{AttemptStatus, CopyButton, ErrorNotice};
+use crate::model::delivery::{Attempt, Delivery, DeliveryState};
+use crate::model::time::format_utc;
+use crate::pages::layout::PageData;
+
+#[component]
+pub fn DeliveryPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
+    let resend = ServerAction::<ResendDelivery>::new();
+    // Known once the delivery has loaded; then its hook's live updates refresh it.
+    let hook_id = RwSignal::new(String::new());
+    let live = live_attempts(hook_id.into());
+    let delivery = Resource::new(
+        move || (id.get(), resend.version().get(), live.get()),
+        |(id, ..)| get_delivery(id),
+    );
+    view! {
+        <PageData
+            resource=delivery
+            render={move |delivery: Delivery, can_write| {
+                if hook_id.get_untracked() != delivery.hook_id {
+                    hook_id.set(delivery.hook_id.clone());
+                }
+                view! { <DeliveryDetail delivery can_write resend /> }
+            }}
+        />
+    }
+}
+
+#[component]
+fn DeliveryDetail(
+    delivery: Delivery,
+    can_write: bool,
+    resend: ServerAction<ResendDelivery>,
+) -> impl IntoView {
+    let requests = format!("/webhooks/{}/requests", delivery.hook_id);
+    let (state_class, state_label) = match delivery.state {
+        DeliveryState::Delivered => ("badge badge-green", "Delivered"),
+        DeliveryState::Failed => ("badge badge-red", "Failed"),
+        DeliveryState::Pending => ("badge badge-blue", "Pending"),
+    };
+    let id = StoredValue::new(delivery.id.clone());
+    let error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    view! {
+        <Title text=format!("Delivery {}", delivery.id) />
+        <A href=requests attr:class="back-link">"← Requests"</A>
+        <section class="card hook-header">
+            <div class="hook-title">
+                <div>
+                    <div class="title-line">
+                        <h1 class="mono-title">{delivery.event.clone()}</h1>
+                        <span class=state_class data-testid="delivery-state">{state_label}</span>
+                    </div>
+                    <div class="muted small id-line">
+                        "Delivery " <code>{delivery.id.clone()}</code>
+                        <CopyButton text=delivery.id.clone() />
+                        " · webhook-id on every attempt"
+                    </div>
+                </div>
+                {can_write.then(|| view! {
+                    <div class="page-actions">
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            data-testid="resend"
+                            disabled=move || resend.pending().get()
+                            on:click=move |_| { resend.dispatch(ResendDelivery { id: id.get_value() }); }
+                        >
+                            {move || if resend.pending().get() { "Resending…" } else { "Resend" }}
+                        </button>
+                    </div>
+                })}
+            </div>
+            <div class="figures">
+                <div class="figure">
+                    <span class="figure-label">"Webhook"</span>
+                    <span class="figure-value small">
+                        <A href=format!("/webhooks/{}", delivery.hook_id)>{delivery.hook_id.clone()}</A>
+                    </span>
+                </div>
+                <div class="figure">
+                    <span class="figure-label">"Event id"</span>
+                    <span class="figure-value small mono">{delivery.event_id.clone()}</span>
+                </div>
+                <div class="figure">
+                    <span class="figure-label">"Created"</span>
+                    <span class="figure-value small">{format_utc(delivery.created_at)}</span>
+                </div>
+                <div class="figure">
+                    <span class="figure-label">"Attempts"</span>
+                    <span class="figure-value" data-testid="attempt-count">{delivery.attempt_count}</span>
+                </div>
+                {delivery.next_attempt_at.map(|at| view! {
+                    <div class="figure">
+                        <span class="figure-label">"Next attempt"</span>
+                        <span class="figure-value small">{format_utc(at)}</span>
+                    </div>
+                })}
+            </div>
+            <ErrorNotice error />
+        </section>
+        <div class="timeline">
+            {delivery
+                .attempts
+                .into_iter()
+                .rev()
+                .map(|attempt| view! { <AttemptCard attempt /> })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// One attempt: what was sent and what came back.
+#[component]
+fn AttemptCard(attempt: Attempt) -> impl IntoView {
+    let request_body = pretty_json(&attempt.request_body);
+    let response_body = attempt.response_body.as_deref().map(pretty_json);
+    view! {
+        <article class="card attempt" data-testid="attempt">
+            <header class="attempt-head">
+                <AttemptStatus status=attempt.response_status error=attempt.error.clone() success=attempt.success />
+                <strong>{format!("Attempt {}", attempt.number)}</strong>
+                <span class="chip">{attempt.trigger.as_str()}</span>
+                <span class="muted small">{format_utc(attempt.started_at)}</span>
+                <span class="muted small">{format!("{} ms", attempt.duration_ms)}</span>
+            </header>
+            {attempt.error.clone().map(|e| view! { <div class="notice notice-error" data-testid="attempt-error">{e}</div> })}
+            <div class="exchange">
+                <section>
+                    <h3>"Request"</h3>
+                    <div class="kv"><span>"POST"</span><code class="wrap">{attempt.url.clone()}</code></div>
+                    <Headers pairs=attempt.request_headers.clone() />
+                    <Body text=request_body truncated=false />
+                </section>
+                <section>
+                    <h3>"Response"</h3>
+                    {match attempt.response_status {
+                        Some(code) => view! { <div class="kv"><span>"Status"</span><strong>{code}</strong></div> }.into_any(),
+                        None => view! { <p class="muted small">"No response."</p> }.into_any(),
+                    }}
+                    {attempt.response_headers.clone().map(|pairs| view! { <Headers pairs /> })}
+                    {response_body.map(|text| view! { <Body text truncated=attempt.response_body_truncated /> })}
+                </section>
+            </div>
+        </article>
+    }
+}
+
+#[component]
+fn Headers(pairs: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <details class="headers">
+            <summary>{format!("Headers ({})", pairs.len())}</summary>
+            <table class="kv-table">
+                {pairs
+                    .into_iter()
+                    .map(|(name, value)| view! { <tr><th>{name}</th><td class="mono wrap">{value}</td></tr> })
+                    .collect_view()}
+            </table>
+        </details>
+    }
+}
+
+#[component]
+fn Body(text: String, truncated: bool) -> impl IntoView {
+    view! {
+        <div class="body-block">
+            <div class="body-tools">
+                <span class="muted small">"Body"</span>
+                {truncated.then(|| view! { <span class="badge badge-amber">"Cut at 64 KiB"</span> })}
+                <CopyButton text=text.clone() />
+            </div>
+            <pre class="code" data-testid="body">{if text.is_empty() { "(empty)".to_owned() } else { text }}</pre>
+        </div>
+    }
+}
+
+/// JSON re-indented for reading; anything else as it is.
+fn pretty_json(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or_else(|| text.to_owned())
+}

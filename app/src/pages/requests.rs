@@ -1,0 +1,421 @@
+//! A webhook's Requests tab: the chart and the log, filtered by event, outcome
+//! and time range (kept in the URL), paged, with new rows arriving live, and
+//! "Resend failed since …".
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::hook_detail::{HookTabs, Tab};
+use super::hooks::StateBadge;
+use crate::api::hooks::get_hook;
+use crate::api::logs::{hook_requests, RecoverFailed};
+use crate::components::{AttemptStatus, ErrorNotice, Loading};
+use crate::model::delivery::{AttemptSummary, Bucket, RequestsView, TimeRange};
+use crate::model::hook::Hook;
+use crate::model::time::format_utc;
+use crate::pages::layout::PageData;
+
+/// A counter that goes up each time the server says an attempt of `hook_id`
+/// was logged (server-sent events; in the browser only).
+pub fn live_attempts(hook_id: Signal<String>) -> ReadSignal<u64> {
+    let (count, set_count) = signal(0u64);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let hook_id = hook_id.get();
+        if hook_id.is_empty() {
+            return;
+        }
+        let Ok(source) = web_sys::EventSource::new(&format!("/live/hooks/{hook_id}")) else {
+            return;
+        };
+        let on_attempt =
+            Closure::<dyn Fn()>::new(move || set_count.update(|n| *n += 1)).into_js_value();
+        let _ = source.add_event_listener_with_callback("attempt", on_attempt.unchecked_ref());
+        let source = send_wrapper::SendWrapper::new(source);
+        on_cleanup(move || source.close());
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (hook_id, set_count);
+    count
+}
+
+#[component]
+pub fn RequestsPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = Signal::derive(move || params.read().get("id").unwrap_or_default());
+    let param = move |name: &str| query.read().get(name).filter(|v| !v.is_empty());
+    let live = live_attempts(id);
+    let recover = ServerAction::<RecoverFailed>::new();
+    let hook = Resource::new(move || id.get(), get_hook);
+    let requests = Resource::new(
+        move || {
+            (
+                id.get(),
+                param("event"),
+                param("status"),
+                param("range"),
+                param("page").and_then(|p| p.parse::<i64>().ok()),
+                live.get(),
+                recover.version().get(),
+            )
+        },
+        |(id, event, status, range, page, ..)| hook_requests(id, event, status, range, page),
+    );
+    view! {
+        <A href="/webhooks" attr:class="back-link">
+            "← Webhooks"
+        </A>
+        <PageData
+            resource=hook
+            render={move |hook: Hook, can_write| {
+                view! {
+                    <Title text=format!("{} · Requests", hook.name) />
+                    <section class="card hook-header">
+                        <div class="title-line">
+                            <h1>{hook.name.clone()}</h1>
+                            <StateBadge enabled=hook.enabled />
+                        </div>
+                        <div class="muted small mono">{hook.config.url.clone()}</div>
+                    </section>
+                    <HookTabs hook_id=hook.id.clone() active=Tab::Requests />
+                    <Filters hook=hook.clone() />
+                    <Transition fallback=Loading>
+                        {move || Suspend::new(async move {
+                            match requests.await {
+                                Ok(view) => view! { <RequestsBody view /> }.into_any(),
+                                Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                    {can_write.then(|| view! { <RecoverPanel hook_id=hook.id.clone() recover /> })}
+                }
+            }}
+        />
+    }
+}
+
+/// The filters, as a GET form: applying them changes the URL, so a filtered
+/// view can be shared and survives a reload.
+#[component]
+fn Filters(hook: Hook) -> impl IntoView {
+    let query = use_query_map();
+    let current = move |name: &str| query.read().get(name).unwrap_or_default();
+    let events = hook.events.clone();
+    view! {
+        <Form method="GET" action="" attr:class="card filters">
+            <label class="filter">
+                <span>"Event"</span>
+                <select name="event" prop:value=move || current("event")>
+                    <option value="">"All events"</option>
+                    {events
+                        .into_iter()
+                        .map(|e| {
+                            let selected = {
+                                let e = e.clone();
+                                move || current("event") == e
+                            };
+                            view! { <option value=e.clone() selected=selected>{e.clone()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label class="filter">
+                <span>"Outcome"</span>
+                <select name="status" prop:value=move || current("status")>
+                    <option value="" selected=move || current("status").is_empty()>"All outcomes"</option>
+                    <option value="success" selected=move || current("status") == "success">"Succeeded"</option>
+                    <option value="failed" selected=move || current("status") == "failed">"Failed"</option>
+                </select>
+            </label>
+            <label class="filter">
+                <span>"Time range"</span>
+                <select name="range" prop:value=move || {
+                    let chosen = current("range");
+                    if chosen.is_empty() { TimeRange::default().as_param().to_owned() } else { chosen }
+                }>
+                    {TimeRange::ALL
+                        .into_iter()
+                        .map(|r| {
+                            let selected = move || {
+                                let chosen = current("range");
+                                chosen == r.as_param() || (chosen.is_empty() && r == TimeRange::default())
+                            };
+                            view! { <option value=r.as_param() selected=selected>{r.label()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <button type="submit" class="btn btn-secondary">"Apply"</button>
+        </Form>
+    }
+}
+
+#[component]
+fn RequestsBody(view: RequestsView) -> impl IntoView {
+    let RequestsView {
+        page,
+        chart,
+        page_size,
+    } = view;
+    let total = page.total;
+    view! {
+        <Chart buckets=chart />
+        {if page.attempts.is_empty() {
+            view! {
+                <div class="card empty-state" data-testid="requests-empty">
+                    <h2>"No requests match"</h2>
+                    <p class="muted">
+                        "Requests appear here as soon as events this webhook listens to are sent. "
+                        "Send one with the API (POST /api/events), use \u{201c}Send test payload\u{201d} "
+                        "on the Settings tab, or widen the filters."
+                    </p>
+                </div>
+            }
+                .into_any()
+        } else {
+            view! { <AttemptsTable attempts=page.attempts /> }.into_any()
+        }}
+        <Pager total page_size />
+    }
+}
+
+#[component]
+fn AttemptsTable(attempts: Vec<AttemptSummary>) -> impl IntoView {
+    view! {
+        <div class="card table-card">
+            <table class="table" data-testid="requests-table">
+                <thead>
+                    <tr>
+                        <th>"Status"</th>
+                        <th>"Event"</th>
+                        <th>"Time (UTC)"</th>
+                        <th class="num">"Duration"</th>
+                        <th class="num">"Attempt"</th>
+                        <th>"Trigger"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {attempts
+                        .into_iter()
+                        .map(|a| {
+                            let href = format!("/deliveries/{}", a.delivery_id);
+                            view! {
+                                <tr>
+                                    <td>
+                                        <A href=href.clone()>
+                                            <AttemptStatus status=a.response_status error=a.error.clone() success=a.success />
+                                        </A>
+                                    </td>
+                                    <td>
+                                        <A href=href attr:class="row-title mono">{a.event.clone()}</A>
+                                    </td>
+                                    <td class="nowrap">{format_utc(a.started_at)}</td>
+                                    <td class="num">{format!("{} ms", a.duration_ms)}</td>
+                                    <td class="num">{a.number}</td>
+                                    <td><span class="chip">{a.trigger.as_str()}</span></td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// Previous / next links that keep the filters.
+#[component]
+fn Pager(total: i64, page_size: i64) -> impl IntoView {
+    let query = use_query_map();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let pages = ((total + page_size - 1) / page_size).max(1);
+    let link = move |to: i64| {
+        let mut params = query.get();
+        params.replace("page", to.to_string());
+        format!("?{}", params.to_query_string().trim_start_matches('?'))
+    };
+    view! {
+        <div class="pager">
+            <span class="muted small">{move || format!("Page {} of {pages} · {total} requests", page())}</span>
+            <div class="page-actions">
+                <Show when=move || { page() > 1 }>
+                    <A href=move || link(page() - 1) attr:class="btn btn-secondary btn-small">"← Newer"</A>
+                </Show>
+                <Show when=move || { page() < pages }>
+                    <A href=move || link(page() + 1) attr:class="btn btn-secondary btn-small">"Older →"</A>
+                </Show>
+            </div>
+        </div>
+    }
+}
+
+/// Requests per bucket, successes and failures stacked, and the success rate
+/// as a line: an SVG drawn on the server and kept on hydration.
+#[component]
+fn Chart(buckets: Vec<Bucket>) -> impl IntoView {
+    const WIDTH: f64 = 1000.0;
+    const HEIGHT: f64 = 160.0;
+    let most = buckets.iter().map(|b| b.requests).max().unwrap_or(0).max(1) as f64;
+    let slot = WIDTH / buckets.len().max(1) as f64;
+    let bar = (slot * 0.7).max(1.0);
+    let y = |count: i64| HEIGHT - count as f64 / most * HEIGHT;
+    let requests: i64 = buckets.iter().map(|b| b.requests).sum();
+    let successes: i64 = buckets.iter().map(|b| b.successes).sum();
+    let rate_points: Vec<(f64, f64)> = buckets
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.requests > 0)
+        .map(|(i, b)| {
+            let rate = b.successes as f64 / b.requests as f64;
+            (
+                i as f64 * slot + slot / 2.0,
+                HEIGHT - rate * (HEIGHT - 6.0) - 3.0,
+            )
+        })
+        .collect();
+    let rate_line: Vec<String> = rate_points
+        .iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    let first = buckets
+        .first()
+        .map(|b| format_utc(b.start))
+        .unwrap_or_default();
+    let rate = if requests > 0 {
+        format!("{:.1} %", 100.0 * successes as f64 / requests as f64)
+    } else {
+        "–".to_owned()
+    };
+    view! {
+        <section class="card chart-card">
+            <div class="chart-legend">
+                <span><i class="swatch swatch-green"></i>"Succeeded " <strong>{successes}</strong></span>
+                <span><i class="swatch swatch-red"></i>"Failed " <strong>{requests - successes}</strong></span>
+                <span><i class="swatch swatch-line"></i>"Success rate " <strong>{rate}</strong></span>
+                <span class="muted small chart-max">{format!("max {most} per bar")}</span>
+            </div>
+            <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img" aria-label="Requests over time">
+                {buckets
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| {
+                        let x = i as f64 * slot + (slot - bar) / 2.0;
+                        let failed = b.requests - b.successes;
+                        view! {
+                            <g>
+                                <title>{format!("{}: {} requests, {} failed", format_utc(b.start), b.requests, failed)}</title>
+                                <rect class="bar-ok" x=format!("{x:.1}") y=format!("{:.1}", y(b.successes)) width=format!("{bar:.1}") height=format!("{:.1}", HEIGHT - y(b.successes)) />
+                                <rect class="bar-failed" x=format!("{x:.1}") y=format!("{:.1}", y(b.requests)) width=format!("{bar:.1}") height=format!("{:.1}", y(b.successes) - y(b.requests)) />
+                            </g>
+                        }
+                    })
+                    .collect_view()}
+                <polyline class="rate-line" points=rate_line.join(" ") />
+                {rate_points
+                    .into_iter()
+                    .map(|(x, y)| view! { <circle class="rate-dot" cx=format!("{x:.1}") cy=format!("{y:.1}") r="3" /> })
+                    .collect_view()}
+            </svg>
+            <div class="chart-axis muted small">
+                <span>{first}</span>
+                <span>"now"</span>
+            </div>
+        </section>
+    }
+}
+
+/// "Resend failed since …": count first, then confirm with the count.
+#[component]
+fn RecoverPanel(hook_id: String, recover: ServerAction<RecoverFailed>) -> impl IntoView {
+    let preview = ServerAction::<RecoverFailed>::new();
+    let since = RwSignal::new(String::new());
+    let since_ms = move || {
+        chrono::NaiveDateTime::parse_from_str(&since.get(), "%Y-%m-%dT%H:%M")
+            .ok()
+            .map(|t| t.and_utc().timestamp_millis())
+    };
+    let hook_id = StoredValue::new(hook_id);
+    let counted = move || {
+        preview
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|r| r.deliveries)
+    };
+    let error = Signal::derive(move || {
+        preview
+            .value()
+            .get()
+            .and_then(Result::err)
+            .or_else(|| recover.value().get().and_then(Result::err))
+    });
+    view! {
+        <section class="card">
+            <div class="card-title">
+                <h2>"Resend failed deliveries"</h2>
+                <p class="muted small">"Every delivery that failed since the time you choose gets a new attempt now."</p>
+            </div>
+            <div class="recover-row">
+                <label class="filter">
+                    <span>"Failed since (UTC)"</span>
+                    <input
+                        type="datetime-local"
+                        data-testid="recover-since"
+                        prop:value=move || since.get()
+                        on:input=move |ev| {
+                            since.set(event_target_value(&ev));
+                            preview.value().set(None);
+                        }
+                    />
+                </label>
+                <button
+                    type="button"
+                    class="btn btn-secondary"
+                    disabled=move || since_ms().is_none() || preview.pending().get()
+                    on:click=move |_| {
+                        if let Some(ms) = since_ms() {
+                            preview.dispatch(RecoverFailed { hook_id: hook_id.get_value(), since: ms, dry_run: true });
+                        }
+                    }
+                >
+                    "Find failed deliveries"
+                </button>
+                {move || counted().map(|n| {
+                    let label = if n == 1 { "1 failed delivery will be resent.".to_owned() } else { format!("{n} failed deliveries will be resent.") };
+                    view! {
+                        <span class="recover-count" data-testid="recover-count">{label}</span>
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            disabled=move || n == 0 || recover.pending().get()
+                            on:click=move |_| {
+                                if let Some(ms) = since_ms() {
+                                    recover.dispatch(RecoverFailed { hook_id: hook_id.get_value(), since: ms, dry_run: false });
+                                    preview.value().set(None);
+                                }
+                            }
+                        >
+                            {format!("Resend {n}")}
+                        </button>
+                    }
+                })}
+                {move || recover.value().get().and_then(Result::ok).map(|r| view! {
+                    <span class="notice notice-success" data-testid="recover-done">{format!("{} resent", r.deliveries)}</span>
+                })}
+            </div>
+            <ErrorNotice error />
+        </section>
+    }
+}
