@@ -5,6 +5,7 @@
 CREATE INDEX attempts_hook_success ON attempts (hook_id, success, started_at);
 CREATE INDEX attempts_hook_status ON attempts (hook_id, response_status, started_at);
 CREATE INDEX attempts_hook_event ON attempts (hook_id, event, started_at);
+CREATE INDEX attempts_hook_event_success ON attempts (hook_id, event, success, started_at);
 
 -- Recover: a hook's failed deliveries in a time range.
 CREATE INDEX deliveries_hook_state ON deliveries (hook_id, state, created_at);
