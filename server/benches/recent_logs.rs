@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use app::model::delivery::{LogFilter, StatusFilter};
+use app::model::hook::{HookConfig, NewHook};
 use hookline::store::{HookRow, Store};
 
 const RUNS: usize = 200;
@@ -82,20 +83,16 @@ async fn main() {
 const START: i64 = 1_700_000_000_000;
 
 fn hook(id: &str) -> HookRow {
-    HookRow {
-        id: id.into(),
+    let hook = NewHook {
         name: id.into(),
         events: vec!["User.Created".into()],
-        url: "https://example.com/hook".into(),
-        headers: Default::default(),
-        enabled: true,
-        disabled_reason: None,
-        signing_key: "k".into(),
-        previous_signing_key: None,
-        previous_key_expires_at: None,
-        created_at: 0,
-        updated_at: 0,
-    }
+        config: HookConfig {
+            url: "https://example.com/hook".into(),
+            headers: Default::default(),
+        },
+        enabled: None,
+    };
+    HookRow::new(id.into(), hook, "k".into(), 0)
 }
 
 fn filter(change: impl FnOnce(&mut LogFilter)) -> LogFilter {

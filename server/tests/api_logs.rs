@@ -16,13 +16,11 @@ use serde_json::{json, Value};
 /// GETs recent-logs with `query`; returns the rows and `Total-Number`.
 async fn recent_logs(app: &TestApp, hook_id: &str, query: &str) -> (Vec<Value>, i64) {
     let response = app
-        .api(
+        .call(
             Method::GET,
             &format!("/api/hooks/{hook_id}/recent-logs?{query}"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::OK, "{query}");
     let total = response.headers()["total-number"]
         .to_str()
@@ -105,27 +103,19 @@ async fn recent_logs_refuse_bad_filters() {
         ("start_time=10&end_time=5", "start_time"),
     ] {
         let response = app
-            .api(Method::GET, &format!("/api/hooks/{id}/recent-logs?{query}"))
-            .send()
-            .await
-            .unwrap();
+            .call(Method::GET, &format!("/api/hooks/{id}/recent-logs?{query}"))
+            .await;
         let error = assert_error(response, StatusCode::BAD_REQUEST, "invalid_input").await;
         assert_eq!(error["field"], field, "{query}");
     }
     let not_a_number = app
-        .api(
+        .call(
             Method::GET,
             &format!("/api/hooks/{id}/recent-logs?page=two"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(not_a_number, StatusCode::BAD_REQUEST, "invalid_input").await;
-    let missing = app
-        .api(Method::GET, "/api/hooks/nope/recent-logs")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.call(Method::GET, "/api/hooks/nope/recent-logs").await;
     assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -172,13 +162,11 @@ async fn resend_makes_a_new_attempt_on_the_same_delivery() {
     let delivery_id = only_delivery(&app, answer["id"].as_str().unwrap()).await;
     finished(&app, &delivery_id, WAIT).await;
     let response = app
-        .api(
+        .call(
             Method::POST,
             &format!("/api/deliveries/{delivery_id}/resend"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let delivery = delivery_when(&app, &delivery_id, WAIT, |d| {
         d["attemptCount"] == 2 && d["state"] == "delivered"
@@ -193,11 +181,7 @@ async fn resend_makes_a_new_attempt_on_the_same_delivery() {
         requests[1].header("webhook-id")
     );
 
-    let missing = app
-        .api(Method::POST, "/api/deliveries/nope/resend")
-        .send()
-        .await
-        .unwrap();
+    let missing = app.call(Method::POST, "/api/deliveries/nope/resend").await;
     assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
@@ -211,20 +195,19 @@ async fn resend_and_recover_refuse_a_disabled_hook() {
     let delivery_id = only_delivery(&app, answer["id"].as_str().unwrap()).await;
     finished(&app, &delivery_id, WAIT).await;
     let resend = app
-        .api(
+        .call(
             Method::POST,
             &format!("/api/deliveries/{delivery_id}/resend"),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_error(resend, StatusCode::CONFLICT, "conflict").await;
     let recover = app
-        .api(Method::POST, &format!("/api/hooks/{hook_id}/recover"))
-        .json(&json!({ "since": 0 }))
-        .send()
-        .await
-        .unwrap();
+        .call_json(
+            Method::POST,
+            &format!("/api/hooks/{hook_id}/recover"),
+            json!({ "since": 0 }),
+        )
+        .await;
     assert_error(recover, StatusCode::CONFLICT, "conflict").await;
 }
 

@@ -1,6 +1,7 @@
 //! The store on a real SQLite file: its settings and the rules it enforces.
 
 use app::model::delivery::DeliveryState;
+use app::model::hook::{HookConfig, NewHook};
 use hookline::store::{HookRow, NewEvent, NextStep, Outcome, Store, UserRow};
 
 async fn fresh_store() -> (Store, tempfile::TempDir) {
@@ -146,20 +147,20 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
 /// A hook listening to `User.Created`, and `events` ingested for it at time 1000.
 async fn hook_with_events(store: &Store, events: usize) {
     store
-        .insert_hook(&HookRow {
-            id: "h1".into(),
-            name: "h".into(),
-            events: vec!["User.Created".into()],
-            url: "https://example.com".into(),
-            headers: Default::default(),
-            enabled: true,
-            disabled_reason: None,
-            signing_key: "k".into(),
-            previous_signing_key: None,
-            previous_key_expires_at: None,
-            created_at: 1,
-            updated_at: 1,
-        })
+        .insert_hook(&HookRow::new(
+            "h1".into(),
+            NewHook {
+                name: "h".into(),
+                events: vec!["User.Created".into()],
+                config: HookConfig {
+                    url: "https://example.com".into(),
+                    headers: Default::default(),
+                },
+                enabled: None,
+            },
+            "k".into(),
+            1,
+        ))
         .await
         .unwrap();
     for n in 0..events {

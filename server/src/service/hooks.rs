@@ -38,20 +38,7 @@ impl HookPort for Service {
         actor.require_write()?;
         let input = input.validated(&self.custom_event_names().await?)?;
         let now = now_ms();
-        let row = HookRow {
-            id: new_id(),
-            name: input.name,
-            events: input.events,
-            url: input.config.url,
-            headers: input.config.headers,
-            enabled: input.enabled.unwrap_or(true),
-            disabled_reason: None,
-            signing_key: new_signing_key(),
-            previous_signing_key: None,
-            previous_key_expires_at: None,
-            created_at: now,
-            updated_at: now,
-        };
+        let row = HookRow::new(new_id(), input, new_signing_key(), now);
         self.store.insert_hook(&row).await.map_err(db_error)?;
         Ok(row.into_hook())
     }

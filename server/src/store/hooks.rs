@@ -1,4 +1,4 @@
-use app::model::hook::{Headers, Hook, HookConfig, HookPatch};
+use app::model::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 
 use sqlx::types::Json;
 
@@ -23,6 +23,24 @@ pub struct HookRow {
 }
 
 impl HookRow {
+    /// A new hook's row: enabled as asked, no rotation under way.
+    pub fn new(id: String, hook: NewHook, signing_key: String, now: i64) -> HookRow {
+        HookRow {
+            id,
+            name: hook.name,
+            events: hook.events,
+            url: hook.config.url,
+            headers: hook.config.headers,
+            enabled: hook.enabled.unwrap_or(true),
+            disabled_reason: None,
+            signing_key,
+            previous_signing_key: None,
+            previous_key_expires_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn into_hook(self) -> Hook {
         Hook {
             id: self.id,

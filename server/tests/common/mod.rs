@@ -98,6 +98,21 @@ impl TestApp {
             .bearer_auth(&self.api_key)
     }
 
+    /// Sends an API request without a body.
+    pub async fn call(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.api(method, path).send().await.unwrap()
+    }
+
+    /// Sends an API request with a JSON body.
+    pub async fn call_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        self.api(method, path).json(&body).send().await.unwrap()
+    }
+
     /// GETs an API path that must answer 200, and returns its JSON.
     pub async fn get_json(&self, path: &str) -> Value {
         let response = self.api(reqwest::Method::GET, path).send().await.unwrap();
