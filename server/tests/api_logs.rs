@@ -335,3 +335,48 @@ async fn custom_event_types_are_listed_subscribed_to_and_validated() {
         assert_eq!(error["field"], field, "{body}");
     }
 }
+
+#[tokio::test]
+async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(Reply::status(200)).await;
+    let hook = add_hook(&app, &receiver.url, &["User.Created"]).await;
+    let path = format!("/live/hooks/{}", hook["id"].as_str().unwrap());
+    let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    app.add_user(
+        "admin@example.com",
+        "a long password",
+        app::model::user::Role::Admin,
+    )
+    .await;
+    app.add_user(
+        "viewer@example.com",
+        "a long password",
+        app::model::user::Role::Viewer,
+    )
+    .await;
+    let cookie = app.sign_in("viewer@example.com", "a long password").await;
+    let mut stream = app
+        .client
+        .get(app.url(&path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let answer = ingest_ok(&app, json!({ "event": "User.Created" })).await;
+    let delivery = only_delivery(&app, answer["id"].as_str().unwrap()).await;
+    let mut seen = String::new();
+    while !seen.contains("event: attempt") {
+        let chunk = tokio::time::timeout(WAIT, stream.chunk())
+            .await
+            .expect("an event within the wait")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains(&format!("data: {delivery}")), "{seen}");
+}

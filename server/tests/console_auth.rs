@@ -223,6 +223,13 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
     assert_eq!(listed[0]["id"], id);
     let keys = app.rpc_form("list_api_keys", Some(&viewer), &[]).await;
     assert_eq!(keys.status(), StatusCode::OK);
+    for (name, form) in [
+        ("hook_requests", vec![("hook_id", id)]),
+        ("list_event_types", vec![]),
+    ] {
+        let read = app.rpc_form(name, Some(&viewer), &form).await;
+        assert_eq!(read.status(), StatusCode::OK, "{name}");
+    }
 
     let forbidden = [
         app.rpc_json(
@@ -257,6 +264,32 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
             .await,
         app.rpc_form("revoke_api_key", Some(&viewer), &[("id", &key_id)])
             .await,
+        app.rpc_json(
+            "test_hook",
+            Some(&viewer),
+            json!({ "id": id, "input": { "events": ["PostRegister"] } }),
+        )
+        .await,
+        app.rpc_form("resend_delivery", Some(&viewer), &[("id", "any")])
+            .await,
+        app.rpc_form(
+            "recover_failed",
+            Some(&viewer),
+            &[("hook_id", id), ("since", "0"), ("dry_run", "false")],
+        )
+        .await,
+        app.rpc_json(
+            "create_event_type",
+            Some(&viewer),
+            json!({ "input": { "name": "Order.Paid", "description": "Paid" } }),
+        )
+        .await,
+        app.rpc_form(
+            "send_sample_event",
+            Some(&viewer),
+            &[("event", "PostRegister")],
+        )
+        .await,
     ];
     for response in forbidden {
         assert_eq!(
