@@ -278,6 +278,14 @@ test("an admin follows a failed delivery, resends it, recovers failures and send
     await page.getByTestId("send-test").click();
     await expect(page.getByTestId("test-result")).toContainText("200");
     await expect(page.getByTestId("test-result")).toContainText("ok");
+    await page.screenshot({ path: join(shots, "test-payload.png"), fullPage: true });
+
+    // The list shows the last day's traffic: 3 of 5 requests succeeded (test sends do not count).
+    await page.getByRole("link", { name: "Webhooks", exact: true }).click();
+    const orders = page.locator("tbody tr", { hasText: "Orders" });
+    await expect(orders).toContainText("60.0 %");
+    await expect(orders.locator(".rate-red")).toBeVisible();
+    await page.screenshot({ path: join(shots, "webhooks-with-traffic.png"), fullPage: true });
 
     // The catalog: every type, and a sample event through the real pipeline.
     await page.getByRole("link", { name: "Event catalog" }).click();

@@ -46,6 +46,7 @@ pub async fn serve(
     let state = http::AppState {
         service,
         leptos_options: leptos_options(site_root, addr),
+        shutdown: shutdown.clone(),
     };
     let served = axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

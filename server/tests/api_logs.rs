@@ -380,3 +380,36 @@ async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
     }
     assert!(seen.contains(&format!("data: {delivery}")), "{seen}");
 }
+
+#[tokio::test]
+async fn an_open_live_stream_does_not_hold_up_shutdown() {
+    let app = spawn_app().await;
+    let hook = app
+        .create_hook(common::valid_hook())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
+    app.add_user(
+        "admin@example.com",
+        "a long password",
+        app::model::user::Role::Admin,
+    )
+    .await;
+    let cookie = app.sign_in("admin@example.com", "a long password").await;
+    let path = format!("/live/hooks/{}", hook["id"].as_str().unwrap());
+    let stream = app
+        .client
+        .get(app.url(&path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    app.shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), app.server)
+        .await
+        .expect("the server stops although a stream was open")
+        .unwrap();
+    drop(stream);
+}

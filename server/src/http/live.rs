@@ -12,8 +12,9 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 use super::error::ApiResult;
 use super::AppState;
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn hook_attempts(
     State(service): State<Arc<Service>>,
+    State(shutdown): State<CancellationToken>,
     Path(hook_id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
@@ -56,5 +58,7 @@ async fn hook_attempts(
             }
         }
     });
+    // Ends when the server stops, so an open console tab never holds up shutdown.
+    let stream = stream.take_until(shutdown.cancelled_owned());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -28,6 +28,8 @@ use crate::service::Service;
 pub struct AppState {
     pub service: Arc<Service>,
     pub leptos_options: LeptosOptions,
+    /// Cancelled when the server is stopping: long-lived responses end then.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// The REST API, mounted at `/api`; anything it does not serve is a JSON error.

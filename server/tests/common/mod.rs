@@ -24,6 +24,10 @@ pub struct TestApp {
     /// An API key valid for this app.
     pub api_key: String,
     pub client: reqwest::Client,
+    /// Cancelling it stops the server as a signal would.
+    pub shutdown: CancellationToken,
+    /// The server's task: it ends once the server has stopped.
+    pub server: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
@@ -59,15 +63,12 @@ pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server_service = service.clone();
-    tokio::spawn(async move {
-        hookline::serve(
-            listener,
-            server_service,
-            Path::new("target/site"),
-            CancellationToken::new(),
-        )
-        .await
-        .expect("server");
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let server = tokio::spawn(async move {
+        hookline::serve(listener, server_service, Path::new("target/site"), stop)
+            .await
+            .expect("server");
     });
     let api_key = service
         .issue_api_key("tests")
@@ -82,6 +83,8 @@ pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap(),
+        shutdown,
+        server,
         _dir: dir,
     }
 }
