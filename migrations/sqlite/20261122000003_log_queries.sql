@@ -7,6 +7,9 @@ CREATE INDEX attempts_hook_status ON attempts (hook_id, response_status, started
 CREATE INDEX attempts_hook_event ON attempts (hook_id, event, started_at);
 CREATE INDEX attempts_hook_event_success ON attempts (hook_id, event, success, started_at);
 
+-- /health: the oldest delivery still waiting.
+CREATE INDEX deliveries_pending ON deliveries (created_at) WHERE state = 'pending';
+
 -- Recover: a hook's failed deliveries in a time range.
 CREATE INDEX deliveries_hook_state ON deliveries (hook_id, state, created_at);
 

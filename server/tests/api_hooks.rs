@@ -275,11 +275,47 @@ async fn missing_wrong_and_revoked_keys_are_401() {
 }
 
 #[tokio::test]
-async fn health_answers_without_a_key() {
+async fn health_answers_without_a_key_and_reports_the_queue() {
     let app = spawn_app().await;
-    let response = app.client.get(app.url("/health")).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.json::<Value>().await.unwrap()["database"], true);
+    let health = |app: &common::TestApp| {
+        let request = app.client.get(app.url("/health"));
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let fresh = health(&app).await;
+    assert_eq!(fresh["status"], "ok");
+    assert_eq!(fresh["database"], true);
+    assert_eq!(fresh["dispatcher"], true);
+    assert_eq!(fresh["oldestPendingAgeMs"], Value::Null);
+
+    // A delivery that keeps failing waits; its age shows.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let hook = json!({ "name": "down", "events": ["User.Created"], "config": { "url": url } });
+    assert_eq!(app.create_hook(hook).await.status(), StatusCode::CREATED);
+    let event = app
+        .api(Method::POST, "/api/events")
+        .json(&json!({ "event": "User.Created" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(event.status(), StatusCode::ACCEPTED);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let waiting = health(&app).await;
+    assert!(
+        waiting["oldestPendingAgeMs"].as_i64().unwrap() >= 50,
+        "{waiting}"
+    );
+
+    // Once the dispatcher has stopped, the service is not healthy.
+    app.shutdown.cancel();
+    app.server.await.unwrap();
+    let stopped = app.service.health().await;
+    assert!(!stopped.dispatcher && !stopped.ok());
 }
 
 #[tokio::test]

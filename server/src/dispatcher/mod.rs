@@ -13,6 +13,7 @@ mod sender;
 pub mod signer;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -87,6 +88,8 @@ pub struct Dispatcher {
     wake: Notify,
     /// The deliveries whose attempts were just logged.
     logged: broadcast::Sender<Arc<[Logged]>>,
+    /// True while the claim loop runs (for `/health`).
+    running: AtomicBool,
 }
 
 impl Dispatcher {
@@ -96,11 +99,17 @@ impl Dispatcher {
             settings,
             wake: Notify::new(),
             logged: broadcast::channel(256).0,
+            running: AtomicBool::new(false),
         })
     }
 
     pub fn settings(&self) -> &DeliverySettings {
         &self.settings
+    }
+
+    /// True while the claim loop runs.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::Relaxed)
     }
 
     /// New deliveries are waiting: look now rather than at the next poll.
@@ -131,6 +140,7 @@ impl Dispatcher {
         let in_flight = InFlight::default();
         let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
         let mut tasks = JoinSet::new();
+        self.running.store(true, Ordering::Relaxed);
         while !shutdown.is_cancelled() {
             while tasks.try_join_next().is_some() {}
             let free = slots.available_permits();
@@ -163,6 +173,7 @@ impl Dispatcher {
                 _ = tokio::time::sleep(wait) => {}
             }
         }
+        self.running.store(false, Ordering::Relaxed);
         let drain = async { while tasks.join_next().await.is_some() {} };
         if tokio::time::timeout(self.settings.shutdown_grace, drain)
             .await

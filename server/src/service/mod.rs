@@ -50,9 +50,37 @@ impl Service {
         &self.store
     }
 
-    /// True when the database answers.
-    pub async fn database_answers(&self) -> bool {
-        self.store.ping().await
+    /// How the service stands, for `/health`.
+    pub async fn health(&self) -> Health {
+        let database = self.store.ping().await;
+        let oldest = if database {
+            self.store.oldest_pending_at().await.ok().flatten()
+        } else {
+            None
+        };
+        Health {
+            database,
+            dispatcher: self.dispatcher.is_running(),
+            oldest_pending_age_ms: oldest.map(|at| (now_ms() - at).max(0)),
+        }
+    }
+}
+
+/// What `/health` reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    /// The database answers.
+    pub database: bool,
+    /// The dispatcher's claim loop runs.
+    pub dispatcher: bool,
+    /// How long the oldest undelivered delivery has waited, if one waits.
+    pub oldest_pending_age_ms: Option<i64>,
+}
+
+impl Health {
+    pub fn ok(&self) -> bool {
+        self.database && self.dispatcher
     }
 }
 

@@ -189,6 +189,13 @@ impl Store {
         .await
     }
 
+    /// When the oldest delivery still waiting was created, if any waits.
+    pub async fn oldest_pending_at(&self) -> StoreResult<Option<i64>> {
+        sqlx::query_scalar("SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await
+    }
+
     /// Writes a batch of outcomes in one transaction: each attempt, its
     /// delivery's next state (only while the lease is still ours) and what it
     /// means for the hook.
