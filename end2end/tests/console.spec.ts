@@ -95,6 +95,8 @@ test("an admin creates, edits, rotates, disables, re-enables and deletes a hook"
   await hydrated(page);
   await page.getByRole("link", { name: "Create webhook" }).click();
   await expect(page.getByRole("heading", { name: "Create webhook", exact: true })).toBeVisible();
+  await expect(page.getByLabel("All Security events", { exact: true })).toBeVisible();
+  await page.screenshot({ path: join(shots, "new-webhook.png"), fullPage: true });
 
   // Errors appear beside their field, and nothing is created.
   await page.getByRole("button", { name: "Create webhook" }).click();

@@ -336,37 +336,43 @@ async fn custom_event_types_are_listed_subscribed_to_and_validated() {
     }
 }
 
-#[tokio::test]
-async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
-    let app = spawn_app().await;
-    let receiver = Receiver::start(Reply::status(200)).await;
-    let hook = add_hook(&app, &receiver.url, &["User.Created"]).await;
-    let path = format!("/live/hooks/{}", hook["id"].as_str().unwrap());
-    let anonymous = app.client.get(app.url(&path)).send().await.unwrap();
-    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
-
-    app.add_user(
-        "admin@example.com",
-        "a long password",
-        app::model::user::Role::Admin,
-    )
-    .await;
-    app.add_user(
-        "viewer@example.com",
-        "a long password",
-        app::model::user::Role::Viewer,
-    )
-    .await;
-    let cookie = app.sign_in("viewer@example.com", "a long password").await;
-    let mut stream = app
+/// Opens the console's live stream for `hook_id` as a signed-in viewer (an
+/// admin exists first, as the first user must be one); it must answer 200.
+async fn open_live_stream(app: &TestApp, hook_id: &str) -> reqwest::Response {
+    use app::model::user::Role;
+    const PASSWORD: &str = "a long password";
+    app.add_user("admin@example.com", PASSWORD, Role::Admin)
+        .await;
+    app.add_user("viewer@example.com", PASSWORD, Role::Viewer)
+        .await;
+    let cookie = app.sign_in("viewer@example.com", PASSWORD).await;
+    let stream = app
         .client
-        .get(app.url(&path))
+        .get(app.url(&format!("/live/hooks/{hook_id}")))
         .header("cookie", cookie)
         .send()
         .await
         .unwrap();
     assert_eq!(stream.status(), StatusCode::OK);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    stream
+}
+
+#[tokio::test]
+async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(Reply::status(200)).await;
+    let hook = add_hook(&app, &receiver.url, &["User.Created"]).await;
+    let hook_id = hook["id"].as_str().unwrap();
+    let anonymous = app
+        .client
+        .get(app.url(&format!("/live/hooks/{hook_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+    let mut stream = open_live_stream(&app, hook_id).await;
     let answer = ingest_ok(&app, json!({ "event": "User.Created" })).await;
     let delivery = only_delivery(&app, answer["id"].as_str().unwrap()).await;
     let mut seen = String::new();
@@ -390,22 +396,7 @@ async fn an_open_live_stream_does_not_hold_up_shutdown() {
         .json::<Value>()
         .await
         .unwrap();
-    app.add_user(
-        "admin@example.com",
-        "a long password",
-        app::model::user::Role::Admin,
-    )
-    .await;
-    let cookie = app.sign_in("admin@example.com", "a long password").await;
-    let path = format!("/live/hooks/{}", hook["id"].as_str().unwrap());
-    let stream = app
-        .client
-        .get(app.url(&path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), StatusCode::OK);
+    let stream = open_live_stream(&app, hook["id"].as_str().unwrap()).await;
     app.shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), app.server)
         .await

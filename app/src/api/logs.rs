@@ -99,12 +99,10 @@ pub async fn create_event_type(input: NewEventType) -> Result<EventTypeInfo, App
 #[server]
 pub async fn send_sample_event(event: String) -> Result<EventRecord, AppError> {
     let (console, actor) = super::session::actor().await?;
-    let example = crate::model::catalog::find_event(&event)
+    let mut body = crate::model::catalog::find_event(&event)
         .ok_or_else(|| AppError::invalid("event", format!("`{event}` has no example")))?
-        .example;
-    let mut body: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(example).map_err(|_| AppError::internal())?;
-    body.insert("event".into(), serde_json::Value::String(event));
+        .example_json();
+    body["event"] = serde_json::Value::String(event);
     let body = serde_json::to_vec(&body).map_err(|_| AppError::internal())?;
     let answer = console.ingest_event(&actor, &body, None, None).await?;
     console.get_event(&actor, &answer.ingested.id).await

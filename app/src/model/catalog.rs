@@ -27,6 +27,13 @@ pub struct EventType {
     pub example: &'static str,
 }
 
+impl EventType {
+    /// The example payload as JSON (every example parses; a test checks it).
+    pub fn example_json(&self) -> serde_json::Value {
+        serde_json::from_str(self.example).unwrap_or_default()
+    }
+}
+
 /// A console group of event types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventGroup {

@@ -32,7 +32,7 @@ pub fn builtin_event_types() -> Vec<EventTypeInfo> {
                 name: event.name.to_owned(),
                 group: group.name.to_owned(),
                 description: event.description.to_owned(),
-                example: serde_json::from_str(event.example).ok(),
+                example: Some(event.example_json()),
                 schema: None,
                 custom: false,
             })

@@ -61,11 +61,9 @@ impl Service {
 
     /// Refuses an event whose type is unknown (400) or whose fields do not
     /// match its custom type's schema (422, naming the failing path).
-    pub(super) async fn check_event_type(
-        &self,
-        name: &str,
-        fields: &serde_json::Value,
-    ) -> Result<(), AppError> {
+    /// `payload` is the producer's fields as stored; it is only parsed when a
+    /// schema has to read it.
+    pub(super) async fn check_event_type(&self, name: &str, payload: &str) -> Result<(), AppError> {
         if find_event(name).is_some() {
             return Ok(());
         }
@@ -85,7 +83,9 @@ impl Service {
         };
         // The schema compiled when it was saved; it cannot fail now.
         let validator = jsonschema::validator_for(&schema).map_err(|_| AppError::internal())?;
-        let mismatch = validator.iter_errors(fields).next().map(|error| {
+        let fields: serde_json::Value =
+            serde_json::from_str(payload).map_err(|_| AppError::internal())?;
+        let mismatch = validator.iter_errors(&fields).next().map(|error| {
             let path = error.instance_path().to_string();
             let path = if path.is_empty() {
                 "/".to_owned()

@@ -16,12 +16,12 @@ const MAX_BUCKETS: i64 = 500;
 impl LogPort for Service {
     async fn recent_logs(
         &self,
-        actor: &Actor,
+        _actor: &Actor,
         hook_id: &str,
         query: LogQuery,
     ) -> Result<LogPage, AppError> {
         let filter = query.validated()?;
-        self.existing_hook(actor, hook_id).await?;
+        self.existing_hook(hook_id).await?;
         let (attempts, total) = self
             .store
             .recent_attempts(hook_id, &filter)
@@ -32,7 +32,7 @@ impl LogPort for Service {
 
     async fn hook_chart(
         &self,
-        actor: &Actor,
+        _actor: &Actor,
         hook_id: &str,
         from: i64,
         to: i64,
@@ -47,7 +47,7 @@ impl LogPort for Service {
                 format!("buckets must be 1 to {MAX_BUCKETS}"),
             ));
         }
-        self.existing_hook(actor, hook_id).await?;
+        self.existing_hook(hook_id).await?;
         // Whole minutes: the figures are kept per minute.
         let bucket_ms = ((to - from) / buckets).max(1).div_euclid(60_000).max(1) * 60_000;
         self.store
@@ -95,7 +95,7 @@ impl LogPort for Service {
         if range.since >= until {
             return Err(AppError::invalid("since", "since must be before until"));
         }
-        let hook = self.existing_hook(actor, hook_id).await?;
+        let hook = self.existing_hook(hook_id).await?;
         if !hook.enabled && !dry_run {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -116,11 +116,7 @@ impl LogPort for Service {
 
 impl Service {
     /// The hook, or 404.
-    async fn existing_hook(
-        &self,
-        _actor: &Actor,
-        hook_id: &str,
-    ) -> Result<crate::store::HookRow, AppError> {
+    async fn existing_hook(&self, hook_id: &str) -> Result<crate::store::HookRow, AppError> {
         self.store
             .hook(hook_id)
             .await
