@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod hooks;
 mod live;
+mod metrics;
 
 use std::sync::Arc;
 
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api_routes())
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .merge(live::routes())
         .leptos_routes_with_context(
             &state,
