@@ -220,6 +220,7 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
     for (name, form) in [
         ("hook_requests", vec![("hook_id", id)]),
         ("list_event_types", vec![]),
+        ("get_retention", vec![]),
     ] {
         let read = app.rpc_form(name, Some(&viewer), &form).await;
         assert_eq!(read.status(), StatusCode::OK, "{name}");
@@ -257,6 +258,8 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         app.rpc_form("delete_user", Some(&viewer), &[("id", &admin_id)])
             .await,
         app.rpc_form("revoke_api_key", Some(&viewer), &[("id", &key_id)])
+            .await,
+        app.rpc_form("save_retention", Some(&viewer), &[("days", "3")])
             .await,
         app.rpc_json(
             "test_hook",
