@@ -200,6 +200,15 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
   await expect(page.locator("tbody tr", { hasText: "logto-production" })).toContainText("Never");
   await page.screenshot({ path: join(shots, "api-keys.png"), fullPage: true });
 
+  // Retention: the server's default, then a window of the admin's own.
+  await page.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByTestId("retention-effective")).toHaveText("14 days");
+  await page.getByLabel("Keep the log for (days)").fill("30");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("retention-effective")).toHaveText("30 days");
+  await expect(page.getByText("The server's default (--retention) is 14 days.")).toBeVisible();
+  await page.screenshot({ path: join(shots, "settings.png"), fullPage: true });
+
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.goto("/webhooks");
@@ -275,7 +284,7 @@ test("an admin follows a failed delivery, resends it, recovers failures and send
     await expect(rows).toHaveCount(5);
 
     // The settings tab sends a test payload with the form's values.
-    await page.getByRole("link", { name: "Settings" }).click();
+    await page.locator("nav.tabs").getByRole("link", { name: "Settings" }).click();
     await hydrated(page);
     await page.getByTestId("send-test").click();
     await expect(page.getByTestId("test-result")).toContainText("200");
@@ -344,4 +353,7 @@ test("a viewer sees hooks but cannot create or change them", async ({ page }) =>
   await expect(page.getByRole("button", { name: "Create webhook" })).toHaveCount(0);
   await page.goto("/api-keys");
   await expect(page.getByRole("button", { name: "Create key" })).toHaveCount(0);
+  await page.goto("/settings");
+  await expect(page.getByTestId("retention-effective")).toHaveText("30 days");
+  await expect(page.getByRole("button", { name: "Save" })).toHaveCount(0);
 });

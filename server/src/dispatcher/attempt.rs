@@ -42,7 +42,7 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         &target.keys,
     );
     let response = sender.send(target.url, &headers, &body).await;
-    Attempt {
+    let attempt = Attempt {
         id: new_id(),
         delivery_id: target.delivery_id.to_owned(),
         hook_id: target.hook_id.to_owned(),
@@ -60,7 +60,22 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         error: response.error,
         started_at: response.started_at,
         duration_ms: response.duration_ms,
-    }
+    };
+    // The attempt's id is its request id: the log line, the stored attempt
+    // and the console's delivery page all carry it.
+    tracing::info!(
+        request_id = %attempt.id,
+        delivery_id = target.delivery_id,
+        hook_id = target.hook_id,
+        event = target.event,
+        number,
+        trigger = trigger.as_str(),
+        status = attempt.response_status,
+        duration_ms = attempt.duration_ms,
+        error = attempt.error.as_deref(),
+        "attempt"
+    );
+    attempt
 }
 
 /// Makes the next attempt of a claimed delivery and decides what follows.
