@@ -441,7 +441,25 @@ const CLAIM_LOCK: i64 = 0x686f6f6b_6c696e65; // "hookline"
 // deliveries, and a hook gets no more than keeps its live leases at `$2`.
 // `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size.
 
-const SQLITE_CLAIM: &str = "WITH due AS (
+/// After the candidates (`due`): rank them per hook after its live leases,
+/// and lease those within the limit, oldest first.
+macro_rules! rank_and_lease {
+    () => {
+        "ranked AS (
+             SELECT id, next_attempt_at,
+                    ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
+                    + (SELECT COUNT(*) FROM deliveries l
+                       WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
+             FROM due
+         )
+         UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
+         WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
+         RETURNING id"
+    };
+}
+
+const SQLITE_CLAIM: &str = concat!(
+    "WITH due AS (
          SELECT d.id, d.hook_id, d.next_attempt_at
          FROM hooks h
          JOIN deliveries d ON d.id IN (
@@ -449,22 +467,15 @@ const SQLITE_CLAIM: &str = "WITH due AS (
              WHERE x.hook_id = h.id AND x.next_attempt_at <= $1
                AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
              ORDER BY x.next_attempt_at LIMIT $2)
-     ),
-     ranked AS (
-         SELECT id, next_attempt_at,
-                ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
-                + (SELECT COUNT(*) FROM deliveries l
-                   WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
-         FROM due
-     )
-     UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
-     WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
-     RETURNING id";
+     ), ",
+    rank_and_lease!()
+);
 
 /// PostgreSQL reads each hook's range through `LATERAL` (its planner would
 /// otherwise test every delivery against every hook), and skips rows another
 /// transaction holds.
-const POSTGRES_CLAIM: &str = "WITH due AS (
+const POSTGRES_CLAIM: &str = concat!(
+    "WITH due AS (
          SELECT x.id, x.hook_id, x.next_attempt_at
          FROM hooks h
          CROSS JOIN LATERAL (
@@ -473,14 +484,6 @@ const POSTGRES_CLAIM: &str = "WITH due AS (
                AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
              ORDER BY d.next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED) x
-     ),
-     ranked AS (
-         SELECT id, next_attempt_at,
-                ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
-                + (SELECT COUNT(*) FROM deliveries l
-                   WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
-         FROM due
-     )
-     UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
-     WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
-     RETURNING id";
+     ), ",
+    rank_and_lease!()
+);
