@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod hooks;
 mod live;
+pub mod openapi;
 
 use std::sync::Arc;
 
@@ -23,6 +24,9 @@ use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::service::Service;
 
@@ -35,22 +39,41 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
-fn api_routes() -> Router<AppState> {
-    Router::new()
+/// Where the REST API is mounted.
+const API_PREFIX: &str = "/api";
+
+/// The REST API's routes (relative to `/api`) and its OpenAPI document, built
+/// by the same `routes!` calls.
+fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, paths) = OpenApiRouter::new()
         .merge(hooks::routes())
         .merge(events::routes())
         .merge(deliveries::routes())
         .merge(event_types::routes())
+        .routes(routes!(openapi::openapi_json))
+        .split_for_parts();
+    (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))
+}
+
+/// The REST API's OpenAPI document, as `GET /api/openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_parts().1
+}
+
+/// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
+fn api_routes() -> Router<AppState> {
+    let (router, doc) = api_parts();
+    router
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::Extension(openapi::Document::new(&doc)))
 }
 
 pub fn router(state: AppState) -> Router {
     let console: Arc<dyn Console> = state.service.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .nest("/api", api_routes())
+        .nest(API_PREFIX, api_routes())
         .route("/health", get(health::health))
         .merge(live::routes())
         .leptos_routes_with_context(
