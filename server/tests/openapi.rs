@@ -433,6 +433,21 @@ async fn bad_path_parameters_and_unknown_routes_answer_with_the_api_error_body()
         .await;
         assert_eq!(body["field"], "id", "{path}: {body}");
     }
+    // Found by the fuzzer: a page so far out its offset overflowed, and the
+    // connection dropped without an answer.
+    let hook: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
+    let far = format!(
+        "/api/hooks/{}/recent-logs?page=461168601842738792",
+        hook["id"].as_str().unwrap()
+    );
+    let body = assert_error(
+        app.call(Method::GET, &far).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_input",
+    )
+    .await;
+    assert_eq!(body["field"], "page", "{body}");
+
     // The fallbacks name the path as the caller sent it.
     let body = assert_error(
         app.call(Method::GET, "/api/hooks/x/nothing").await,
