@@ -24,9 +24,19 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// One delivery with every attempt, oldest first.
-#[utoipa::path(get, path = "/deliveries/{id}", operation_id = "getDelivery", tag = "deliveries",
+#[utoipa::path(
+    get,
+    path = "/deliveries/{id}",
+    operation_id = "getDelivery",
+    tag = "deliveries",
     params(("id" = String, Path, description = "The delivery's id (its `webhook-id`)")),
-    responses((status = 200, description = "The delivery", body = Delivery), BadRequest, Unauthorized, NotFound))]
+    responses(
+        (status = 200, description = "The delivery", body = Delivery),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -36,10 +46,21 @@ async fn one(
 }
 
 /// A new attempt now, on the same delivery (same `webhook-id`), trigger `manual`.
-#[utoipa::path(post, path = "/deliveries/{id}/resend", operation_id = "resendDelivery", tag = "deliveries",
+#[utoipa::path(
+    post,
+    path = "/deliveries/{id}/resend",
+    operation_id = "resendDelivery",
+    tag = "deliveries",
     params(("id" = String, Path, description = "The delivery's id")),
-    responses((status = 202, description = "The attempt is scheduled"), BadRequest, Unauthorized, NotFound,
-              (status = 409, description = "An attempt is in flight, or the hook is disabled (`conflict`)", body = AppError)))]
+    responses(
+        (status = 202, description = "The attempt is scheduled"),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        (status = 409, description = "An attempt is in flight, or the hook is disabled (`conflict`)",
+         body = AppError)
+    )
+)]
 async fn resend(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,

@@ -21,8 +21,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// The catalog: built-in types (group, description, example), then custom ones (schema).
-#[utoipa::path(get, path = "/event-types", operation_id = "listEventTypes", tag = "event-types",
-    responses((status = 200, description = "Every event type", body = Vec<EventTypeInfo>), Unauthorized))]
+#[utoipa::path(
+    get,
+    path = "/event-types",
+    operation_id = "listEventTypes",
+    tag = "event-types",
+    responses(
+        (status = 200, description = "Every event type", body = Vec<EventTypeInfo>),
+        Unauthorized
+    )
+)]
 async fn list(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -31,9 +39,20 @@ async fn list(
 }
 
 /// Add a custom event type, optionally with a JSON Schema its events must match.
-#[utoipa::path(post, path = "/event-types", operation_id = "createEventType", tag = "event-types", request_body = NewEventType,
-    responses((status = 201, description = "The new type", body = EventTypeInfo),
-              BadRequest, Unauthorized, Conflict, PayloadTooLarge))]
+#[utoipa::path(
+    post,
+    path = "/event-types",
+    operation_id = "createEventType",
+    tag = "event-types",
+    request_body = NewEventType,
+    responses(
+        (status = 201, description = "The new type", body = EventTypeInfo),
+        BadRequest,
+        Unauthorized,
+        Conflict,
+        PayloadTooLarge
+    )
+)]
 async fn create(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,

@@ -94,12 +94,24 @@ fn parse_wait(text: &str) -> Result<Duration, AppError> {
 }
 
 /// An event (`payload` is the producer's fields) and its deliveries.
-#[utoipa::path(get, path = "/events/{id}", operation_id = "getEvent", tag = "events",
+#[utoipa::path(
+    get,
+    path = "/events/{id}",
+    operation_id = "getEvent",
+    tag = "events",
     params(("id" = String, Path, description = "The event's id")),
-    responses((status = 200, description = "The event", body = EventRecord, links(
-            ("getDelivery" = (operation_id = "getDelivery", parameters(("id" = "$response.body#/deliveries/0/id")))),
-            ("resendDelivery" = (operation_id = "resendDelivery", parameters(("id" = "$response.body#/deliveries/0/id"))))
-        )), BadRequest, Unauthorized, NotFound))]
+    responses(
+        (status = 200, description = "The event", body = EventRecord, links(
+            ("getDelivery" = (operation_id = "getDelivery",
+                              parameters(("id" = "$response.body#/deliveries/0/id")))),
+            ("resendDelivery" = (operation_id = "resendDelivery",
+                                 parameters(("id" = "$response.body#/deliveries/0/id"))))
+        )),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,

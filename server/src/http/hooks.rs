@@ -41,8 +41,18 @@ struct StatsQuery {
 }
 
 /// Every hook.
-#[utoipa::path(get, path = "/hooks", operation_id = "listHooks", tag = "hooks", params(StatsQuery),
-    responses((status = 200, description = "Every hook", body = Vec<Hook>), BadRequest, Unauthorized))]
+#[utoipa::path(
+    get,
+    path = "/hooks",
+    operation_id = "listHooks",
+    tag = "hooks",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "Every hook", body = Vec<Hook>),
+        BadRequest,
+        Unauthorized
+    )
+)]
 async fn list(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -56,8 +66,14 @@ async fn list(
 }
 
 /// Create a hook; the answer carries its signing key.
-#[utoipa::path(post, path = "/hooks", operation_id = "createHook", tag = "hooks", request_body = NewHook,
-    responses((status = 201, description = "The new hook", body = Hook, links(
+#[utoipa::path(
+    post,
+    path = "/hooks",
+    operation_id = "createHook",
+    tag = "hooks",
+    request_body = NewHook,
+    responses(
+        (status = 201, description = "The new hook", body = Hook, links(
             ("getHook" = (operation_id = "getHook", parameters(("id" = "$response.body#/id")))),
             ("updateHook" = (operation_id = "updateHook", parameters(("id" = "$response.body#/id")))),
             ("rotateSigningKey" = (operation_id = "rotateSigningKey", parameters(("id" = "$response.body#/id")))),
@@ -66,7 +82,11 @@ async fn list(
             ("recoverHook" = (operation_id = "recoverHook", parameters(("id" = "$response.body#/id")))),
             ("deleteHook" = (operation_id = "deleteHook", parameters(("id" = "$response.body#/id"))))
         )),
-              BadRequest, Unauthorized, PayloadTooLarge))]
+        BadRequest,
+        Unauthorized,
+        PayloadTooLarge
+    )
+)]
 async fn create(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -79,8 +99,19 @@ async fn create(
 }
 
 /// One hook.
-#[utoipa::path(get, path = "/hooks/{id}", operation_id = "getHook", tag = "hooks", params(("id" = String, Path, description = "The hook's id"), StatsQuery),
-    responses((status = 200, description = "The hook", body = Hook), BadRequest, Unauthorized, NotFound))]
+#[utoipa::path(
+    get,
+    path = "/hooks/{id}",
+    operation_id = "getHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id"), StatsQuery),
+    responses(
+        (status = 200, description = "The hook", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -95,10 +126,21 @@ async fn one(
 }
 
 /// Change any of `name`, `events`, `config` (replaced whole) and `enabled`.
-#[utoipa::path(patch, path = "/hooks/{id}", operation_id = "updateHook", tag = "hooks", params(("id" = String, Path, description = "The hook's id")),
+#[utoipa::path(
+    patch,
+    path = "/hooks/{id}",
+    operation_id = "updateHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
     request_body = HookPatch,
-    responses((status = 200, description = "The hook as changed", body = Hook),
-              BadRequest, Unauthorized, NotFound, PayloadTooLarge))]
+    responses(
+        (status = 200, description = "The hook as changed", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge
+    )
+)]
 async fn update(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -109,8 +151,19 @@ async fn update(
 }
 
 /// Delete a hook.
-#[utoipa::path(delete, path = "/hooks/{id}", operation_id = "deleteHook", tag = "hooks", params(("id" = String, Path, description = "The hook's id")),
-    responses((status = 204, description = "Deleted"), BadRequest, Unauthorized, NotFound))]
+#[utoipa::path(
+    delete,
+    path = "/hooks/{id}",
+    operation_id = "deleteHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn remove(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -121,8 +174,19 @@ async fn remove(
 }
 
 /// A new signing key; the previous one keeps signing for the rotation overlap (24 h by default).
-#[utoipa::path(patch, path = "/hooks/{id}/signing-key", operation_id = "rotateSigningKey", tag = "hooks", params(("id" = String, Path, description = "The hook's id")),
-    responses((status = 200, description = "The hook with its new key", body = Hook), BadRequest, Unauthorized, NotFound))]
+#[utoipa::path(
+    patch,
+    path = "/hooks/{id}/signing-key",
+    operation_id = "rotateSigningKey",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    responses(
+        (status = 200, description = "The hook with its new key", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn rotate_signing_key(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -132,10 +196,22 @@ async fn rotate_signing_key(
 }
 
 /// Sends a sample of each event to the hook now and answers with what came back.
-#[utoipa::path(post, path = "/hooks/{id}/test", operation_id = "testHook", tag = "hooks", params(("id" = String, Path, description = "The hook's id")),
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/test",
+    operation_id = "testHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
     request_body = HookTest,
-    responses((status = 200, description = "What the receiver answered, one outcome per event", body = HookTestResult),
-              BadRequest, Unauthorized, NotFound, PayloadTooLarge))]
+    responses(
+        (status = 200, description = "What the receiver answered, one outcome per event",
+         body = HookTestResult),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge
+    )
+)]
 async fn test(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -146,10 +222,20 @@ async fn test(
 }
 
 /// Attempts newest first, filtered and paged; `Total-Number` says how many match.
-#[utoipa::path(get, path = "/hooks/{id}/recent-logs", operation_id = "recentLogs", tag = "hooks", params(("id" = String, Path, description = "The hook's id"), LogQuery),
-    responses((status = 200, description = "One page of attempts, newest first", body = Vec<AttemptSummary>,
-               headers(("Total-Number" = i64, description = "How many attempts match the filters"))),
-              BadRequest, Unauthorized, NotFound))]
+#[utoipa::path(
+    get,
+    path = "/hooks/{id}/recent-logs",
+    operation_id = "recentLogs",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id"), LogQuery),
+    responses(
+        (status = 200, description = "One page of attempts, newest first", body = Vec<AttemptSummary>,
+         headers(("Total-Number" = i64, description = "How many attempts match the filters"))),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn recent_logs(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -161,10 +247,22 @@ async fn recent_logs(
 }
 
 /// Resends every failed delivery of the hook in `[since, until)`.
-#[utoipa::path(post, path = "/hooks/{id}/recover", operation_id = "recoverHook", tag = "hooks", params(("id" = String, Path, description = "The hook's id")),
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/recover",
+    operation_id = "recoverHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
     request_body = Recover,
-    responses((status = 202, description = "How many deliveries got a new attempt", body = Recovered),
-              BadRequest, Unauthorized, NotFound, Conflict, PayloadTooLarge))]
+    responses(
+        (status = 202, description = "How many deliveries got a new attempt", body = Recovered),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        Conflict,
+        PayloadTooLarge
+    )
+)]
 async fn recover(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
