@@ -348,6 +348,11 @@ async fn the_schemas_accept_what_the_server_sends() {
     let mut missing = hook.clone();
     missing.as_object_mut().unwrap().remove("signingKey");
     assert!(!hook_schema.is_valid(&missing));
+    // Fields the server always sends, null or not, are required.
+    assert!(hook["disabledReason"].is_null());
+    let mut missing = hook.clone();
+    missing.as_object_mut().unwrap().remove("disabledReason");
+    assert!(!hook_schema.is_valid(&missing));
 
     let error = app
         .call_json(

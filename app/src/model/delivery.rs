@@ -100,14 +100,17 @@ pub struct Attempt {
     #[cfg_attr(feature = "ssr", schema(schema_with = header_pairs))]
     pub request_headers: Vec<(String, String)>,
     pub request_body: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_status: Option<u16>,
     /// Header name and value pairs, as they came; none when no response came.
-    #[cfg_attr(feature = "ssr", schema(schema_with = optional_header_pairs))]
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = optional_header_pairs))]
     pub response_headers: Option<Vec<(String, String)>>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_body: Option<String>,
     /// True when the response body was longer than 64 KiB and was cut.
     pub response_body_truncated: bool,
     /// Why no response came: refused address, connection error, timeout.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     /// Unix ms.
@@ -160,6 +163,7 @@ pub struct Delivery {
     pub state: DeliveryState,
     pub attempt_count: i64,
     /// When the next attempt is due (unix ms), if one is scheduled.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub next_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -202,10 +206,13 @@ pub struct Outcome {
     pub delivery_id: String,
     pub hook_id: String,
     pub event: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub status: Option<u16>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub body: Option<String>,
     pub body_truncated: bool,
     pub duration_ms: i64,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
 }
@@ -256,7 +263,9 @@ pub struct AttemptSummary {
     pub event: String,
     pub number: i64,
     pub trigger: Trigger,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_status: Option<u16>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     pub started_at: i64,

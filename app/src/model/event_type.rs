@@ -18,10 +18,10 @@ pub struct EventTypeInfo {
     pub group: String,
     pub description: String,
     /// The producer's fields of a typical event (built-in types only).
-    #[cfg_attr(feature = "ssr", schema(value_type = Option<Object>))]
+    #[cfg_attr(feature = "ssr", schema(required = true, value_type = Option<Object>))]
     pub example: Option<serde_json::Value>,
     /// The JSON Schema ingested events must match (custom types only).
-    #[cfg_attr(feature = "ssr", schema(schema_with = json_schema))]
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = json_schema))]
     pub schema: Option<serde_json::Value>,
     pub custom: bool,
 }

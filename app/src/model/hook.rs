@@ -35,6 +35,7 @@ pub struct Hook {
     pub signing_key: String,
     pub enabled: bool,
     /// Why the hook was switched off, when Hookline did it (e.g. `410 Gone`).
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub disabled_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
