@@ -32,9 +32,9 @@ bin="$HOOKLINE_TARGET_DIR/debug/hookline"
 work=$(mktemp -d "${TMPDIR:-/tmp}/hookline-fuzz.XXXXXX")
 server_pid=""
 cleanup() {
+  # Only if the run ended early; never waits on a server that will not stop.
   if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    kill -KILL "$server_pid" 2>/dev/null || true
   fi
   if [[ -n "${HOOKLINE_FUZZ_KEEP:-}" ]]; then echo "kept $work"; else rm -rf "$work"; fi
 }
@@ -78,14 +78,36 @@ status=0
   --no-color \
   "$@") || status=$?
 
-# A panic in a background task answers no request, so no check sees it: the
-# log must show none, and the server must still be up.
+# The server must have lived through the run, and then stop as an operator
+# stops it: SIGTERM, exit code 0, within its 15 s shutdown grace and a margin.
+if ! kill -0 "$server_pid" 2>/dev/null; then
+  echo "== The server exited during the run" >&2
+  status=1
+else
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 300); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    echo "== The server did not exit within 30 s of SIGTERM" >&2
+    kill -KILL "$server_pid" 2>/dev/null || true
+    status=1
+  else
+    code=0
+    wait "$server_pid" || code=$?
+    if ((code != 0)); then
+      echo "== The server exited with code $code after SIGTERM" >&2
+      status=1
+    fi
+  fi
+fi
+server_pid=""
+
+# A panic in a background task answers no request, so no check sees it.
 if grep -q "panicked" "$work/server.log"; then
   echo "== The server panicked:" >&2
   grep -A3 "panicked" "$work/server.log" | head -n 40 >&2
-  status=1
-elif ! kill -0 "$server_pid" 2>/dev/null; then
-  echo "== The server exited during the run" >&2
   status=1
 fi
 
