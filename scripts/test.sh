@@ -7,6 +7,20 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh --browser --fuzz
 source scripts/env.sh
 
+# The PostgreSQL half of the store and API tests runs whenever a server is
+# reachable: HOOKLINE_TEST_POSTGRES_URL if set, else the local default.
+if [[ -z "${HOOKLINE_TEST_POSTGRES_URL:-}" ]]; then
+  local_postgres="postgres://postgres@127.0.0.1:5432/test"
+  if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then
+    export HOOKLINE_TEST_POSTGRES_URL="$local_postgres"
+  fi
+fi
+if [[ -n "${HOOKLINE_TEST_POSTGRES_URL:-}" ]]; then
+  echo "== PostgreSQL tests use $HOOKLINE_TEST_POSTGRES_URL"
+else
+  echo "== No PostgreSQL server found: its half of the tests is skipped"
+fi
+
 echo "== Unit and integration tests"
 cargo test --workspace
 

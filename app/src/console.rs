@@ -14,6 +14,7 @@ use crate::model::delivery::{
 };
 use crate::model::event_type::{EventTypeInfo, NewEventType};
 use crate::model::hook::{Hook, HookPatch, NewHook};
+use crate::model::settings::RetentionSettings;
 use crate::model::user::{Role, User};
 use crate::model::AppError;
 
@@ -188,6 +189,18 @@ pub trait ApiKeyPort {
     async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
 }
 
+/// Settings shared by every instance.
+#[async_trait]
+pub trait SettingsPort {
+    async fn retention(&self, actor: &Actor) -> Result<RetentionSettings, AppError>;
+    /// Keeps the log for `days`, or for the server's default with `None`.
+    async fn set_retention(
+        &self,
+        actor: &Actor,
+        days: Option<u32>,
+    ) -> Result<RetentionSettings, AppError>;
+}
+
 /// Everything the console needs, as one object in context.
 pub trait Console:
     SessionPort
@@ -197,6 +210,7 @@ pub trait Console:
     + LogPort
     + EventTypePort
     + ApiKeyPort
+    + SettingsPort
     + Send
     + Sync
     + 'static
@@ -211,6 +225,7 @@ impl<T> Console for T where
         + LogPort
         + EventTypePort
         + ApiKeyPort
+        + SettingsPort
         + Send
         + Sync
         + 'static

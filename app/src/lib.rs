@@ -17,8 +17,8 @@ use leptos_router::path;
 use crate::api::auth::{CompleteSetup, SignIn, SignOut};
 use crate::pages::layout::CurrentUser;
 use crate::pages::{
-    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, setup, sign_in,
-    users,
+    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, settings, setup,
+    sign_in, users,
 };
 
 /// The HTML document around the app.
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events") view=catalog::CatalogPage />
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage />
                     <Route path=path!("/users") view=users::UsersPage />
+                    <Route path=path!("/settings") view=settings::SettingsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -18,7 +18,8 @@ use crate::dispatcher::DeliverySettings;
     about = "Self-hosted webhook service with an admin console"
 )]
 pub struct Cli {
-    /// Database to use; `sqlite://…` (created if missing) or, later, `postgres://…`.
+    /// Database to use: `sqlite://…` (created if missing; one instance) or
+    /// `postgres://…` (several instances may share it).
     #[arg(
         long,
         env = "HOOKLINE_DATABASE_URL",
@@ -109,6 +110,12 @@ pub struct ServeArgs {
     /// else `target/site`.
     #[arg(long, env = "HOOKLINE_SITE_ROOT")]
     pub site_root: Option<PathBuf>,
+
+    /// How long the delivery log is kept: older events are deleted with their
+    /// deliveries and attempts. A value saved in the console's Settings page
+    /// takes precedence.
+    #[arg(long, env = "HOOKLINE_RETENTION", default_value = "14d", value_parser = duration, global = true)]
+    pub retention: Duration,
 
     #[command(flatten)]
     pub delivery: DeliveryArgs,

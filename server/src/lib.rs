@@ -6,8 +6,10 @@ pub mod cli;
 pub mod config;
 pub mod dispatcher;
 pub mod http;
+pub mod metrics;
 pub mod service;
 pub mod store;
+pub mod tasks;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -43,6 +45,7 @@ pub async fn serve(
         service.store().clone(),
         shutdown.clone(),
     );
+    let retention = tasks::spawn_retention(service.clone(), shutdown.clone());
     let state = http::AppState {
         service,
         leptos_options: leptos_options(site_root, addr),
@@ -55,5 +58,6 @@ pub async fn serve(
     if let Err(err) = dispatcher.await {
         tracing::error!(error = %err, "the dispatcher stopped abnormally");
     }
+    let _ = retention.await;
     served
 }

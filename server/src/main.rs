@@ -48,7 +48,8 @@ fn init_logging(format: LogFormat) {
 
 async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
     let settings = args.delivery.settings()?;
-    let service = Arc::new(Service::new(Store::connect(database_url).await?, settings));
+    let store = Store::connect(database_url).await?;
+    let service = Arc::new(Service::new(store, settings).with_retention(args.retention));
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("Hookline is listening on http://{addr}");

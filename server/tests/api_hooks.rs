@@ -7,7 +7,6 @@ use common::{assert_error, spawn_app, valid_hook};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-#[tokio::test]
 async fn create_returns_the_hook_in_logtos_shape_with_a_signing_key() {
     let app = spawn_app().await;
     let response = app.create_hook(valid_hook()).await;
@@ -27,7 +26,6 @@ async fn create_returns_the_hook_in_logtos_shape_with_a_signing_key() {
     assert_eq!(hook["id"].as_str().unwrap().len(), 21);
 }
 
-#[tokio::test]
 async fn list_get_patch_rotate_delete() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
@@ -112,7 +110,6 @@ async fn list_get_patch_rotate_delete() {
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
 async fn each_invalid_field_is_a_400_naming_it_and_nothing_is_saved() {
     let app = spawn_app().await;
     let cases: Vec<(Value, &str)> = vec![
@@ -177,7 +174,6 @@ async fn each_invalid_field_is_a_400_naming_it_and_nothing_is_saved() {
     assert_eq!(list, json!([]), "no invalid hook was saved");
 }
 
-#[tokio::test]
 async fn an_invalid_patch_changes_nothing() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
@@ -193,7 +189,6 @@ async fn an_invalid_patch_changes_nothing() {
     assert_eq!(after, created);
 }
 
-#[tokio::test]
 async fn malformed_bodies_and_queries_are_400s_with_json_errors() {
     let app = spawn_app().await;
     let response = app
@@ -225,7 +220,6 @@ async fn malformed_bodies_and_queries_are_400s_with_json_errors() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test]
 async fn missing_wrong_and_revoked_keys_are_401() {
     let app = spawn_app().await;
     let anonymous = app.client.get(app.url("/api/hooks")).send().await.unwrap();
@@ -274,7 +268,6 @@ async fn missing_wrong_and_revoked_keys_are_401() {
     assert!(created.secret.starts_with(&used.prefix));
 }
 
-#[tokio::test]
 async fn health_answers_without_a_key_and_reports_the_queue() {
     let app = spawn_app().await;
     let health = |app: &common::TestApp| {
@@ -318,7 +311,6 @@ async fn health_answers_without_a_key_and_reports_the_queue() {
     assert!(!stopped.dispatcher && !stopped.ok());
 }
 
-#[tokio::test]
 async fn unknown_api_routes_and_methods_answer_json() {
     let app = spawn_app().await;
     let missing = app
@@ -336,7 +328,6 @@ async fn unknown_api_routes_and_methods_answer_json() {
     .await;
 }
 
-#[tokio::test]
 async fn an_oversized_body_is_a_413() {
     let app = spawn_app().await;
     let huge = json!({ "name": "x".repeat(3 * 1024 * 1024), "events": ["User.Created"], "config": { "url": "https://a.io" } });
@@ -344,7 +335,6 @@ async fn an_oversized_body_is_a_413() {
     assert_error(response, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
 }
 
-#[tokio::test]
 async fn one_hook_can_carry_its_execution_stats() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
@@ -358,7 +348,6 @@ async fn one_hook_can_carry_its_execution_stats() {
     );
 }
 
-#[tokio::test]
 async fn concurrent_patches_and_rotations_do_not_undo_each_other() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
@@ -398,3 +387,17 @@ async fn concurrent_patches_and_rotations_do_not_undo_each_other() {
     );
     assert_ne!(last["signingKey"], created["signingKey"]);
 }
+
+crate::on_both_databases!(
+    create_returns_the_hook_in_logtos_shape_with_a_signing_key,
+    list_get_patch_rotate_delete,
+    each_invalid_field_is_a_400_naming_it_and_nothing_is_saved,
+    an_invalid_patch_changes_nothing,
+    malformed_bodies_and_queries_are_400s_with_json_errors,
+    missing_wrong_and_revoked_keys_are_401,
+    health_answers_without_a_key_and_reports_the_queue,
+    unknown_api_routes_and_methods_answer_json,
+    an_oversized_body_is_a_413,
+    one_hook_can_carry_its_execution_stats,
+    concurrent_patches_and_rotations_do_not_undo_each_other,
+);

@@ -45,7 +45,6 @@ async fn hook_with_a_log(app: &TestApp) -> String {
     hook["id"].as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
 async fn recent_logs_filter_page_and_count() {
     let app = spawn_app().await;
     let hook_id = hook_with_a_log(&app).await;
@@ -84,7 +83,6 @@ async fn recent_logs_filter_page_and_count() {
     assert_eq!(before.len(), 2);
 }
 
-#[tokio::test]
 async fn recent_logs_refuse_bad_filters() {
     let app = spawn_app().await;
     let hook = app
@@ -119,7 +117,6 @@ async fn recent_logs_refuse_bad_filters() {
     assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
-#[tokio::test]
 async fn execution_stats_count_the_last_day_per_hook() {
     let app = spawn_app().await;
     let hook_id = hook_with_a_log(&app).await;
@@ -153,7 +150,6 @@ async fn execution_stats_count_the_last_day_per_hook() {
     assert_eq!(one["executionStats"]["requestCount"], 3);
 }
 
-#[tokio::test]
 async fn resend_makes_a_new_attempt_on_the_same_delivery() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -185,7 +181,6 @@ async fn resend_makes_a_new_attempt_on_the_same_delivery() {
     assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
-#[tokio::test]
 async fn resend_and_recover_refuse_a_disabled_hook() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(410)).await;
@@ -211,7 +206,6 @@ async fn resend_and_recover_refuse_a_disabled_hook() {
     assert_error(recover, StatusCode::CONFLICT, "conflict").await;
 }
 
-#[tokio::test]
 async fn recover_resends_the_failed_deliveries_in_range() {
     let mut settings = test_settings();
     settings.retry_schedule = "".parse().unwrap(); // one attempt, then failed
@@ -255,7 +249,6 @@ async fn recover_resends_the_failed_deliveries_in_range() {
     assert_error(no_since, StatusCode::BAD_REQUEST, "invalid_input").await;
 }
 
-#[tokio::test]
 async fn custom_event_types_are_listed_subscribed_to_and_validated() {
     let app = spawn_app().await;
     let types = app.get_json("/api/event-types").await;
@@ -358,7 +351,6 @@ async fn open_live_stream(app: &TestApp, hook_id: &str) -> reqwest::Response {
     stream
 }
 
-#[tokio::test]
 async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -387,7 +379,6 @@ async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
     assert!(seen.contains(&format!("data: {delivery}")), "{seen}");
 }
 
-#[tokio::test]
 async fn an_open_live_stream_does_not_hold_up_shutdown() {
     let app = spawn_app().await;
     let hook = app
@@ -404,3 +395,15 @@ async fn an_open_live_stream_does_not_hold_up_shutdown() {
         .unwrap();
     drop(stream);
 }
+
+crate::on_both_databases!(
+    recent_logs_filter_page_and_count,
+    recent_logs_refuse_bad_filters,
+    execution_stats_count_the_last_day_per_hook,
+    resend_makes_a_new_attempt_on_the_same_delivery,
+    resend_and_recover_refuse_a_disabled_hook,
+    recover_resends_the_failed_deliveries_in_range,
+    custom_event_types_are_listed_subscribed_to_and_validated,
+    the_live_stream_announces_new_attempts_to_signed_in_users,
+    an_open_live_stream_does_not_hold_up_shutdown,
+);

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery";
 
-#[tokio::test]
 async fn first_run_setup_creates_the_admin_once_with_the_printed_token() {
     let app = spawn_app().await;
     let token = app
@@ -91,7 +90,6 @@ async fn first_run_setup_creates_the_admin_once_with_the_printed_token() {
     assert_eq!(app.service.open_setup().await.unwrap(), None);
 }
 
-#[tokio::test]
 async fn session_cookie_is_httponly_lax_and_secure_only_over_https() {
     let app = spawn_app().await;
     app.add_user("a@example.com", PASSWORD, Role::Admin).await;
@@ -121,7 +119,6 @@ async fn session_cookie_is_httponly_lax_and_secure_only_over_https() {
         .contains("Secure"));
 }
 
-#[tokio::test]
 async fn failed_sign_ins_do_not_say_which_part_was_wrong_and_are_slowed_down() {
     let app = spawn_app().await;
     app.add_user("a@example.com", PASSWORD, Role::Admin).await;
@@ -164,7 +161,6 @@ async fn failed_sign_ins_do_not_say_which_part_was_wrong_and_are_slowed_down() {
     );
 }
 
-#[tokio::test]
 async fn sign_out_ends_the_session() {
     let app = spawn_app().await;
     app.add_user("a@example.com", PASSWORD, Role::Admin).await;
@@ -186,7 +182,6 @@ async fn sign_out_ends_the_session() {
     assert_eq!(me, Value::Null);
 }
 
-#[tokio::test]
 async fn anonymous_console_calls_are_refused() {
     let app = spawn_app().await;
     let response = app.rpc_form("list_hooks", None, &[]).await;
@@ -201,7 +196,6 @@ async fn anonymous_console_calls_are_refused() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
-#[tokio::test]
 async fn a_viewer_reads_everything_and_changes_nothing() {
     let app = spawn_app().await;
     let admin_id = app
@@ -226,6 +220,7 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
     for (name, form) in [
         ("hook_requests", vec![("hook_id", id)]),
         ("list_event_types", vec![]),
+        ("get_retention", vec![]),
     ] {
         let read = app.rpc_form(name, Some(&viewer), &form).await;
         assert_eq!(read.status(), StatusCode::OK, "{name}");
@@ -263,6 +258,8 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         app.rpc_form("delete_user", Some(&viewer), &[("id", &admin_id)])
             .await,
         app.rpc_form("revoke_api_key", Some(&viewer), &[("id", &key_id)])
+            .await,
+        app.rpc_form("save_retention", Some(&viewer), &[("days", "3")])
             .await,
         app.rpc_json(
             "test_hook",
@@ -312,7 +309,6 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
     assert_eq!(unchanged["signingKey"], hook["signingKey"]);
 }
 
-#[tokio::test]
 async fn an_admin_manages_hooks_users_and_keys_from_the_console() {
     let app = spawn_app().await;
     app.add_user("admin@example.com", PASSWORD, Role::Admin)
@@ -394,3 +390,13 @@ async fn an_admin_manages_hooks_users_and_keys_from_the_console() {
         .unwrap();
     assert_eq!(with_key.status(), StatusCode::UNAUTHORIZED);
 }
+
+crate::on_both_databases!(
+    first_run_setup_creates_the_admin_once_with_the_printed_token,
+    session_cookie_is_httponly_lax_and_secure_only_over_https,
+    failed_sign_ins_do_not_say_which_part_was_wrong_and_are_slowed_down,
+    sign_out_ends_the_session,
+    anonymous_console_calls_are_refused,
+    a_viewer_reads_everything_and_changes_nothing,
+    an_admin_manages_hooks_users_and_keys_from_the_console,
+);

@@ -3,45 +3,13 @@
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::process::{Database, Hookline};
+use common::database::TestDatabase;
+use common::process::{assert_log_matches_receiver, Api, Hookline};
 use common::receiver::{Receiver, Reply};
 use hookline::store::Store;
-use serde_json::{json, Value};
-
-struct Api {
-    client: reqwest::Client,
-    key: String,
-}
-
-impl Api {
-    async fn post(&self, process: &Hookline, path: &str, body: Value) -> Value {
-        let response = self
-            .client
-            .post(process.url(path))
-            .bearer_auth(&self.key)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        response.json().await.unwrap()
-    }
-
-    async fn get(&self, process: &Hookline, path: &str) -> Value {
-        self.client
-            .get(process.url(path))
-            .bearer_auth(&self.key)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
+use serde_json::json;
 
 const DELIVERY_ARGS: &[&str] = &[
     "--retry-schedule",
@@ -52,13 +20,9 @@ const DELIVERY_ARGS: &[&str] = &[
     "3s",
 ];
 
-#[tokio::test]
 async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
-    let database = Database::new();
-    let api = Api {
-        client: reqwest::Client::new(),
-        key: database.api_key().await,
-    };
+    let database = TestDatabase::fresh().await;
+    let api = Api::new(database.api_key().await);
     let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(300))).await;
     let mut first = Hookline::start(&database, DELIVERY_ARGS).await;
     for _ in 0..2 {
@@ -87,78 +51,13 @@ async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
     assert!(seen_before_restart < 60, "the kill came mid-delivery");
 
     let second = Hookline::start(&database, DELIVERY_ARGS).await;
-    let mut deliveries = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    for event_id in &events {
-        loop {
-            let event = api.get(&second, &format!("/api/events/{event_id}")).await;
-            let all = event["deliveries"].as_array().unwrap();
-            assert_eq!(all.len(), 2);
-            if all.iter().all(|d| d["state"] == "delivered") {
-                for delivery in all {
-                    let id = delivery["id"].as_str().unwrap().to_owned();
-                    let full = api.get(&second, &format!("/api/deliveries/{id}")).await;
-                    deliveries.insert(id, full);
-                }
-                break;
-            }
-            assert!(Instant::now() < deadline, "not delivered: {event:#}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    let received = receiver.requests();
-    let received_ids: HashSet<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
-    let delivery_ids: HashSet<&str> = deliveries.keys().map(String::as_str).collect();
-    assert_eq!(
-        received_ids, delivery_ids,
-        "every delivery reached the receiver"
-    );
-    assert!(
-        receiver.overlapping().is_empty(),
-        "a delivery was attempted twice at once: {:?}",
-        receiver.overlapping()
-    );
-    // Every logged attempt is a request the receiver got, signature and all.
-    let received_signatures: HashSet<&str> = received
-        .iter()
-        .map(|r| r.header("webhook-signature"))
-        .collect();
-    for delivery in deliveries.values() {
-        let attempts = delivery["attempts"].as_array().unwrap();
-        assert!(
-            attempts.iter().any(|a| a["success"] == true),
-            "{delivery:#}"
-        );
-        for attempt in attempts {
-            let signature = common::logged_header(attempt, "webhook-signature");
-            assert!(
-                received_signatures.contains(signature),
-                "a logged attempt the receiver never saw: {attempt:#}"
-            );
-        }
-        let numbers: Vec<i64> = attempts
-            .iter()
-            .map(|a| a["number"].as_i64().unwrap())
-            .collect();
-        assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>());
-    }
-    // The receiver may have seen more than the log: the requests in flight
-    // when the process died, which were sent again after its lease ran out.
-    let logged: usize = deliveries
-        .values()
-        .map(|d| d["attempts"].as_array().unwrap().len())
-        .sum();
-    assert!(received.len() >= logged);
+    let deliveries = api.all_delivered(&second, &events, 2).await;
+    assert_log_matches_receiver(&receiver, &deliveries);
 }
 
-#[tokio::test]
 async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
-    let database = Database::new();
-    let api = Api {
-        client: reqwest::Client::new(),
-        key: database.api_key().await,
-    };
+    let database = TestDatabase::fresh().await;
+    let api = Api::new(database.api_key().await);
     let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(800))).await;
     let mut process = Hookline::start(&database, DELIVERY_ARGS).await;
     api.post(
@@ -199,13 +98,9 @@ async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
     }
 }
 
-#[tokio::test]
 async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
-    let database = Database::new();
-    let api = Api {
-        client: reqwest::Client::new(),
-        key: database.api_key().await,
-    };
+    let database = TestDatabase::fresh().await;
+    let api = Api::new(database.api_key().await);
     let receiver = Receiver::start(Reply::status(200).delay(Duration::from_secs(20))).await;
     let args = [
         "--request-timeout",
@@ -256,3 +151,9 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].id, delivery.id);
 }
+
+crate::on_both_databases!(
+    a_killed_process_loses_nothing_and_the_log_matches_the_receiver,
+    sigterm_lets_attempts_in_flight_finish_and_exits_zero,
+    sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them,
+);

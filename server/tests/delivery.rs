@@ -13,7 +13,6 @@ use common::{assert_error, spawn_app, spawn_app_with, test_settings};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-#[tokio::test]
 async fn fan_out_is_signed_with_both_schemes_and_logged_as_sent() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(204)).await;
@@ -88,7 +87,6 @@ async fn fan_out_is_signed_with_both_schemes_and_logged_as_sent() {
     }
 }
 
-#[tokio::test]
 async fn during_a_key_rotation_both_keys_sign() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -137,7 +135,6 @@ fn hmac_sha256_hex(key: &str, body: &[u8]) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-#[tokio::test]
 async fn failures_are_retried_on_schedule_until_one_succeeds() {
     let app = spawn_app().await; // schedule 1s, 2s
     let receiver = Receiver::start(Reply::status(200).body("thanks")).await;
@@ -189,7 +186,6 @@ async fn failures_are_retried_on_schedule_until_one_succeeds() {
         .all(|a| a["success"] == (a["responseStatus"] == 200)));
 }
 
-#[tokio::test]
 async fn when_the_schedule_runs_out_the_delivery_has_failed() {
     let app = spawn_app().await; // 3 attempts in all
     let receiver = Receiver::start(Reply::status(503)).await;
@@ -202,7 +198,6 @@ async fn when_the_schedule_runs_out_the_delivery_has_failed() {
     assert_eq!(delivery["nextAttemptAt"], Value::Null);
 }
 
-#[tokio::test]
 async fn a_timeout_is_a_logged_failure() {
     let mut settings = test_settings();
     settings.request_timeout = Duration::from_millis(300);
@@ -222,7 +217,6 @@ async fn a_timeout_is_a_logged_failure() {
     assert_eq!(delivery["state"], "pending", "a retry is scheduled");
 }
 
-#[tokio::test]
 async fn a_refused_connection_is_a_logged_failure() {
     let app = spawn_app().await;
     // A port nothing listens on: bind one, then let it go.
@@ -238,7 +232,6 @@ async fn a_refused_connection_is_a_logged_failure() {
     assert!(error.to_lowercase().contains("refused"), "{error}");
 }
 
-#[tokio::test]
 async fn redirects_are_failures_and_are_not_followed() {
     let app = spawn_app().await;
     let elsewhere = Receiver::start(Reply::status(200)).await;
@@ -257,7 +250,6 @@ async fn redirects_are_failures_and_are_not_followed() {
     );
 }
 
-#[tokio::test]
 async fn gone_disables_the_hook_with_a_reason() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(410)).await;
@@ -279,7 +271,6 @@ async fn gone_disables_the_hook_with_a_reason() {
     assert_eq!(again["deliveries"], 0);
 }
 
-#[tokio::test]
 async fn retry_after_on_429_is_honoured() {
     let mut settings = test_settings();
     settings.retry_schedule = "10s".parse().unwrap();
@@ -296,7 +287,6 @@ async fn retry_after_on_429_is_honoured() {
     );
 }
 
-#[tokio::test]
 async fn every_attempt_failing_for_the_window_disables_the_hook() {
     let mut settings = test_settings();
     settings.retry_schedule = "300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms"
@@ -326,7 +316,6 @@ async fn every_attempt_failing_for_the_window_disables_the_hook() {
     );
 }
 
-#[tokio::test]
 async fn private_endpoints_are_refused_unless_allowed() {
     let mut settings = test_settings();
     settings.endpoint_policy.allow_private = false;
@@ -362,7 +351,6 @@ async fn private_endpoints_are_refused_unless_allowed() {
     );
 }
 
-#[tokio::test]
 async fn an_idempotency_key_makes_a_repeat_return_the_first_answer() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -390,7 +378,6 @@ async fn an_idempotency_key_makes_a_repeat_return_the_first_answer() {
     assert_eq!(receiver.requests().len(), 1, "one event, one delivery");
 }
 
-#[tokio::test]
 async fn disabled_hooks_and_unmatched_events_get_no_deliveries() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -419,7 +406,6 @@ async fn disabled_hooks_and_unmatched_events_get_no_deliveries() {
     assert_eq!(receiver.requests().len(), 1);
 }
 
-#[tokio::test]
 async fn synchronous_mode_answers_with_the_receivers_reply() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(201).body(r#"{"ok":true}"#)).await;
@@ -441,7 +427,6 @@ async fn synchronous_mode_answers_with_the_receivers_reply() {
     assert!(outcome["durationMs"].as_i64().is_some());
 }
 
-#[tokio::test]
 async fn synchronous_mode_gives_up_at_the_bound_and_delivery_goes_on() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(1500))).await;
@@ -466,7 +451,6 @@ async fn synchronous_mode_gives_up_at_the_bound_and_delivery_goes_on() {
     assert_eq!(delivery["state"], "delivered");
 }
 
-#[tokio::test]
 async fn bad_events_are_refused_with_the_reason() {
     let app = spawn_app().await;
     for (body, field) in [
@@ -527,7 +511,6 @@ async fn bad_events_are_refused_with_the_reason() {
     }
 }
 
-#[tokio::test]
 async fn a_hook_test_sends_the_example_to_the_given_config_and_logs_it() {
     let app = spawn_app().await;
     let saved = Receiver::start(Reply::status(200)).await;
@@ -583,7 +566,6 @@ async fn a_hook_test_sends_the_example_to_the_given_config_and_logs_it() {
     assert_error(missing, StatusCode::NOT_FOUND, "not_found").await;
 }
 
-#[tokio::test]
 async fn a_hook_gets_no_more_than_its_limit_in_flight() {
     let mut settings = test_settings();
     settings.hook_max_in_flight = 2;
@@ -598,7 +580,6 @@ async fn a_hook_gets_no_more_than_its_limit_in_flight() {
     assert!(receiver.overlapping().is_empty());
 }
 
-#[tokio::test]
 async fn long_response_bodies_are_cut_at_64_kib_and_flagged() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200).body("y".repeat(100 * 1024))).await;
@@ -611,3 +592,25 @@ async fn long_response_bodies_are_cut_at_64_kib_and_flagged() {
     assert_eq!(attempt["responseBodyTruncated"], true);
     assert_eq!(delivery["state"], "delivered");
 }
+
+crate::on_both_databases!(
+    fan_out_is_signed_with_both_schemes_and_logged_as_sent,
+    during_a_key_rotation_both_keys_sign,
+    failures_are_retried_on_schedule_until_one_succeeds,
+    when_the_schedule_runs_out_the_delivery_has_failed,
+    a_timeout_is_a_logged_failure,
+    a_refused_connection_is_a_logged_failure,
+    redirects_are_failures_and_are_not_followed,
+    gone_disables_the_hook_with_a_reason,
+    retry_after_on_429_is_honoured,
+    every_attempt_failing_for_the_window_disables_the_hook,
+    private_endpoints_are_refused_unless_allowed,
+    an_idempotency_key_makes_a_repeat_return_the_first_answer,
+    disabled_hooks_and_unmatched_events_get_no_deliveries,
+    synchronous_mode_answers_with_the_receivers_reply,
+    synchronous_mode_gives_up_at_the_bound_and_delivery_goes_on,
+    bad_events_are_refused_with_the_reason,
+    a_hook_test_sends_the_example_to_the_given_config_and_logs_it,
+    a_hook_gets_no_more_than_its_limit_in_flight,
+    long_response_bodies_are_cut_at_64_kib_and_flagged,
+);

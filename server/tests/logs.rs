@@ -6,7 +6,7 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::process::Database;
+use common::database::TestDatabase;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -19,7 +19,7 @@ struct Logged {
 }
 
 /// `hookline serve` with `args`, its stderr read line by line.
-async fn start(database: &Database, args: &[&str]) -> Logged {
+async fn start(database: &TestDatabase, args: &[&str]) -> Logged {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(args)
@@ -104,7 +104,7 @@ fn is_uuid(text: &str) -> bool {
 
 #[tokio::test]
 async fn json_lines_carry_the_request_id_that_the_response_echoes() {
-    let database = Database::new();
+    let database = TestDatabase::fresh().await;
     let mut server = start(&database, &["--log-format", "json"]).await;
 
     // A caller's own request id is kept and echoed.
@@ -145,7 +145,7 @@ async fn json_lines_carry_the_request_id_that_the_response_echoes() {
 
 #[tokio::test]
 async fn text_lines_are_plain_and_carry_the_request_id() {
-    let database = Database::new();
+    let database = TestDatabase::fresh().await;
     // Text is the default.
     let mut server = start(&database, &[]).await;
     let response = get(&server.base, "/api/event-types", None).await;

@@ -325,7 +325,6 @@ fn assert_valid(validator: &jsonschema::Validator, instance: &Value, what: &str)
     assert!(errors.is_empty(), "{what}: {errors:?}\n{instance}");
 }
 
-#[tokio::test]
 async fn the_schemas_accept_what_the_server_sends() {
     let app = spawn_app().await;
     let (raw, _) = fetch_document(&app).await;
@@ -416,7 +415,6 @@ async fn the_schemas_accept_what_the_server_sends() {
     }
 }
 
-#[tokio::test]
 async fn bad_path_parameters_and_unknown_routes_answer_with_the_api_error_body() {
     let app = spawn_app().await;
     // `%FF` decodes to no UTF-8: a 400 naming the parameter, as JSON.
@@ -469,3 +467,9 @@ async fn bad_path_parameters_and_unknown_routes_answer_with_the_api_error_body()
     .await;
     assert_eq!(body["message"], "PUT is not allowed on /api/hooks/x");
 }
+
+// Real responses, from the store on each database.
+crate::on_both_databases!(
+    the_schemas_accept_what_the_server_sends,
+    bad_path_parameters_and_unknown_routes_answer_with_the_api_error_body,
+);

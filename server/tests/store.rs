@@ -1,13 +1,16 @@
-//! The store on a real SQLite file: its settings and the rules it enforces.
+//! The store on a real database (SQLite and PostgreSQL): its settings and the
+//! rules it enforces.
+
+mod common;
 
 use app::model::delivery::DeliveryState;
 use app::model::hook::{HookConfig, NewHook};
+use common::database::TestDatabase;
 use hookline::store::{HookRow, NewEvent, NextStep, Outcome, Store, UserRow};
 
-async fn fresh_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("store.db").display());
-    (Store::connect(&url).await.unwrap(), dir)
+async fn fresh_store() -> (Store, TestDatabase) {
+    let database = TestDatabase::fresh().await;
+    (Store::connect(&database.url).await.unwrap(), database)
 }
 
 async fn add_users(store: &Store, users: &[(&str, &str, &str)]) {
@@ -28,16 +31,16 @@ fn user(id: &str, email: &str, role: &str) -> UserRow {
 
 #[tokio::test]
 async fn connecting_creates_the_file_in_wal_mode_with_foreign_keys() {
-    let (store, dir) = fresh_store().await;
-    assert!(dir.path().join("store.db").exists());
-    assert_eq!(store.pragma("journal_mode").await.unwrap(), "wal");
-    assert_eq!(store.pragma("foreign_keys").await.unwrap(), "1");
-    // Reconnecting to the same file finds the migrations applied.
+    let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("store.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    assert!(dir.path().join("store.db").exists());
+    assert_eq!(store.pragma("journal_mode").await.unwrap().unwrap(), "wal");
+    assert_eq!(store.pragma("foreign_keys").await.unwrap().unwrap(), "1");
+    // Reconnecting to the same file finds the migrations applied.
     Store::connect(&url).await.unwrap();
 }
 
-#[tokio::test]
 async fn the_first_user_is_inserted_only_once() {
     let (store, _dir) = fresh_store().await;
     assert!(store
@@ -51,7 +54,6 @@ async fn the_first_user_is_inserted_only_once() {
     assert_eq!(store.count_users().await.unwrap(), 1);
 }
 
-#[tokio::test]
 async fn emails_are_unique() {
     let (store, _dir) = fresh_store().await;
     store
@@ -65,7 +67,6 @@ async fn emails_are_unique() {
     assert!(hookline::store::is_unique_violation(&err), "{err}");
 }
 
-#[tokio::test]
 async fn the_last_admin_cannot_be_deleted() {
     let (store, _dir) = fresh_store().await;
     add_users(
@@ -80,7 +81,6 @@ async fn the_last_admin_cannot_be_deleted() {
     assert!(!store.delete_user_keeping_an_admin("missing").await.unwrap());
 }
 
-#[tokio::test]
 async fn sessions_end_at_expiry_and_with_their_user() {
     let (store, _dir) = fresh_store().await;
     add_users(
@@ -107,7 +107,6 @@ async fn sessions_end_at_expiry_and_with_their_user() {
     );
 }
 
-#[tokio::test]
 async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
     let (store, _dir) = fresh_store().await;
     let key = hookline::store::ApiKeyRow {
@@ -182,7 +181,6 @@ async fn hook_with_events(store: &Store, events: usize) {
     }
 }
 
-#[tokio::test]
 async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 5).await;
@@ -241,3 +239,12 @@ fn delivered(id: &str, token: &str) -> Outcome {
         verdict: None,
     }
 }
+
+crate::on_both_databases!(
+    the_first_user_is_inserted_only_once,
+    emails_are_unique,
+    the_last_admin_cannot_be_deleted,
+    sessions_end_at_expiry_and_with_their_user,
+    api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail,
+    claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over,
+);

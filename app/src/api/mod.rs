@@ -7,4 +7,5 @@ pub mod hooks;
 pub mod logs;
 #[cfg(feature = "ssr")]
 pub mod session;
+pub mod settings;
 pub mod users;

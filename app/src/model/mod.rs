@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod error;
 pub mod event_type;
 pub mod hook;
+pub mod settings;
 pub mod time;
 pub mod user;
 

@@ -104,6 +104,7 @@ pub fn ConsoleLayout() -> impl IntoView {
                     <A href="/events">"Event catalog"</A>
                     <A href="/api-keys">"API keys"</A>
                     <A href="/users">"Users"</A>
+                    <A href="/settings">"Settings"</A>
                 </nav>
             </aside>
             <div class="main">

@@ -9,6 +9,7 @@ pub mod hooks;
 pub mod layout;
 pub mod new_hook;
 pub mod requests;
+pub mod settings;
 pub mod setup;
 pub mod sign_in;
 pub mod users;

@@ -26,6 +26,7 @@ use endpoint::EndpointPolicy;
 use retry::RetrySchedule;
 use sender::Sender;
 
+use crate::metrics::Metrics;
 use crate::service::now_ms;
 use crate::service::secrets::new_id;
 use crate::store::{ClaimedDelivery, Store};
@@ -90,11 +91,13 @@ pub struct Dispatcher {
     logged: broadcast::Sender<Arc<[Logged]>>,
     /// True while the claim loop runs (for `/health`).
     running: AtomicBool,
+    metrics: Arc<Metrics>,
 }
 
 impl Dispatcher {
-    pub fn new(settings: DeliverySettings) -> Arc<Dispatcher> {
+    pub fn new(settings: DeliverySettings, metrics: Arc<Metrics>) -> Arc<Dispatcher> {
         Arc::new(Dispatcher {
+            metrics,
             sender: Sender::new(settings.endpoint_policy.clone(), settings.request_timeout),
             settings,
             wake: Notify::new(),
@@ -122,6 +125,11 @@ impl Dispatcher {
         self.logged.subscribe()
     }
 
+    fn announce(&self, logged: Arc<[Logged]>) {
+        // Nobody may be listening; that is fine.
+        let _ = self.logged.send(logged);
+    }
+
     /// Sends one request to `target` now and returns the attempt, unlogged.
     pub async fn send_now(
         &self,
@@ -136,7 +144,16 @@ impl Dispatcher {
     /// get `shutdown_grace` to finish, the rest are cancelled and their leases
     /// released, and every outcome is logged before this returns.
     pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
-        let (outcomes, recorder) = recorder::spawn(store.clone(), self.clone());
+        let notices = match store.attempt_notices().await {
+            Ok(notices) => notices,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for other instances' attempts; live pages show this instance's only");
+                None
+            }
+        };
+        let announce_locally = notices.is_none();
+        let relay = notices.map(|n| recorder::relay(n, self.clone(), shutdown.clone()));
+        let (outcomes, recorder) = recorder::spawn(store.clone(), self.clone(), announce_locally);
         let in_flight = InFlight::default();
         let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
         let mut tasks = JoinSet::new();
@@ -194,6 +211,9 @@ impl Dispatcher {
         }
         drop(outcomes);
         let _ = recorder.await;
+        if let Some(relay) = relay {
+            let _ = relay.await;
+        }
     }
 
     async fn claim(&self, store: &Store, free: usize) -> Vec<ClaimedDelivery> {

@@ -1,41 +1,92 @@
 //! Logs outcomes in batches: whatever has finished while the last batch was
 //! being written goes into the next transaction, so a busy dispatcher makes
 //! few, larger writes. A failed write is retried, never dropped.
+//!
+//! Then it announces what was logged (to live console pages and synchronous
+//! ingestion): directly on SQLite; on PostgreSQL through the database, so every
+//! instance hears of every instance's attempts.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::{Dispatcher, Logged, OutcomeSender};
 use crate::service::now_ms;
-use crate::store::{Outcome, Store};
+use crate::store::{AttemptNotices, Outcome, Store};
 
 /// The most outcomes written in one transaction.
 const MAX_BATCH: usize = 512;
 
+/// Starts the recorder; with `announce`, it tells this process's listeners
+/// itself what it logged.
 pub fn spawn(
     store: Store,
     dispatcher: Arc<Dispatcher>,
+    announce: bool,
 ) -> (OutcomeSender, tokio::task::JoinHandle<()>) {
     let (sender, mut receiver) = mpsc::channel::<Outcome>(MAX_BATCH * 4);
     let task = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
             write(&store, &batch).await;
-            let ids: Arc<[Logged]> = batch
-                .drain(..)
-                .map(|o| Logged {
-                    delivery_id: o.delivery_id,
-                    hook_id: o.hook_id,
-                })
-                .collect();
-            // Nobody may be waiting for these; that is fine.
-            let _ = dispatcher.logged.send(ids);
+            for attempt in batch.iter().filter_map(|o| o.attempt.as_ref()) {
+                dispatcher.metrics.attempt_logged(attempt);
+            }
+            if announce {
+                dispatcher.announce(
+                    batch
+                        .drain(..)
+                        .map(|o| Logged {
+                            delivery_id: o.delivery_id,
+                            hook_id: o.hook_id,
+                        })
+                        .collect(),
+                );
+            } else {
+                batch.clear();
+            }
             dispatcher.wake();
         }
     });
     (sender, task)
+}
+
+/// Relays the database's notices of logged attempts (any instance's) to this
+/// process's listeners, until `shutdown`.
+pub fn relay(
+    mut notices: AttemptNotices,
+    dispatcher: Arc<Dispatcher>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                next = notices.next() => next,
+            };
+            match next {
+                Ok(pairs) => {
+                    dispatcher.announce(
+                        pairs
+                            .into_iter()
+                            .map(|(delivery_id, hook_id)| Logged {
+                                delivery_id,
+                                hook_id,
+                            })
+                            .collect(),
+                    );
+                    // Another instance's attempt may have freed a hook's slot.
+                    dispatcher.wake();
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "lost the database's attempt notices; reconnecting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    })
 }
 
 async fn write(store: &Store, batch: &[Outcome]) {

@@ -9,6 +9,7 @@ mod events;
 mod health;
 mod hooks;
 mod live;
+mod metrics;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest(API_PREFIX, api_routes())
         .route("/health", get(health::health))
+        .route("/metrics", get(metrics::metrics))
         .merge(live::routes())
         .leptos_routes_with_context(
             &state,

@@ -145,6 +145,7 @@ impl DeliveryPort for Service {
                 })
             }
         };
+        self.metrics.event_ingested();
         if !deliveries.is_empty() {
             self.dispatcher.wake();
         }
@@ -232,6 +233,7 @@ impl DeliveryPort for Service {
                 .record_test_attempt(&event, &attempt)
                 .await
                 .map_err(db_error)?;
+            self.metrics.attempt_logged(&attempt);
             Ok::<_, AppError>(Outcome::from(&attempt))
         });
         let outcomes = futures::future::try_join_all(sends).await?;

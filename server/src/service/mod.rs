@@ -8,6 +8,7 @@ mod event_types;
 mod events;
 mod hooks;
 mod logs;
+mod retention;
 pub mod secrets;
 mod throttle;
 mod users;
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use app::model::AppError;
 
 use crate::dispatcher::{DeliverySettings, Dispatcher};
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// How long a console session lasts.
@@ -29,16 +31,31 @@ pub struct Service {
     setup_token: Mutex<Option<String>>,
     login_throttle: throttle::LoginThrottle,
     dispatcher: Arc<Dispatcher>,
+    metrics: Arc<Metrics>,
+    /// How long the log is kept unless the console says otherwise.
+    retention_default: Duration,
 }
+
+/// SPEC §4: attempts are kept 14 days unless configured otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
 impl Service {
     pub fn new(store: Store, settings: DeliverySettings) -> Self {
+        let metrics = Arc::new(Metrics::new());
         Self {
             store,
             setup_token: Mutex::new(None),
             login_throttle: throttle::LoginThrottle::default(),
-            dispatcher: Dispatcher::new(settings),
+            dispatcher: Dispatcher::new(settings, metrics.clone()),
+            metrics,
+            retention_default: DEFAULT_RETENTION,
         }
+    }
+
+    /// Keeps the log for `retention` unless the console saves another window.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention_default = retention;
+        self
     }
 
     /// The dispatcher this service hands new deliveries to; `main` runs it.
@@ -63,6 +80,17 @@ impl Service {
             dispatcher: self.dispatcher.is_running(),
             oldest_pending_age_ms: oldest.map(|at| (now_ms() - at).max(0)),
         }
+    }
+}
+
+impl Service {
+    /// `/metrics`: this instance's counters and the shared queue's figures.
+    pub async fn metrics_text(&self) -> Result<String, AppError> {
+        let pending = self.store.count_pending().await.map_err(db_error)?;
+        let oldest = self.store.oldest_pending_at().await.map_err(db_error)?;
+        self.metrics
+            .set_queue(pending, oldest.map(|at| (now_ms() - at).max(0)));
+        Ok(self.metrics.render())
     }
 }
 

@@ -6,11 +6,10 @@ use app::model::delivery::{
     Attempt, AttemptSummary, Bucket, DeliveryState, LogFilter, StatusFilter, Trigger,
 };
 use app::model::hook::ExecutionStats;
-use sqlx::types::Json;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::events::{insert_event, NewEvent};
-use super::{Store, StoreResult};
+use super::{on_backend, JsonText, Store, StoreResult, Tx};
 
 type HeaderList = Vec<(String, String)>;
 
@@ -23,10 +22,10 @@ pub(super) struct AttemptRow {
     number: i64,
     trigger: String,
     url: String,
-    request_headers: Json<HeaderList>,
+    request_headers: JsonText<HeaderList>,
     request_body: String,
     response_status: Option<i64>,
-    response_headers: Option<Json<HeaderList>>,
+    response_headers: Option<JsonText<HeaderList>>,
     response_body: Option<String>,
     response_body_truncated: bool,
     error: Option<String>,
@@ -45,10 +44,10 @@ impl From<&Attempt> for AttemptRow {
             number: a.number,
             trigger: a.trigger.as_str().to_owned(),
             url: a.url.clone(),
-            request_headers: Json(a.request_headers.clone()),
+            request_headers: JsonText(a.request_headers.clone()),
             request_body: a.request_body.clone(),
             response_status: a.response_status.map(i64::from),
-            response_headers: a.response_headers.clone().map(Json),
+            response_headers: a.response_headers.clone().map(JsonText),
             response_body: a.response_body.clone(),
             response_body_truncated: a.response_body_truncated,
             error: a.error.clone(),
@@ -119,10 +118,7 @@ impl SummaryRow {
 const MINUTE_MS: i64 = 60_000;
 
 /// Adds attempts to the per-minute figures (test sends do not count).
-pub(super) async fn count_minutes(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    attempts: &[&Attempt],
-) -> StoreResult<()> {
+pub(super) async fn count_minutes(tx: &mut Tx, attempts: &[&Attempt]) -> StoreResult<()> {
     let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
     for attempt in attempts.iter().filter(|a| a.trigger != Trigger::Test) {
         let minute = attempt.started_at - attempt.started_at.rem_euclid(MINUTE_MS);
@@ -130,34 +126,48 @@ pub(super) async fn count_minutes(
         entry.0 += 1;
         entry.1 += i64::from(attempt.success);
     }
+    // Sorted, so concurrent recorders (several instances on PostgreSQL)
+    // lock the counters' rows in the same order and never deadlock.
+    let mut minutes: Vec<_> = minutes.into_iter().collect();
+    minutes.sort();
     for ((hook_id, minute), (requests, successes)) in minutes {
-        sqlx::query(
-            "INSERT INTO attempt_minutes (hook_id, minute, requests, successes) VALUES (?, ?, ?, ?)
+        on_backend!(&mut *tx, tx => sqlx::query(
+            "INSERT INTO attempt_minutes AS m (hook_id, minute, requests, successes)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (hook_id, minute) DO UPDATE SET
-                 requests = requests + excluded.requests, successes = successes + excluded.successes",
+                 requests = m.requests + excluded.requests,
+                 successes = m.successes + excluded.successes",
         )
         .bind(hook_id)
         .bind(minute)
         .bind(requests)
         .bind(successes)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .map(|done| done.rows_affected()))?;
     }
     Ok(())
 }
 
 /// Appends `filter`'s conditions to a query on `attempts` for one hook.
-fn push_filter<'a>(query: &mut QueryBuilder<'a, Sqlite>, hook_id: &'a str, filter: &'a LogFilter) {
+fn push_filter<'a, DB: Database>(
+    query: &mut QueryBuilder<'a, DB>,
+    hook_id: &'a str,
+    filter: &'a LogFilter,
+) where
+    &'a str: Encode<'a, DB> + Type<DB>,
+    i64: Encode<'a, DB> + Type<DB>,
+{
     query.push(" WHERE hook_id = ").push_bind(hook_id);
     if let Some(event) = &filter.event {
-        query.push(" AND event = ").push_bind(event);
+        query.push(" AND event = ").push_bind(event.as_str());
     }
     match filter.status {
         Some(StatusFilter::Success) => {
-            query.push(" AND success = 1");
+            query.push(" AND success = TRUE");
         }
         Some(StatusFilter::Failed) => {
-            query.push(" AND success = 0");
+            query.push(" AND success = FALSE");
         }
         Some(StatusFilter::Code(code)) => {
             query
@@ -176,16 +186,13 @@ fn push_filter<'a>(query: &mut QueryBuilder<'a, Sqlite>, hook_id: &'a str, filte
 
 /// Logs an attempt, unless its delivery is gone (its hook was deleted while
 /// the request was in flight).
-pub(super) async fn insert_attempt(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    row: &AttemptRow,
-) -> StoreResult<()> {
-    sqlx::query(
+pub(super) async fn insert_attempt(tx: &mut Tx, row: &AttemptRow) -> StoreResult<()> {
+    on_backend!(tx, tx => sqlx::query(
         "INSERT INTO attempts (id, delivery_id, hook_id, event, number, trigger, url,
              request_headers, request_body, response_status, response_headers, response_body,
              response_body_truncated, error, success, started_at, duration_ms)
-         SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-         WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = ?)",
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
+         WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $2)",
     )
     .bind(&row.id)
     .bind(&row.delivery_id)
@@ -204,9 +211,9 @@ pub(super) async fn insert_attempt(
     .bind(row.success)
     .bind(row.started_at)
     .bind(row.duration_ms)
-    .bind(&row.delivery_id)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -217,19 +224,21 @@ impl Store {
         hook_id: &str,
         filter: &LogFilter,
     ) -> StoreResult<(Vec<AttemptSummary>, i64)> {
-        let mut page = QueryBuilder::<Sqlite>::new(
-            "SELECT id, delivery_id, hook_id, event, number, trigger, response_status, error,
-                    success, started_at, duration_ms FROM attempts",
-        );
-        push_filter(&mut page, hook_id, filter);
-        page.push(" ORDER BY started_at DESC, id DESC LIMIT ")
-            .push_bind(filter.page_size)
-            .push(" OFFSET ")
-            .push_bind((filter.page - 1) * filter.page_size);
-        let rows: Vec<SummaryRow> = page.build_query_as().fetch_all(&self.pool).await?;
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM attempts");
-        push_filter(&mut count, hook_id, filter);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+        let (rows, total): (Vec<SummaryRow>, i64) = on_backend!(&self.pool, pool => {
+            let mut page = QueryBuilder::new(
+                "SELECT id, delivery_id, hook_id, event, number, trigger, response_status, error,
+                        success, started_at, duration_ms FROM attempts",
+            );
+            push_filter(&mut page, hook_id, filter);
+            page.push(" ORDER BY started_at DESC, id DESC LIMIT ")
+                .push_bind(filter.page_size)
+                .push(" OFFSET ")
+                .push_bind((filter.page - 1) * filter.page_size);
+            let rows = page.build_query_as().fetch_all(pool).await?;
+            let mut count = QueryBuilder::new("SELECT COUNT(*) FROM attempts");
+            push_filter(&mut count, hook_id, filter);
+            (rows, count.build_query_scalar().fetch_one(pool).await?)
+        });
         Ok((
             rows.into_iter().map(SummaryRow::into_summary).collect(),
             total,
@@ -242,13 +251,13 @@ impl Store {
         &self,
         since: i64,
     ) -> StoreResult<HashMap<String, ExecutionStats>> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT hook_id, SUM(requests), SUM(successes) FROM attempt_minutes
-             WHERE minute >= ? GROUP BY hook_id",
+        let rows: Vec<(String, i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "SELECT hook_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(successes) AS BIGINT)
+             FROM attempt_minutes WHERE minute >= $1 GROUP BY hook_id",
         )
         .bind(since - since.rem_euclid(MINUTE_MS))
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows
             .into_iter()
             .map(|(hook, request_count, success_count)| {
@@ -274,17 +283,18 @@ impl Store {
     ) -> StoreResult<Vec<Bucket>> {
         let bucket_ms = bucket_ms.max(MINUTE_MS);
         let from = from - from.rem_euclid(bucket_ms);
-        let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT ?2 + ((minute - ?2) / ?4) * ?4 AS bucket, SUM(requests), SUM(successes)
-             FROM attempt_minutes WHERE hook_id = ?1 AND minute >= ?2 AND minute < ?3
+        let rows: Vec<(i64, i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "SELECT $2 + ((minute - $2) / $4) * $4 AS bucket,
+                    CAST(SUM(requests) AS BIGINT), CAST(SUM(successes) AS BIGINT)
+             FROM attempt_minutes WHERE hook_id = $1 AND minute >= $2 AND minute < $3
              GROUP BY bucket ORDER BY bucket",
         )
         .bind(hook_id)
         .bind(from)
         .bind(to)
         .bind(bucket_ms)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         let filled: HashMap<i64, (i64, i64)> =
             rows.into_iter().map(|(b, r, s)| (b, (r, s))).collect();
         Ok((0..)
@@ -303,24 +313,29 @@ impl Store {
 
     /// Every attempt of a delivery, oldest first.
     pub async fn attempts_of(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
-        let rows: Vec<AttemptRow> = sqlx::query_as(
-            "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY number, started_at",
+        let rows: Vec<AttemptRow> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY number, started_at",
         )
         .bind(delivery_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows.into_iter().map(AttemptRow::into_attempt).collect())
     }
 
     /// The first attempt of each of these deliveries that has one.
     pub async fn first_attempts(&self, delivery_ids: &[String]) -> StoreResult<Vec<Attempt>> {
-        let rows: Vec<AttemptRow> = sqlx::query_as(
-            "SELECT * FROM attempts
-             WHERE delivery_id IN (SELECT value FROM json_each(?)) AND number = 1",
-        )
-        .bind(Json(delivery_ids))
-        .fetch_all(&self.pool)
-        .await?;
+        if delivery_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<AttemptRow> = on_backend!(&self.pool, pool => {
+            let mut query = QueryBuilder::new("SELECT * FROM attempts WHERE number = 1 AND delivery_id IN (");
+            let mut ids = query.separated(", ");
+            for id in delivery_ids {
+                ids.push_bind(id.as_str());
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await
+        })?;
         Ok(rows.into_iter().map(AttemptRow::into_attempt).collect())
     }
 
@@ -336,21 +351,21 @@ impl Store {
         } else {
             DeliveryState::Failed
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         insert_event(&mut tx, event).await?;
-        sqlx::query(
+        on_backend!(&mut tx, tx => sqlx::query(
             "INSERT INTO deliveries (id, event_id, hook_id, state, attempt_count, next_trigger,
                                      created_at, updated_at)
-             VALUES (?, ?, ?, ?, 1, 'test', ?, ?)",
+             VALUES ($1, $2, $3, $4, 1, 'test', $5, $5)",
         )
         .bind(&attempt.delivery_id)
         .bind(event.id)
         .bind(&attempt.hook_id)
         .bind(state.as_str())
         .bind(event.created_at)
-        .bind(event.created_at)
-        .execute(&mut *tx)
-        .await?;
+        .execute(&mut **tx)
+        .await
+        .map(|done| done.rows_affected()))?;
         insert_attempt(&mut tx, &AttemptRow::from(attempt)).await?;
         tx.commit().await
     }

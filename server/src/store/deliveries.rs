@@ -4,11 +4,11 @@
 
 use app::model::delivery::{Attempt, Delivery, DeliveryState};
 use app::model::hook::Headers;
-use sqlx::types::Json;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempt, AttemptRow};
-use super::{Store, StoreResult};
+use super::notify::notify_logged;
+use super::{on_backend, Backend, JsonText, Store, StoreResult, Tx};
 
 /// A claimed delivery, with everything needed to send it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,7 +23,7 @@ pub struct ClaimedDelivery {
     pub event_created_at: i64,
     pub hook_enabled: bool,
     pub url: String,
-    #[sqlx(json)]
+    #[sqlx(try_from = "JsonText<Headers>")]
     pub headers: Headers,
     pub signing_key: String,
     pub previous_signing_key: Option<String>,
@@ -123,84 +123,101 @@ impl Store {
         batch: i64,
         per_hook: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        // Each hook's oldest due deliveries come from its own index range, so
-        // one hook's backlog never hides another hook's deliveries. The whole
-        // claim is one statement, and SQLite runs it as one write
-        // transaction, so two claimers never lease the same row.
-        // (PostgreSQL will need `FOR UPDATE SKIP LOCKED` on the candidates.)
-        let ids: Vec<String> = sqlx::query_scalar(
-            "WITH due AS (
-                 SELECT d.id, d.hook_id, d.next_attempt_at
-                 FROM hooks h
-                 JOIN deliveries d ON d.id IN (
-                     SELECT x.id FROM deliveries x
-                     WHERE x.hook_id = h.id AND x.next_attempt_at <= ?1
-                       AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= ?1)
-                     ORDER BY x.next_attempt_at LIMIT ?2)
-             ),
-             ranked AS (
-                 SELECT id, next_attempt_at,
-                        ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
-                        + (SELECT COUNT(*) FROM deliveries l
-                           WHERE l.hook_id = due.hook_id AND l.lease_expires_at > ?1) AS slot
-                 FROM due
-             )
-             UPDATE deliveries SET lease_token = ?3, lease_expires_at = ?4
-             WHERE id IN (SELECT id FROM ranked WHERE slot <= ?2 ORDER BY next_attempt_at LIMIT ?5)
-             RETURNING id",
-        )
-        .bind(now)
-        .bind(per_hook)
-        .bind(lease_token)
-        .bind(lease_until)
-        .bind(batch)
-        .fetch_all(&self.pool)
-        .await?;
+        let ids: Vec<String> = match &self.pool {
+            Backend::Sqlite(pool) => {
+                // SQLite runs the statement as one write transaction, so two
+                // claimers never lease the same row.
+                sqlx::query_scalar(SQLITE_CLAIM)
+                    .bind(now)
+                    .bind(per_hook)
+                    .bind(lease_token)
+                    .bind(lease_until)
+                    .bind(batch)
+                    .fetch_all(pool)
+                    .await?
+            }
+            Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                // Claims take turns across instances, each in a fresh
+                // snapshot, so every claim counts the leases the one before
+                // it took and a hook's limit holds over all instances. Rows
+                // the recorder is writing are skipped, not waited for.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(CLAIM_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                let ids = sqlx::query_scalar(POSTGRES_CLAIM)
+                    .bind(now)
+                    .bind(per_hook)
+                    .bind(lease_token)
+                    .bind(lease_until)
+                    .bind(batch)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                ids
+            }
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        sqlx::query_as(
-            "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, d.next_trigger, d.lease_token,
-                    e.name AS event_name, e.payload, e.created_at AS event_created_at,
-                    h.enabled AS hook_enabled, h.url, h.headers, h.signing_key,
-                    h.previous_signing_key, h.previous_key_expires_at
-             FROM deliveries d
-             JOIN events e ON e.id = d.event_id
-             JOIN hooks h ON h.id = d.hook_id
-             WHERE d.id IN (SELECT value FROM json_each(?)) AND d.lease_token = ?
-             ORDER BY d.next_attempt_at",
-        )
-        .bind(Json(&ids))
-        .bind(lease_token)
-        .fetch_all(&self.pool)
-        .await
+        on_backend!(&self.pool, pool => {
+            let mut query = QueryBuilder::new(
+                "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, d.next_trigger, d.lease_token,
+                        e.name AS event_name, e.payload, e.created_at AS event_created_at,
+                        h.enabled AS hook_enabled, h.url, h.headers, h.signing_key,
+                        h.previous_signing_key, h.previous_key_expires_at
+                 FROM deliveries d
+                 JOIN events e ON e.id = d.event_id
+                 JOIN hooks h ON h.id = d.hook_id
+                 WHERE d.lease_token = ",
+            );
+            query.push_bind(lease_token).push(" AND d.id IN (");
+            let mut list = query.separated(", ");
+            for id in &ids {
+                list.push_bind(id.as_str());
+            }
+            query.push(") ORDER BY d.next_attempt_at");
+            query.build_query_as().fetch_all(pool).await
+        })
     }
 
     /// When the next unleased delivery falls due, if any is scheduled.
     pub async fn next_due_at(&self, now: i64) -> StoreResult<Option<i64>> {
-        sqlx::query_scalar(
+        on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT next_attempt_at FROM deliveries
              WHERE next_attempt_at IS NOT NULL
-               AND (lease_expires_at IS NULL OR lease_expires_at <= ?)
+               AND (lease_expires_at IS NULL OR lease_expires_at <= $1)
              ORDER BY next_attempt_at LIMIT 1",
         )
         .bind(now)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
     }
 
     /// When the oldest delivery still waiting was created, if any waits.
     pub async fn oldest_pending_at(&self) -> StoreResult<Option<i64>> {
-        sqlx::query_scalar("SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'")
-            .fetch_one(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(pool)
+        .await)
+    }
+
+    /// How many deliveries are pending (the queue's depth).
+    pub async fn count_pending(&self) -> StoreResult<i64> {
+        on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
+        )
+        .fetch_one(pool)
+        .await)
     }
 
     /// Writes a batch of outcomes in one transaction: each attempt, its
     /// delivery's next state (only while the lease is still ours) and what it
     /// means for the hook.
     pub async fn record_outcomes(&self, outcomes: &[Outcome], now: i64) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin().await?;
         for outcome in outcomes {
             if let Some(attempt) = &outcome.attempt {
                 insert_attempt(&mut tx, &AttemptRow::from(attempt)).await?;
@@ -210,11 +227,11 @@ impl Store {
                 NextStep::RetryAt(at) => (DeliveryState::Pending, Some(at)),
                 NextStep::Failed => (DeliveryState::Failed, None),
             };
-            sqlx::query(
-                "UPDATE deliveries SET state = ?, next_attempt_at = ?, next_trigger = 'retry',
-                     attempt_count = COALESCE(?, attempt_count),
-                     lease_token = NULL, lease_expires_at = NULL, updated_at = ?
-                 WHERE id = ? AND lease_token = ?",
+            on_backend!(&mut tx, tx => sqlx::query(
+                "UPDATE deliveries SET state = $1, next_attempt_at = $2, next_trigger = 'retry',
+                     attempt_count = COALESCE($3, attempt_count),
+                     lease_token = NULL, lease_expires_at = NULL, updated_at = $4
+                 WHERE id = $5 AND lease_token = $6",
             )
             .bind(state.as_str())
             .bind(next_attempt_at)
@@ -222,43 +239,46 @@ impl Store {
             .bind(now)
             .bind(&outcome.delivery_id)
             .bind(&outcome.lease_token)
-            .execute(&mut *tx)
-            .await?;
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
             if let Some(verdict) = &outcome.verdict {
                 apply_verdict(&mut tx, &outcome.hook_id, verdict, now).await?;
             }
         }
         let attempts: Vec<&Attempt> = outcomes.iter().filter_map(|o| o.attempt.as_ref()).collect();
         count_minutes(&mut tx, &attempts).await?;
+        notify_logged(&mut tx, outcomes).await?;
         tx.commit().await
     }
 
     /// Schedules a manual attempt of a delivery now, unless an attempt of it
     /// is in flight (its lease holds).
     pub async fn schedule_resend(&self, id: &str, now: i64) -> StoreResult<Resend> {
-        let row: Option<(bool, Option<i64>)> = sqlx::query_as(
+        let row: Option<(bool, Option<i64>)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT h.enabled, d.lease_expires_at FROM deliveries d
-             JOIN hooks h ON h.id = d.hook_id WHERE d.id = ?",
+             JOIN hooks h ON h.id = d.hook_id WHERE d.id = $1",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         match row {
             None => return Ok(Resend::NotFound),
             Some((false, _)) => return Ok(Resend::HookDisabled),
             Some((true, Some(lease))) if lease > now => return Ok(Resend::InFlight),
             Some(_) => {}
         }
-        let updated = sqlx::query(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?1, next_trigger = 'manual',
-                 updated_at = ?1
-             WHERE id = ?2 AND (lease_expires_at IS NULL OR lease_expires_at <= ?1)",
+        let updated = on_backend!(&self.pool, pool => sqlx::query(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, next_trigger = 'manual',
+                 updated_at = $1
+             WHERE id = $2 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)",
         )
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(if updated.rows_affected() == 1 {
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(if updated == 1 {
             Resend::Scheduled
         } else {
             Resend::InFlight
@@ -276,30 +296,31 @@ impl Store {
         now: i64,
         dry_run: bool,
     ) -> StoreResult<i64> {
-        const FAILED_IN_RANGE: &str = "hook_id = ?1 AND state = 'failed' AND next_trigger != 'test'
-             AND created_at >= ?2 AND created_at < ?3";
+        const FAILED_IN_RANGE: &str = "hook_id = $1 AND state = 'failed' AND next_trigger != 'test'
+             AND created_at >= $2 AND created_at < $3";
         if dry_run {
-            return sqlx::query_scalar(&format!(
+            return on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM deliveries WHERE {FAILED_IN_RANGE}"
             ))
             .bind(hook_id)
             .bind(since)
             .bind(until)
-            .fetch_one(&self.pool)
-            .await;
+            .fetch_one(pool)
+            .await);
         }
-        let updated = sqlx::query(&format!(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?4,
-                 next_trigger = 'manual', updated_at = ?4
+        let updated = on_backend!(&self.pool, pool => sqlx::query(&format!(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = $4,
+                 next_trigger = 'manual', updated_at = $4
              WHERE {FAILED_IN_RANGE}"
         ))
         .bind(hook_id)
         .bind(since)
         .bind(until)
         .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(updated.rows_affected() as i64)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(updated as i64)
     }
 
     /// Gives back leases that were claimed but never attempted (shutdown).
@@ -307,31 +328,33 @@ impl Store {
         if leases.is_empty() {
             return Ok(());
         }
-        let mut release = QueryBuilder::<Sqlite>::new(
-            "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL
-             WHERE (id, lease_token) IN (VALUES ",
-        );
-        let mut values = release.separated(", ");
-        for (id, token) in leases {
-            values.push("(");
-            values.push_bind_unseparated(id);
-            values.push_unseparated(", ");
-            values.push_bind_unseparated(token);
-            values.push_unseparated(")");
-        }
-        release.push(")");
-        release.build().execute(&self.pool).await?;
+        on_backend!(&self.pool, pool => {
+            let mut release = QueryBuilder::new(
+                "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL
+                 WHERE (id, lease_token) IN (VALUES ",
+            );
+            let mut values = release.separated(", ");
+            for (id, token) in leases {
+                values.push("(");
+                values.push_bind_unseparated(id.as_str());
+                values.push_unseparated(", ");
+                values.push_bind_unseparated(token.as_str());
+                values.push_unseparated(")");
+            }
+            release.push(")");
+            release.build().execute(pool).await.map(|done| done.rows_affected())
+        })?;
         Ok(())
     }
 
     pub(super) async fn deliveries_of_event(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
-        let rows: Vec<DeliveryRow> = sqlx::query_as(&format!(
+        let rows: Vec<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.event_id = ? ORDER BY d.created_at, d.id"
+             WHERE d.event_id = $1 ORDER BY d.created_at, d.id"
         ))
         .bind(event_id)
-        .fetch_all(&self.pool)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         Ok(rows
             .into_iter()
             .map(|row| row.into_delivery(Vec::new()))
@@ -340,13 +363,13 @@ impl Store {
 
     /// A delivery with every attempt, oldest first.
     pub async fn delivery(&self, id: &str) -> StoreResult<Option<Delivery>> {
-        let row: Option<DeliveryRow> = sqlx::query_as(&format!(
+        let row: Option<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
-             WHERE d.id = ?"
+             WHERE d.id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         match row {
             Some(row) => {
                 let attempts = self.attempts_of(&row.id).await?;
@@ -358,51 +381,106 @@ impl Store {
 }
 
 async fn apply_verdict(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    tx: &mut Tx,
     hook_id: &str,
     verdict: &HookVerdict,
     now: i64,
 ) -> StoreResult<()> {
     match verdict {
         HookVerdict::Answered => {
-            sqlx::query(
-                "UPDATE hooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL",
+            on_backend!(tx, tx => sqlx::query(
+                "UPDATE hooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
             )
             .bind(hook_id)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map(|done| done.rows_affected()))?;
         }
         HookVerdict::Failing {
             disable_if_failing_since,
             reason,
         } => {
-            sqlx::query(
+            on_backend!(tx, tx => sqlx::query(
                 "UPDATE hooks SET
-                     failing_since = COALESCE(failing_since, ?1),
-                     disabled_reason = CASE WHEN COALESCE(failing_since, ?1) <= ?2
-                                            THEN ?3 ELSE disabled_reason END,
-                     enabled = CASE WHEN COALESCE(failing_since, ?1) <= ?2 THEN 0 ELSE enabled END,
-                     updated_at = CASE WHEN COALESCE(failing_since, ?1) <= ?2 THEN ?1 ELSE updated_at END
-                 WHERE id = ?4 AND enabled = 1",
+                     failing_since = COALESCE(failing_since, $1),
+                     disabled_reason = CASE WHEN COALESCE(failing_since, $1) <= $2
+                                            THEN $3 ELSE disabled_reason END,
+                     enabled = CASE WHEN COALESCE(failing_since, $1) <= $2 THEN FALSE ELSE enabled END,
+                     updated_at = CASE WHEN COALESCE(failing_since, $1) <= $2 THEN $1 ELSE updated_at END
+                 WHERE id = $4 AND enabled = TRUE",
             )
             .bind(now)
             .bind(disable_if_failing_since)
             .bind(reason)
             .bind(hook_id)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map(|done| done.rows_affected()))?;
         }
         HookVerdict::Disable(reason) => {
-            sqlx::query(
-                "UPDATE hooks SET enabled = 0, disabled_reason = ?, updated_at = ?
-                 WHERE id = ? AND enabled = 1",
+            on_backend!(tx, tx => sqlx::query(
+                "UPDATE hooks SET enabled = FALSE, disabled_reason = $1, updated_at = $2
+                 WHERE id = $3 AND enabled = TRUE",
             )
             .bind(reason)
             .bind(now)
             .bind(hook_id)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .map(|done| done.rows_affected()))?;
         }
     }
     Ok(())
 }
+
+/// Serialises claims across instances on PostgreSQL (`pg_advisory_xact_lock`).
+const CLAIM_LOCK: i64 = 0x686f6f6b_6c696e65; // "hookline"
+
+// The claim, in one statement: each hook's oldest due deliveries come from
+// its own index range, so one hook's backlog never hides another hook's
+// deliveries, and a hook gets no more than keeps its live leases at `$2`.
+// `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size.
+
+const SQLITE_CLAIM: &str = "WITH due AS (
+         SELECT d.id, d.hook_id, d.next_attempt_at
+         FROM hooks h
+         JOIN deliveries d ON d.id IN (
+             SELECT x.id FROM deliveries x
+             WHERE x.hook_id = h.id AND x.next_attempt_at <= $1
+               AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
+             ORDER BY x.next_attempt_at LIMIT $2)
+     ),
+     ranked AS (
+         SELECT id, next_attempt_at,
+                ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
+                + (SELECT COUNT(*) FROM deliveries l
+                   WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
+         FROM due
+     )
+     UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
+     WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
+     RETURNING id";
+
+/// PostgreSQL reads each hook's range through `LATERAL` (its planner would
+/// otherwise test every delivery against every hook), and skips rows another
+/// transaction holds.
+const POSTGRES_CLAIM: &str = "WITH due AS (
+         SELECT x.id, x.hook_id, x.next_attempt_at
+         FROM hooks h
+         CROSS JOIN LATERAL (
+             SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
+             WHERE d.hook_id = h.id AND d.next_attempt_at <= $1
+               AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
+             ORDER BY d.next_attempt_at LIMIT $2
+             FOR UPDATE SKIP LOCKED) x
+     ),
+     ranked AS (
+         SELECT id, next_attempt_at,
+                ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
+                + (SELECT COUNT(*) FROM deliveries l
+                   WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
+         FROM due
+     )
+     UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
+     WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
+     RETURNING id";

@@ -1,37 +1,38 @@
 //! Custom event types.
 
+use super::{on_backend, JsonText, Store, StoreResult};
 use app::model::event_type::{EventTypeInfo, NewEventType, CUSTOM_GROUP};
-use sqlx::types::Json;
-
-use super::{Store, StoreResult};
 
 #[derive(sqlx::FromRow)]
 struct EventTypeRow {
     name: String,
     description: String,
-    schema: Option<Json<serde_json::Value>>,
+    schema: Option<JsonText<serde_json::Value>>,
 }
 
 impl Store {
     pub async fn insert_event_type(&self, input: &NewEventType, now: i64) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO event_types (name, description, schema, created_at) VALUES (?, ?, ?, ?)",
+        on_backend!(&self.pool, pool => sqlx::query(
+            "INSERT INTO event_types (name, description, schema, created_at)
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(&input.name)
         .bind(&input.description)
-        .bind(input.schema.as_ref().map(Json))
+        .bind(input.schema.as_ref().map(JsonText))
         .bind(now)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     /// Every custom type, by name.
     pub async fn custom_event_types(&self) -> StoreResult<Vec<EventTypeInfo>> {
-        let rows: Vec<EventTypeRow> =
-            sqlx::query_as("SELECT name, description, schema FROM event_types ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<EventTypeRow> = on_backend!(&self.pool, pool => sqlx::query_as(
+            "SELECT name, description, schema FROM event_types ORDER BY name",
+        )
+        .fetch_all(pool)
+        .await)?;
         Ok(rows
             .into_iter()
             .map(|row| EventTypeInfo {
@@ -46,9 +47,9 @@ impl Store {
     }
 
     pub async fn custom_event_names(&self) -> StoreResult<Vec<String>> {
-        sqlx::query_scalar("SELECT name FROM event_types ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT name FROM event_types ORDER BY name")
+            .fetch_all(pool)
+            .await)
     }
 
     /// `None` when no custom type has this name; `Some(None)` when it has no schema.
@@ -56,11 +57,11 @@ impl Store {
         &self,
         name: &str,
     ) -> StoreResult<Option<Option<serde_json::Value>>> {
-        let row: Option<(Option<Json<serde_json::Value>>,)> =
-            sqlx::query_as("SELECT schema FROM event_types WHERE name = ?")
+        let row: Option<(Option<JsonText<serde_json::Value>>,)> = on_backend!(&self.pool, pool =>
+            sqlx::query_as("SELECT schema FROM event_types WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         Ok(row.map(|(schema,)| schema.map(|s| s.0)))
     }
 }

@@ -2,9 +2,9 @@
 //! hook and the idempotency record, written in one transaction.
 
 use app::model::delivery::EventRecord;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
-use super::{Store, StoreResult};
+use super::{on_backend, Backend, Store, StoreResult, Tx};
 
 /// An event about to be stored.
 pub struct NewEvent<'a> {
@@ -37,17 +37,17 @@ pub enum Ingestion {
     },
 }
 
-pub(super) async fn insert_event(
-    tx: &mut sqlx::Transaction<'_, Sqlite>,
-    event: &NewEvent<'_>,
-) -> StoreResult<()> {
-    sqlx::query("INSERT INTO events (id, name, payload, created_at) VALUES (?, ?, ?, ?)")
-        .bind(event.id)
-        .bind(event.name)
-        .bind(event.payload)
-        .bind(event.created_at)
-        .execute(&mut **tx)
-        .await?;
+pub(super) async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> StoreResult<()> {
+    on_backend!(tx, tx => sqlx::query(
+        "INSERT INTO events (id, name, payload, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(event.id)
+    .bind(event.name)
+    .bind(event.payload)
+    .bind(event.created_at)
+    .execute(&mut **tx)
+    .await
+    .map(|done| done.rows_affected()))?;
     Ok(())
 }
 
@@ -61,17 +61,18 @@ impl Store {
         idempotency: Option<&IdempotencyKey<'_>>,
         new_id: impl Fn() -> String,
     ) -> StoreResult<Ingestion> {
-        let mut tx = self.pool.begin().await?;
-        // Write first: the transaction takes SQLite's write lock at once, so a
-        // concurrent request with the same key waits here and then sees ours.
+        let mut tx = self.begin().await?;
+        // Write first: a concurrent request with the same key waits here (for
+        // SQLite's write lock, or PostgreSQL's lock on the key's row) and then
+        // sees ours.
         if let Some(key) = idempotency {
-            let claimed = sqlx::query(
+            let claimed = on_backend!(&mut tx, tx => sqlx::query(
                 "INSERT INTO idempotency_keys (scope, key, request_hash, event_id, deliveries, expires_at)
-                 VALUES (?, ?, ?, ?, 0, ?)
+                 VALUES ($1, $2, $3, $4, 0, $5)
                  ON CONFLICT (scope, key) DO UPDATE SET
                      request_hash = excluded.request_hash, event_id = excluded.event_id,
                      deliveries = 0, expires_at = excluded.expires_at
-                 WHERE idempotency_keys.expires_at <= ?",
+                 WHERE idempotency_keys.expires_at <= $6",
             )
             .bind(key.scope)
             .bind(key.key)
@@ -79,19 +80,19 @@ impl Store {
             .bind(event.id)
             .bind(key.expires_at)
             .bind(event.created_at)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?
-            .rows_affected()
+            .rows_affected())
                 == 1;
             if !claimed {
-                let (event_id, deliveries, request_hash): (String, i64, String) = sqlx::query_as(
-                    "SELECT event_id, deliveries, request_hash FROM idempotency_keys
-                     WHERE scope = ? AND key = ?",
-                )
-                .bind(key.scope)
-                .bind(key.key)
-                .fetch_one(&mut *tx)
-                .await?;
+                let (event_id, deliveries, request_hash): (String, i64, String) = on_backend!(&mut tx, tx => sqlx::query_as(
+                        "SELECT event_id, deliveries, request_hash FROM idempotency_keys
+                         WHERE scope = $1 AND key = $2",
+                    )
+                    .bind(key.scope)
+                    .bind(key.key)
+                    .fetch_one(&mut **tx)
+                    .await)?;
                 return Ok(Ingestion::Repeat {
                     event_id,
                     deliveries,
@@ -100,37 +101,55 @@ impl Store {
             }
         }
         insert_event(&mut tx, event).await?;
-        let hook_ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM hooks
-             WHERE enabled = 1 AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = ?)",
-        )
-        .bind(event.name)
-        .fetch_all(&mut *tx)
-        .await?;
+        let hook_ids: Vec<String> = match &mut tx {
+            Backend::Sqlite(tx) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM hooks WHERE enabled = TRUE
+                   AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = $1)",
+                )
+                .bind(event.name)
+                .fetch_all(&mut **tx)
+                .await?
+            }
+            Backend::Postgres(tx) => {
+                sqlx::query_scalar(
+                    "SELECT id FROM hooks WHERE enabled = TRUE AND events::jsonb ? $1",
+                )
+                .bind(event.name)
+                .fetch_all(&mut **tx)
+                .await?
+            }
+        };
         let deliveries: Vec<(String, String)> =
             hook_ids.into_iter().map(|hook| (new_id(), hook)).collect();
         if !deliveries.is_empty() {
-            let mut insert = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO deliveries (id, event_id, hook_id, state, next_attempt_at, created_at, updated_at) ",
-            );
-            insert.push_values(&deliveries, |mut row, (id, hook_id)| {
-                row.push_bind(id)
-                    .push_bind(event.id)
-                    .push_bind(hook_id)
-                    .push_bind("pending")
-                    .push_bind(event.created_at)
-                    .push_bind(event.created_at)
-                    .push_bind(event.created_at);
-            });
-            insert.build().execute(&mut *tx).await?;
+            on_backend!(&mut tx, tx => {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO deliveries
+                         (id, event_id, hook_id, state, next_attempt_at, created_at, updated_at) ",
+                );
+                insert.push_values(&deliveries, |mut row, (id, hook_id)| {
+                    row.push_bind(id)
+                        .push_bind(event.id)
+                        .push_bind(hook_id)
+                        .push_bind("pending")
+                        .push_bind(event.created_at)
+                        .push_bind(event.created_at)
+                        .push_bind(event.created_at);
+                });
+                insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
+            })?;
         }
         if let Some(key) = idempotency {
-            sqlx::query("UPDATE idempotency_keys SET deliveries = ? WHERE scope = ? AND key = ?")
-                .bind(deliveries.len() as i64)
-                .bind(key.scope)
-                .bind(key.key)
-                .execute(&mut *tx)
-                .await?;
+            on_backend!(&mut tx, tx => sqlx::query(
+                "UPDATE idempotency_keys SET deliveries = $1 WHERE scope = $2 AND key = $3",
+            )
+            .bind(deliveries.len() as i64)
+            .bind(key.scope)
+            .bind(key.key)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
         }
         tx.commit().await?;
         Ok(Ingestion::Stored {
@@ -140,11 +159,11 @@ impl Store {
 
     /// An event with its deliveries (without their attempts).
     pub async fn event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
-        let row: Option<(String, String, String, i64)> =
-            sqlx::query_as("SELECT id, name, payload, created_at FROM events WHERE id = ?")
+        let row: Option<(String, String, String, i64)> = on_backend!(&self.pool, pool =>
+            sqlx::query_as("SELECT id, name, payload, created_at FROM events WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         let Some((id, event, payload, created_at)) = row else {
             return Ok(None);
         };

@@ -1,17 +1,15 @@
 use app::model::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 
-use sqlx::types::Json;
-
-use super::{Store, StoreResult};
+use super::{on_backend, JsonText, Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
     pub id: String,
     pub name: String,
-    #[sqlx(json)]
+    #[sqlx(try_from = "JsonText<Vec<String>>")]
     pub events: Vec<String>,
     pub url: String,
-    #[sqlx(json)]
+    #[sqlx(try_from = "JsonText<Headers>")]
     pub headers: Headers,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
@@ -62,16 +60,16 @@ impl HookRow {
 
 impl Store {
     pub async fn insert_hook(&self, row: &HookRow) -> StoreResult<()> {
-        sqlx::query(
+        on_backend!(&self.pool, pool => sqlx::query(
             "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
                                 previous_signing_key, previous_key_expires_at, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&row.id)
         .bind(&row.name)
-        .bind(Json(&row.events))
+        .bind(JsonText(&row.events))
         .bind(&row.url)
-        .bind(Json(&row.headers))
+        .bind(JsonText(&row.headers))
         .bind(row.enabled)
         .bind(&row.disabled_reason)
         .bind(&row.signing_key)
@@ -79,8 +77,9 @@ impl Store {
         .bind(row.previous_key_expires_at)
         .bind(row.created_at)
         .bind(row.updated_at)
-        .execute(&self.pool)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
@@ -94,28 +93,28 @@ impl Store {
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
         let config = patch.config.as_ref();
-        sqlx::query_as(
+        on_backend!(&self.pool, pool => sqlx::query_as(
             "UPDATE hooks SET
-                name = COALESCE(?, name),
-                events = COALESCE(?, events),
-                url = COALESCE(?, url),
-                headers = COALESCE(?, headers),
-                enabled = COALESCE(?, enabled),
-                disabled_reason = CASE WHEN ? THEN NULL ELSE disabled_reason END,
-                updated_at = ?
-             WHERE id = ?
+                name = COALESCE($1, name),
+                events = COALESCE($2, events),
+                url = COALESCE($3, url),
+                headers = COALESCE($4, headers),
+                enabled = COALESCE($5, enabled),
+                disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END,
+                updated_at = $7
+             WHERE id = $8
              RETURNING *",
         )
         .bind(&patch.name)
-        .bind(patch.events.as_ref().map(Json))
+        .bind(patch.events.as_ref().map(JsonText))
         .bind(config.map(|c| &c.url))
-        .bind(config.map(|c| Json(&c.headers)))
+        .bind(config.map(|c| JsonText(&c.headers)))
         .bind(patch.enabled)
         .bind(patch.enabled == Some(true))
         .bind(now)
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
     }
 
     /// Replaces the signing key, keeping the old one until `previous_expires_at`.
@@ -126,39 +125,40 @@ impl Store {
         previous_expires_at: i64,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
-        sqlx::query_as(
-            "UPDATE hooks SET previous_signing_key = signing_key, signing_key = ?,
-                              previous_key_expires_at = ?, updated_at = ?
-             WHERE id = ?
+        on_backend!(&self.pool, pool => sqlx::query_as(
+            "UPDATE hooks SET previous_signing_key = signing_key, signing_key = $1,
+                              previous_key_expires_at = $2, updated_at = $3
+             WHERE id = $4
              RETURNING *",
         )
         .bind(new_key)
         .bind(previous_expires_at)
         .bind(now)
         .bind(id)
-        .fetch_optional(&self.pool)
-        .await
+        .fetch_optional(pool)
+        .await)
     }
 
     pub async fn hook(&self, id: &str) -> StoreResult<Option<HookRow>> {
-        sqlx::query_as("SELECT * FROM hooks WHERE id = ?")
+        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks WHERE id = $1")
             .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+            .fetch_optional(pool)
+            .await)
     }
 
     /// Every hook, newest first.
     pub async fn list_hooks(&self) -> StoreResult<Vec<HookRow>> {
-        sqlx::query_as("SELECT * FROM hooks ORDER BY created_at DESC, id")
-            .fetch_all(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks ORDER BY created_at DESC, id")
+            .fetch_all(pool)
+            .await)
     }
 
     pub async fn delete_hook(&self, id: &str) -> StoreResult<bool> {
-        let result = sqlx::query("DELETE FROM hooks WHERE id = ?")
+        let deleted = on_backend!(&self.pool, pool => sqlx::query("DELETE FROM hooks WHERE id = $1")
             .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(deleted == 1)
     }
 }

@@ -1,5 +1,12 @@
 //! All database access. Callers see `Store` and plain types; nothing outside
-//! this module writes SQL, so a second database only changes what is in here.
+//! this module writes SQL.
+//!
+//! Two databases sit behind one `Store`: SQLite for a single node and
+//! PostgreSQL for several instances sharing one database. Most statements are
+//! the same text on both (`$1` placeholders, `TRUE`/`FALSE`, `CAST`), written
+//! once and run through [`on_backend!`], which expands them for each driver.
+//! Where the databases differ (claiming work, reading JSON arrays) the two
+//! statements sit side by side.
 
 mod api_keys;
 mod attempts;
@@ -7,63 +14,178 @@ mod deliveries;
 mod event_types;
 mod events;
 mod hooks;
+mod json_text;
+mod notify;
+mod retention;
 mod sessions;
+mod settings;
 mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
 pub use deliveries::{ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
 pub use hooks::HookRow;
+pub use json_text::JsonText;
+pub use notify::AttemptNotices;
+pub use retention::Purged;
 pub use users::UserRow;
 
 pub type StoreResult<T> = Result<T, sqlx::Error>;
 
+/// One value per database driver: a pool, a transaction …
+pub enum Backend<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+type Pool = Backend<SqlitePool, PgPool>;
+type Tx = Backend<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>;
+
+/// Evaluates `$body` with `$conn` bound to the driver-specific value inside
+/// `$backend` (a `&Pool`, or a `&mut Tx`): the body is compiled once per
+/// driver, so one statement text serves both databases.
+macro_rules! on_backend {
+    ($backend:expr, $conn:ident => $body:expr) => {
+        match $backend {
+            $crate::store::Backend::Sqlite($conn) => $body,
+            $crate::store::Backend::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
+}
+
+impl Clone for Pool {
+    fn clone(&self) -> Self {
+        match self {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.clone()),
+            Backend::Postgres(pool) => Backend::Postgres(pool.clone()),
+        }
+    }
+}
+
+impl Tx {
+    async fn commit(self) -> StoreResult<()> {
+        on_backend!(self, tx => tx.commit().await)
+    }
+}
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    pub fn of_url(url: &str) -> Option<DatabaseKind> {
+        if url.starts_with("sqlite:") {
+            Some(DatabaseKind::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(DatabaseKind::Postgres)
+        } else {
+            None
+        }
+    }
 }
 
 impl Store {
-    /// Opens (creating if missing) the database at `url` and applies migrations.
+    /// Opens the database at `url` (`sqlite://…`, created if missing, or
+    /// `postgres://…`) and applies migrations. On PostgreSQL the migrator
+    /// holds an advisory lock, so instances starting together take turns.
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+        let pool = match DatabaseKind::of_url(url) {
+            Some(DatabaseKind::Sqlite) => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await?;
+                sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+                Backend::Sqlite(pool)
+            }
+            Some(DatabaseKind::Postgres) => {
+                // A stuck session must not hold locks (the claim lock above
+                // all) for ever: its transaction is ended after a minute idle,
+                // and nobody waits more than 10 s for a lock. JIT compiling
+                // costs hundreds of milliseconds and never pays off for
+                // these short statements.
+                let options = PgConnectOptions::from_str(url)?.options([
+                    ("lock_timeout", "10s"),
+                    ("idle_in_transaction_session_timeout", "60s"),
+                    ("jit", "off"),
+                ]);
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?;
+                sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+                Backend::Postgres(pool)
+            }
+            None => {
+                return Err(sqlx::Error::Configuration(
+                    format!("unsupported database URL {url:?}: use sqlite://… or postgres://…")
+                        .into(),
+                ))
+            }
+        };
         Ok(Store { pool })
     }
 
-    /// The value of a SQLite `PRAGMA`, for checking the connection's settings.
-    pub async fn pragma(&self, name: &str) -> StoreResult<String> {
+    pub fn kind(&self) -> DatabaseKind {
+        match self.pool {
+            Backend::Sqlite(_) => DatabaseKind::Sqlite,
+            Backend::Postgres(_) => DatabaseKind::Postgres,
+        }
+    }
+
+    async fn begin(&self) -> StoreResult<Tx> {
+        Ok(match &self.pool {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
+            Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// The value of a SQLite `PRAGMA`, for checking the connection's settings;
+    /// `None` on PostgreSQL.
+    pub async fn pragma(&self, name: &str) -> StoreResult<Option<String>> {
+        let Backend::Sqlite(pool) = &self.pool else {
+            return Ok(None);
+        };
         let value: sqlx::sqlite::SqliteRow = sqlx::query(&format!("PRAGMA {name}"))
-            .fetch_one(&self.pool)
+            .fetch_one(pool)
             .await?;
         use sqlx::{Row, ValueRef};
         let raw = value.try_get_raw(0)?;
         if raw.is_null() {
-            return Ok(String::new());
+            return Ok(Some(String::new()));
         }
         value
             .try_get::<String, _>(0)
             .or_else(|_| value.try_get::<i64, _>(0).map(|n| n.to_string()))
+            .map(Some)
     }
 
     /// True when the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        on_backend!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
 }
 

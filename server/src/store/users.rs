@@ -1,6 +1,6 @@
 use app::model::user::{Role, User};
 
-use super::{Store, StoreResult};
+use super::{on_backend, Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -25,9 +25,9 @@ impl UserRow {
 
 impl Store {
     pub async fn count_users(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(pool)
+            .await)
     }
 
     pub async fn insert_user(&self, row: &UserRow) -> StoreResult<()> {
@@ -44,48 +44,52 @@ impl Store {
     async fn insert_user_where(&self, row: &UserRow, condition: &'static str) -> StoreResult<bool> {
         let sql = format!(
             "INSERT INTO users (id, email, password_hash, role, created_at)
-             SELECT ?, ?, ?, ?, ? WHERE {condition}"
+             SELECT $1, $2, $3, $4, $5 WHERE {condition}"
         );
-        let result = sqlx::query(&sql)
+        let inserted = on_backend!(&self.pool, pool => sqlx::query(&sql)
             .bind(&row.id)
             .bind(&row.email)
             .bind(&row.password_hash)
             .bind(&row.role)
             .bind(row.created_at)
-            .execute(&self.pool)
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(inserted == 1)
     }
 
     pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
-        sqlx::query_as("SELECT * FROM users WHERE email = ?")
+        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users WHERE email = $1")
             .bind(email)
-            .fetch_optional(&self.pool)
-            .await
+            .fetch_optional(pool)
+            .await)
     }
 
     pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
-        sqlx::query_as("SELECT * FROM users ORDER BY created_at, email")
-            .fetch_all(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users ORDER BY created_at, email")
+            .fetch_all(pool)
+            .await)
     }
 
     /// Deletes the user unless it is the last admin; false when nothing was deleted.
     pub async fn delete_user_keeping_an_admin(&self, id: &str) -> StoreResult<bool> {
-        let result = sqlx::query(
-            "DELETE FROM users WHERE id = ?
+        let deleted = on_backend!(&self.pool, pool => sqlx::query(
+            "DELETE FROM users WHERE id = $1
              AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
         )
         .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(deleted == 1)
     }
 
     pub async fn user_exists(&self, id: &str) -> StoreResult<bool> {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await
+        on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await)
     }
 }

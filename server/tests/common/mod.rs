@@ -1,7 +1,9 @@
-//! `spawn_app`: the real server on an ephemeral port with a fresh database.
+//! `spawn_app`: the real server on an ephemeral port with a fresh database
+//! (SQLite, or PostgreSQL inside `on_both_databases!`).
 
 #![allow(dead_code)] // each test binary uses its own part of this module
 
+pub mod database;
 pub mod flow;
 pub mod process;
 pub mod receiver;
@@ -18,6 +20,8 @@ use hookline::store::Store;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use database::TestDatabase;
+
 pub struct TestApp {
     pub base: String,
     pub service: Arc<Service>,
@@ -28,7 +32,7 @@ pub struct TestApp {
     pub shutdown: CancellationToken,
     /// The server's task: it ends once the server has stopped.
     pub server: tokio::task::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    pub database: TestDatabase,
 }
 
 /// Delivery settings for tests: receivers run on loopback, so private
@@ -52,10 +56,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+    let database = TestDatabase::fresh().await;
     let service = Arc::new(Service::new(
-        Store::connect(&url).await.expect("database"),
+        Store::connect(&database.url).await.expect("database"),
         settings,
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -85,7 +88,7 @@ pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
             .unwrap(),
         shutdown,
         server,
-        _dir: dir,
+        database,
     }
 }
 

@@ -1,27 +1,18 @@
 //! The real `hookline` binary as an operator runs it: its own process, so a
 //! test can kill it (SIGKILL) or stop it (SIGTERM) and start it again.
 
+use std::collections::{HashMap, HashSet};
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// A fresh SQLite database in a temporary folder, for several processes.
-pub struct Database {
-    pub url: String,
-    _dir: tempfile::TempDir,
-}
+use super::database::TestDatabase;
+use super::receiver::Receiver;
 
-impl Database {
-    pub fn new() -> Database {
-        let dir = tempfile::tempdir().unwrap();
-        Database {
-            url: format!("sqlite://{}", dir.path().join("hookline.db").display()),
-            _dir: dir,
-        }
-    }
-
+impl TestDatabase {
     /// `hookline api-key create`: the key is the last line of its output.
     pub async fn api_key(&self) -> String {
         let output = Command::new(env!("CARGO_BIN_EXE_hookline"))
@@ -44,7 +35,7 @@ pub struct Hookline {
 impl Hookline {
     /// Starts `hookline serve` on an ephemeral port with loopback delivery
     /// allowed and `args` added; returns once it listens.
-    pub async fn start(database: &Database, args: &[&str]) -> Hookline {
+    pub async fn start(database: &TestDatabase, args: &[&str]) -> Hookline {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
             .args([
                 "serve",
@@ -89,4 +80,137 @@ impl Hookline {
             .unwrap();
         assert!(status.success());
     }
+}
+
+/// The REST API of a `hookline` process, with an API key.
+pub struct Api {
+    client: reqwest::Client,
+    key: String,
+}
+
+impl Api {
+    pub fn new(key: String) -> Api {
+        Api {
+            client: reqwest::Client::new(),
+            key,
+        }
+    }
+
+    /// POSTs JSON that must succeed; returns the answer.
+    pub async fn post(&self, process: &Hookline, path: &str, body: Value) -> Value {
+        let response = self
+            .client
+            .post(process.url(path))
+            .bearer_auth(&self.key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    pub async fn get(&self, process: &Hookline, path: &str) -> Value {
+        self.client
+            .get(process.url(path))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// `/metrics` of `process`, as text.
+    pub async fn metrics(&self, process: &Hookline) -> String {
+        let response = self
+            .client
+            .get(process.url("/metrics"))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.text().await.unwrap()
+    }
+
+    /// Waits (30 s at most) until each event's `per_event` deliveries are
+    /// delivered, as `process` reads them; returns every delivery with its
+    /// attempts, by id.
+    pub async fn all_delivered(
+        &self,
+        process: &Hookline,
+        events: &[String],
+        per_event: usize,
+    ) -> HashMap<String, Value> {
+        let mut deliveries = HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for event_id in events {
+            loop {
+                let event = self.get(process, &format!("/api/events/{event_id}")).await;
+                let all = event["deliveries"].as_array().unwrap();
+                assert_eq!(all.len(), per_event);
+                if all.iter().all(|d| d["state"] == "delivered") {
+                    for delivery in all {
+                        let id = delivery["id"].as_str().unwrap().to_owned();
+                        let full = self.get(process, &format!("/api/deliveries/{id}")).await;
+                        deliveries.insert(id, full);
+                    }
+                    break;
+                }
+                assert!(Instant::now() < deadline, "not delivered: {event:#}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        deliveries
+    }
+}
+
+/// Every delivery reached the receiver, none was attempted twice at once,
+/// and every logged attempt is a request the receiver got, numbered without
+/// gaps.
+pub fn assert_log_matches_receiver(receiver: &Receiver, deliveries: &HashMap<String, Value>) {
+    let received = receiver.requests();
+    let received_ids: HashSet<&str> = received.iter().map(|r| r.header("webhook-id")).collect();
+    let delivery_ids: HashSet<&str> = deliveries.keys().map(String::as_str).collect();
+    assert_eq!(
+        received_ids, delivery_ids,
+        "every delivery reached the receiver"
+    );
+    assert!(
+        receiver.overlapping().is_empty(),
+        "a delivery was attempted twice at once: {:?}",
+        receiver.overlapping()
+    );
+    let received_signatures: HashSet<&str> = received
+        .iter()
+        .map(|r| r.header("webhook-signature"))
+        .collect();
+    for delivery in deliveries.values() {
+        let attempts = delivery["attempts"].as_array().unwrap();
+        assert!(
+            attempts.iter().any(|a| a["success"] == true),
+            "{delivery:#}"
+        );
+        for attempt in attempts {
+            let signature = super::logged_header(attempt, "webhook-signature");
+            assert!(
+                received_signatures.contains(signature),
+                "a logged attempt the receiver never saw: {attempt:#}"
+            );
+        }
+        let numbers: Vec<i64> = attempts
+            .iter()
+            .map(|a| a["number"].as_i64().unwrap())
+            .collect();
+        assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>());
+    }
+    // The receiver may have seen more than the log: requests in flight when
+    // a process died, sent again after its lease ran out.
+    let logged: usize = deliveries
+        .values()
+        .map(|d| d["attempts"].as_array().unwrap().len())
+        .sum();
+    assert!(received.len() >= logged);
 }

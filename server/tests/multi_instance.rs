@@ -1,0 +1,106 @@
+//! Several instances on one PostgreSQL database: the real binary twice, a
+//! burst of events through both, one instance killed mid-way.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::database::{run_on, Backend, TestDatabase};
+use common::process::{assert_log_matches_receiver, Api, Hookline};
+use common::receiver::{Receiver, Reply};
+use serde_json::json;
+
+const PER_HOOK_LIMIT: usize = 3;
+
+fn args() -> Vec<String> {
+    [
+        "--retry-schedule=1s,1s,1s,1s,1s",
+        "--request-timeout=2s",
+        "--delivery-lease=3s",
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain([format!("--hook-max-in-flight={PER_HOOK_LIMIT}")])
+    .collect()
+}
+
+/// The value of a counter in Prometheus text, summed over its label sets.
+fn counter(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+        .filter(|line| line[name.len()..].starts_with(['{', ' ']))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn two_instances_share_the_work_and_survive_one_being_killed() {
+    run_on(Backend::Postgres, async {
+        let database = TestDatabase::fresh().await;
+        let api = Api::new(database.api_key().await);
+        let args = args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut first = Hookline::start(&database, &args).await;
+        let second = Hookline::start(&database, &args).await;
+        let receivers = [
+            Receiver::start(Reply::status(200).delay(Duration::from_millis(150))).await,
+            Receiver::start(Reply::status(200).delay(Duration::from_millis(150))).await,
+        ];
+        for receiver in &receivers {
+            api.post(
+                &first,
+                "/api/hooks",
+                json!({ "name": "r", "events": ["User.Created"], "config": { "url": receiver.url } }),
+            )
+            .await;
+        }
+        // A burst, spread over both instances as a load balancer would.
+        let mut events = Vec::new();
+        for n in 0..60 {
+            let instance = if n % 2 == 0 { &first } else { &second };
+            let answer = api
+                .post(
+                    instance,
+                    "/api/events",
+                    json!({ "event": "User.Created", "data": { "n": n } }),
+                )
+                .await;
+            events.push(answer["id"].as_str().unwrap().to_owned());
+        }
+        // Both instances are making attempts before one dies.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let made = (
+                counter(&api.metrics(&first).await, "hookline_attempts_total"),
+                counter(&api.metrics(&second).await, "hookline_attempts_total"),
+            );
+            if made.0 > 0.0 && made.1 > 0.0 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "one instance did no work: {made:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        first.child.kill().await.unwrap();
+        let seen_at_kill: usize = receivers.iter().map(|r| r.requests().len()).sum();
+        assert!(seen_at_kill < 120, "the kill came mid-delivery");
+
+        // The survivor takes over the dead instance's leases when they run out.
+        let deliveries = api.all_delivered(&second, &events, 2).await;
+        for receiver in &receivers {
+            let mine = deliveries
+                .iter()
+                .filter(|(_, d)| d["attempts"][0]["url"] == receiver.url.as_str())
+                .map(|(id, d)| (id.clone(), d.clone()))
+                .collect();
+            assert_log_matches_receiver(receiver, &mine);
+            // The per-hook limit holds across both instances.
+            assert!(
+                receiver.max_in_flight() <= PER_HOOK_LIMIT,
+                "{} requests in flight to one hook",
+                receiver.max_in_flight()
+            );
+        }
+    })
+    .await
+}
