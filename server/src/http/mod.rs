@@ -10,7 +10,7 @@ mod health;
 mod hooks;
 mod live;
 mod metrics;
-pub mod openapi;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -54,11 +54,6 @@ fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))
-}
-
-/// The REST API's OpenAPI document, as `GET /api/openapi.json` serves it.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_parts().1
 }
 
 /// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
