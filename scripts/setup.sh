@@ -1,14 +1,23 @@
 #!/usr/bin/env bash
 # Installs what building and testing Hookline needs, skipping what is already
 # there: the wasm target, cargo-leptos, the wasm-bindgen CLI matching Cargo.lock,
-# Node packages (binaryen's wasm-opt, Playwright) and, with --browser, Chromium.
+# Node packages (binaryen's wasm-opt, Playwright), with --browser Chromium, and
+# with --fuzz Schemathesis (from PyPI, in a venv under ~/.cache/hookline).
 # Nothing here downloads a binary from outside the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_LEPTOS_VERSION=0.3.10
+SCHEMATHESIS_VERSION=4.32.5
 want_browser=false
-[[ "${1:-}" == "--browser" ]] && want_browser=true
+want_fuzz=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=true ;;
+    --fuzz) want_fuzz=true ;;
+    *) echo "usage: $0 [--browser] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\033[1m== %s\033[0m\n' "$*"; }
 
@@ -50,4 +59,16 @@ fi
 if [[ ! -x end2end/node_modules/.bin/wasm-opt || ! -d end2end/node_modules/@playwright/test ]]; then
   say "Installing Node packages (wasm-opt, Playwright)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error)
+fi
+
+# Schemathesis, for scripts/api-fuzz.sh: pinned, from PyPI, in its own venv.
+if $want_fuzz; then
+  venv="${HOOKLINE_VENV:-$HOME/.cache/hookline/venv}"
+  if [[ "$("$venv/bin/st" --version 2>/dev/null || true)" != *"$SCHEMATHESIS_VERSION"* ]]; then
+    command -v python3 >/dev/null 2>&1 || apt_install python3
+    python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+    say "Installing Schemathesis $SCHEMATHESIS_VERSION (PyPI, in $venv)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
 fi

@@ -28,12 +28,32 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// How log lines are written to stderr: `text` or `json` (one object a line).
+    #[arg(
+        long,
+        env = "HOOKLINE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
     /// Options for `serve`, also accepted without the subcommand (it is the default).
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, with the request's span (and its `request_id`).
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -222,6 +242,16 @@ mod tests {
         assert_eq!(settings.request_timeout, Duration::from_secs(10));
         assert_eq!(settings.lease, Duration::from_secs(40));
         assert!(!settings.endpoint_policy.allow_private);
+        assert_eq!(cli.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        let cli = Cli::try_parse_from(["hookline", "serve", "--log-format", "json"]).unwrap();
+        assert_eq!(cli.log_format, LogFormat::Json);
+        let cli = Cli::try_parse_from(["hookline", "--log-format", "text", "migrate"]).unwrap();
+        assert_eq!(cli.log_format, LogFormat::Text);
+        assert!(Cli::try_parse_from(["hookline", "--log-format", "xml"]).is_err());
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub const EVENT_BODY_LIMIT: usize = 256 * 1024;
 pub const MAX_WAIT_SECS: u64 = 30;
 
 /// Why an attempt was made.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -50,6 +51,7 @@ impl Trigger {
 }
 
 /// Where a delivery stands.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
@@ -82,6 +84,7 @@ impl DeliveryState {
 }
 
 /// One HTTP request to a receiver and what came back.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
@@ -94,14 +97,20 @@ pub struct Attempt {
     pub trigger: Trigger,
     pub url: String,
     /// Header name and value pairs, in the order they were sent.
+    #[cfg_attr(feature = "ssr", schema(schema_with = header_pairs))]
     pub request_headers: Vec<(String, String)>,
     pub request_body: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_status: Option<u16>,
+    /// Header name and value pairs, as they came; none when no response came.
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = optional_header_pairs))]
     pub response_headers: Option<Vec<(String, String)>>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_body: Option<String>,
     /// True when the response body was longer than 64 KiB and was cut.
     pub response_body_truncated: bool,
     /// Why no response came: refused address, connection error, timeout.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     /// Unix ms.
@@ -109,7 +118,40 @@ pub struct Attempt {
     pub duration_ms: i64,
 }
 
+/// `[["name", "value"], …]`: pairs keep the order and any repeated names.
+#[cfg(feature = "ssr")]
+fn header_pairs_schema(nullable: bool) -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let pair = ArrayBuilder::new()
+        .items(ObjectBuilder::new().schema_type(Type::String))
+        .min_items(Some(2))
+        .max_items(Some(2));
+    let array = if nullable {
+        SchemaType::from_iter([Type::Array, Type::Null])
+    } else {
+        SchemaType::new(Type::Array)
+    };
+    ArrayBuilder::new()
+        .schema_type(array)
+        .items(pair)
+        .description(Some(
+            "Header name and value pairs, in order: `[[\"name\", \"value\"], …]`",
+        ))
+        .build()
+}
+
+#[cfg(feature = "ssr")]
+fn header_pairs() -> utoipa::openapi::Array {
+    header_pairs_schema(false)
+}
+
+#[cfg(feature = "ssr")]
+fn optional_header_pairs() -> utoipa::openapi::Array {
+    header_pairs_schema(true)
+}
+
 /// One event bound for one hook.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
@@ -121,6 +163,7 @@ pub struct Delivery {
     pub state: DeliveryState,
     pub attempt_count: i64,
     /// When the next attempt is due (unix ms), if one is scheduled.
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub next_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -130,18 +173,21 @@ pub struct Delivery {
 }
 
 /// An ingested event: what the producer sent, and where it is going.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventRecord {
     pub id: String,
     pub event: String,
     /// The producer's fields (everything but `event`), as sent.
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub payload: serde_json::Value,
     pub created_at: i64,
     pub deliveries: Vec<Delivery>,
 }
 
 /// The first answer to `POST /api/events`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ingested {
     pub id: String,
@@ -153,16 +199,20 @@ pub struct Ingested {
 
 /// What one attempt came to, in the short form synchronous ingestion and
 /// "Send test payload" answer with.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub delivery_id: String,
     pub hook_id: String,
     pub event: String,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub status: Option<u16>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub body: Option<String>,
     pub body_truncated: bool,
     pub duration_ms: i64,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
 }
@@ -185,20 +235,25 @@ impl From<&Attempt> for Outcome {
 
 /// `POST /api/hooks/:id/test`: the events to send a sample of, and optionally
 /// a config to send it to instead of the saved one (the form's unsaved values).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookTest {
+    /// The events to send an example of, one request each.
+    #[cfg_attr(feature = "ssr", schema(min_items = 1, example = json!(["User.Created"])))]
     pub events: Vec<String>,
     #[serde(default)]
     pub config: Option<HookConfig>,
 }
 
 /// The answer to a hook test: one outcome per event.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookTestResult {
     pub outcomes: Vec<Outcome>,
 }
 
 /// An attempt as a row of a hook's log: no headers or bodies.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptSummary {
@@ -208,7 +263,9 @@ pub struct AttemptSummary {
     pub event: String,
     pub number: i64,
     pub trigger: Trigger,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub response_status: Option<u16>,
+    #[cfg_attr(feature = "ssr", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     pub started_at: i64,
@@ -257,12 +314,22 @@ impl StatusFilter {
 pub const MAX_PAGE_SIZE: i64 = 100;
 
 /// Which part of a hook's log to read (`recent-logs` and the Requests tab).
+#[cfg_attr(
+    feature = "ssr",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogQuery {
+    /// Only attempts of this event type.
     #[serde(default)]
     pub event: Option<String>,
     /// `success`, `failed` or an HTTP status code.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "ssr",
+        param(pattern = "^(success|failed|[1-5][0-9][0-9])?$", example = "failed")
+    )]
     pub status: Option<String>,
     /// Unix ms, inclusive.
     #[serde(default)]
@@ -270,10 +337,13 @@ pub struct LogQuery {
     /// Unix ms, exclusive.
     #[serde(default)]
     pub end_time: Option<i64>,
-    /// 1-based.
+    /// 1-based; 1 by default.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(minimum = 1))]
     pub page: Option<i64>,
+    /// Rows per page, 20 by default.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100))]
     pub page_size: Option<i64>,
 }
 
@@ -299,6 +369,13 @@ impl LogQuery {
             return Err(AppError::invalid(
                 "page_size",
                 format!("page_size must be 1 to {MAX_PAGE_SIZE}"),
+            ));
+        }
+        // The rows skipped, (page - 1) × page_size, must be a number SQL can take.
+        if (page - 1).checked_mul(page_size).is_none() {
+            return Err(AppError::invalid(
+                "page",
+                format!("page {page} is past any log at {page_size} rows a page"),
             ));
         }
         if let (Some(start), Some(end)) = (self.start_time, self.end_time) {
@@ -344,14 +421,19 @@ pub struct Bucket {
 }
 
 /// `POST /api/hooks/:id/recover`: failed deliveries created in `[since, until)`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recover {
+    /// Unix ms, inclusive.
+    #[cfg_attr(feature = "ssr", schema(example = 0))]
     pub since: i64,
+    /// Unix ms, exclusive; now by default.
     #[serde(default)]
     pub until: Option<i64>,
 }
 
 /// How many deliveries a recover (or its preview) covers.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovered {
     pub deliveries: i64,
@@ -441,5 +523,25 @@ mod tests {
             assert_eq!(DeliveryState::parse(state.as_str()), Some(state));
         }
         assert_eq!(Trigger::parse("later"), None);
+    }
+
+    #[test]
+    fn log_pages_are_bounded_so_the_offset_cannot_overflow() {
+        let query = |page: i64, page_size: i64| LogQuery {
+            page: Some(page),
+            page_size: Some(page_size),
+            ..LogQuery::default()
+        };
+        // Found by the API fuzzer: this page made the offset overflow (a
+        // panic in debug builds, a wrapped negative offset in release).
+        let err = query(461_168_601_842_738_792, 20).validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("page"));
+        assert!(query(i64::MAX, 1).validated().is_ok());
+        assert!(query(i64::MAX, 2).validated().is_err());
+        assert_eq!(query(3, 100).validated().unwrap().page, 3);
+        assert_eq!(
+            query(0, 20).validated().unwrap_err().field.as_deref(),
+            Some("page")
+        );
     }
 }

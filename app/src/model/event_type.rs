@@ -10,6 +10,7 @@ pub const CUSTOM_GROUP: &str = "Custom";
 pub const DESCRIPTION_MAX_CHARS: usize = 256;
 
 /// One event type as `GET /api/event-types` lists it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeInfo {
@@ -17,8 +18,10 @@ pub struct EventTypeInfo {
     pub group: String,
     pub description: String,
     /// The producer's fields of a typical event (built-in types only).
+    #[cfg_attr(feature = "ssr", schema(required = true, value_type = Option<Object>))]
     pub example: Option<serde_json::Value>,
     /// The JSON Schema ingested events must match (custom types only).
+    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = json_schema))]
     pub schema: Option<serde_json::Value>,
     pub custom: bool,
 }
@@ -41,12 +44,45 @@ pub fn builtin_event_types() -> Vec<EventTypeInfo> {
 }
 
 /// `POST /api/event-types`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewEventType {
+    /// Letters and digits, starting with a letter, in dot-separated parts;
+    /// not a built-in name.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(
+            pattern = "^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$",
+            example = "Order.Paid"
+        )
+    )]
     pub name: String,
+    /// 1 to 256 characters.
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 256, example = "An order was paid")
+    )]
     pub description: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(schema_with = json_schema))]
     pub schema: Option<serde_json::Value>,
+}
+
+/// A JSON Schema (an object, or `true`/`false`), or null for none.
+#[cfg(feature = "ssr")]
+fn json_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::Object,
+            Type::Boolean,
+            Type::Null,
+        ]))
+        .description(Some(
+            "A JSON Schema (draft 2020-12 or earlier; remote `$ref`s are not fetched) \
+             that the fields of each event of this type must match",
+        ))
+        .build()
 }
 
 impl NewEventType {

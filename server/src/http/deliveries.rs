@@ -4,35 +4,67 @@ use std::sync::Arc;
 
 use app::console::{DeliveryPort, LogPort};
 use app::model::delivery::Delivery;
-use axum::extract::{Path, State};
+use app::model::AppError;
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiActor;
-use super::error::ApiResult;
+use super::error::{ApiPath, ApiResult};
+use super::openapi::{BadRequest, NotFound, Unauthorized};
 use super::AppState;
 use crate::service::Service;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/deliveries/{id}", get(one))
-        .route("/deliveries/{id}/resend", post(resend))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(one))
+        .routes(routes!(resend))
 }
 
+/// One delivery with every attempt, oldest first.
+#[utoipa::path(
+    get,
+    path = "/deliveries/{id}",
+    operation_id = "getDelivery",
+    tag = "deliveries",
+    params(("id" = String, Path, description = "The delivery's id (its `webhook-id`)")),
+    responses(
+        (status = 200, description = "The delivery", body = Delivery),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Delivery>> {
     Ok(Json(service.get_delivery(&actor, &id).await?))
 }
 
-/// A new attempt now, on the same delivery (same `webhook-id`).
+/// A new attempt now, on the same delivery (same `webhook-id`), trigger `manual`.
+#[utoipa::path(
+    post,
+    path = "/deliveries/{id}/resend",
+    operation_id = "resendDelivery",
+    tag = "deliveries",
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses(
+        (status = 202, description = "The attempt is scheduled"),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        (status = 409, description = "An attempt is in flight, or the hook is disabled (`conflict`)",
+         body = AppError)
+    )
+)]
 async fn resend(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     service.resend(&actor, &id).await?;
     Ok(StatusCode::ACCEPTED)

@@ -2,7 +2,9 @@
 //! own failures only, a 500).
 
 use app::model::{AppError, ErrorCode};
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::OriginalUri;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -62,6 +64,29 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        let message = rejection.body_text();
+        if rejection.status() != StatusCode::BAD_REQUEST {
+            // A route declared without the parameter: ours to fix, not the caller's.
+            tracing::error!(%message, "path parameters could not be read");
+            return ApiError(AppError::internal());
+        }
+        let field = match &rejection {
+            PathRejection::FailedToDeserializePathParams(err) => match err.kind() {
+                ErrorKind::InvalidUtf8InPathParam { key }
+                | ErrorKind::ParseErrorAtKey { key, .. } => Some(key.as_str()),
+                _ => None,
+            },
+            _ => None,
+        };
+        ApiError(match field {
+            Some(field) => AppError::invalid(field, message),
+            None => AppError::new(ErrorCode::InvalidInput, message),
+        })
+    }
+}
+
 /// `axum::Json` whose rejections are API errors.
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -80,6 +105,11 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiBody {
     }
 }
 
+/// `axum::extract::Path` whose rejections are API errors.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
 /// `axum::extract::Query` whose rejections are API errors.
 #[derive(axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
@@ -88,14 +118,17 @@ pub struct ApiQuery<T>(pub T);
 pub type ApiResult<T> = Result<T, ApiError>;
 
 /// For `/api` paths no route serves: JSON, like every other API answer.
-pub async fn no_such_route(uri: axum::http::Uri) -> ApiError {
+pub async fn no_such_route(OriginalUri(uri): OriginalUri) -> ApiError {
     ApiError(AppError::new(
         ErrorCode::NotFound,
         format!("no API route {}", uri.path()),
     ))
 }
 
-pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+pub async fn method_not_allowed(
+    method: axum::http::Method,
+    OriginalUri(uri): OriginalUri,
+) -> ApiError {
     ApiError(AppError::new(
         ErrorCode::MethodNotAllowed,
         format!("{method} is not allowed on {}", uri.path()),

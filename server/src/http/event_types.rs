@@ -6,18 +6,31 @@ use app::console::EventTypePort;
 use app::model::event_type::{EventTypeInfo, NewEventType};
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiActor;
 use super::error::{ApiJson, ApiResult};
+use super::openapi::{BadRequest, Conflict, PayloadTooLarge, Unauthorized};
 use super::AppState;
 use crate::service::Service;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/event-types", get(list).post(create))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create))
 }
 
+/// The catalog: built-in types (group, description, example), then custom ones (schema).
+#[utoipa::path(
+    get,
+    path = "/event-types",
+    operation_id = "listEventTypes",
+    tag = "event-types",
+    responses(
+        (status = 200, description = "Every event type", body = Vec<EventTypeInfo>),
+        Unauthorized
+    )
+)]
 async fn list(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -25,6 +38,21 @@ async fn list(
     Ok(Json(service.list_event_types(&actor).await?))
 }
 
+/// Add a custom event type, optionally with a JSON Schema its events must match.
+#[utoipa::path(
+    post,
+    path = "/event-types",
+    operation_id = "createEventType",
+    tag = "event-types",
+    request_body = NewEventType,
+    responses(
+        (status = 201, description = "The new type", body = EventTypeInfo),
+        BadRequest,
+        Unauthorized,
+        Conflict,
+        PayloadTooLarge
+    )
+)]
 async fn create(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,

@@ -3,36 +3,56 @@
 use std::sync::Arc;
 
 use app::console::{DeliveryPort, HookPort, LogPort};
-use app::model::delivery::{HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered};
+use app::model::delivery::{
+    AttemptSummary, HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered,
+};
 use app::model::hook::{Hook, HookPatch, NewHook};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, patch, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiActor;
-use super::error::{ApiJson, ApiQuery, ApiResult};
+use super::error::{ApiJson, ApiPath, ApiQuery, ApiResult};
+use super::openapi::{BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized};
 use super::AppState;
 use crate::service::Service;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/hooks", get(list).post(create))
-        .route("/hooks/{id}", get(one).patch(update).delete(remove))
-        .route("/hooks/{id}/signing-key", patch(rotate_signing_key))
-        .route("/hooks/{id}/test", post(test))
-        .route("/hooks/{id}/recent-logs", get(recent_logs))
-        .route("/hooks/{id}/recover", post(recover))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(one, update, remove))
+        .routes(routes!(rotate_signing_key))
+        .routes(routes!(test))
+        .routes(routes!(recent_logs))
+        .routes(routes!(recover))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    /// Add `executionStats`: requests and successes over the last 24 hours.
     #[serde(default)]
     include_execution_stats: bool,
 }
 
+/// Every hook.
+#[utoipa::path(
+    get,
+    path = "/hooks",
+    operation_id = "listHooks",
+    tag = "hooks",
+    params(StatsQuery),
+    responses(
+        (status = 200, description = "Every hook", body = Vec<Hook>),
+        BadRequest,
+        Unauthorized
+    )
+)]
 async fn list(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -45,6 +65,28 @@ async fn list(
     ))
 }
 
+/// Create a hook; the answer carries its signing key.
+#[utoipa::path(
+    post,
+    path = "/hooks",
+    operation_id = "createHook",
+    tag = "hooks",
+    request_body = NewHook,
+    responses(
+        (status = 201, description = "The new hook", body = Hook, links(
+            ("getHook" = (operation_id = "getHook", parameters(("id" = "$response.body#/id")))),
+            ("updateHook" = (operation_id = "updateHook", parameters(("id" = "$response.body#/id")))),
+            ("rotateSigningKey" = (operation_id = "rotateSigningKey", parameters(("id" = "$response.body#/id")))),
+            ("testHook" = (operation_id = "testHook", parameters(("id" = "$response.body#/id")))),
+            ("recentLogs" = (operation_id = "recentLogs", parameters(("id" = "$response.body#/id")))),
+            ("recoverHook" = (operation_id = "recoverHook", parameters(("id" = "$response.body#/id")))),
+            ("deleteHook" = (operation_id = "deleteHook", parameters(("id" = "$response.body#/id"))))
+        )),
+        BadRequest,
+        Unauthorized,
+        PayloadTooLarge
+    )
+)]
 async fn create(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
@@ -56,10 +98,24 @@ async fn create(
     ))
 }
 
+/// One hook.
+#[utoipa::path(
+    get,
+    path = "/hooks/{id}",
+    operation_id = "getHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id"), StatsQuery),
+    responses(
+        (status = 200, description = "The hook", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(
@@ -69,61 +125,148 @@ async fn one(
     ))
 }
 
+/// Change any of `name`, `events`, `config` (replaced whole) and `enabled`.
+#[utoipa::path(
+    patch,
+    path = "/hooks/{id}",
+    operation_id = "updateHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    request_body = HookPatch,
+    responses(
+        (status = 200, description = "The hook as changed", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge
+    )
+)]
 async fn update(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<HookPatch>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(service.update_hook(&actor, &id, input).await?))
 }
 
+/// Delete a hook.
+#[utoipa::path(
+    delete,
+    path = "/hooks/{id}",
+    operation_id = "deleteHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn remove(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     service.delete_hook(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A new signing key; the previous one keeps signing for the rotation overlap (24 h by default).
+#[utoipa::path(
+    patch,
+    path = "/hooks/{id}/signing-key",
+    operation_id = "rotateSigningKey",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    responses(
+        (status = 200, description = "The hook with its new key", body = Hook),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn rotate_signing_key(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(service.rotate_signing_key(&actor, &id).await?))
 }
 
 /// Sends a sample of each event to the hook now and answers with what came back.
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/test",
+    operation_id = "testHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    request_body = HookTest,
+    responses(
+        (status = 200, description = "What the receiver answered, one outcome per event",
+         body = HookTestResult),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        PayloadTooLarge
+    )
+)]
 async fn test(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(input): ApiJson<HookTest>,
 ) -> ApiResult<Json<HookTestResult>> {
     Ok(Json(service.test_hook(&actor, &id, input).await?))
 }
 
 /// Attempts newest first, filtered and paged; `Total-Number` says how many match.
+#[utoipa::path(
+    get,
+    path = "/hooks/{id}/recent-logs",
+    operation_id = "recentLogs",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id"), LogQuery),
+    responses(
+        (status = 200, description = "One page of attempts, newest first", body = Vec<AttemptSummary>,
+         headers(("Total-Number" = i64, description = "How many attempts match the filters"))),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
 async fn recent_logs(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<LogQuery>,
-) -> ApiResult<(
-    [(&'static str, String); 1],
-    Json<Vec<app::model::delivery::AttemptSummary>>,
-)> {
+) -> ApiResult<([(&'static str, String); 1], Json<Vec<AttemptSummary>>)> {
     let LogPage { attempts, total } = service.recent_logs(&actor, &id, query).await?;
     Ok(([("total-number", total.to_string())], Json(attempts)))
 }
 
 /// Resends every failed delivery of the hook in `[since, until)`.
+#[utoipa::path(
+    post,
+    path = "/hooks/{id}/recover",
+    operation_id = "recoverHook",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    request_body = Recover,
+    responses(
+        (status = 202, description = "How many deliveries got a new attempt", body = Recovered),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        Conflict,
+        PayloadTooLarge
+    )
+)]
 async fn recover(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(range): ApiJson<Recover>,
 ) -> ApiResult<(StatusCode, Json<Recovered>)> {
     Ok((

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use app::console::SessionPort;
 use app::model::AppError;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
@@ -16,7 +16,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::error::ApiResult;
+use super::error::{ApiPath, ApiResult};
 use super::AppState;
 use crate::service::Service;
 
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 async fn hook_attempts(
     State(service): State<Arc<Service>>,
     State(shutdown): State<CancellationToken>,
-    Path(hook_id): Path<String>,
+    ApiPath(hook_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // The console's session cookie, as its server functions read it.

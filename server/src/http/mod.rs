@@ -10,6 +10,7 @@ mod health;
 mod hooks;
 mod live;
 mod metrics;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -20,7 +21,13 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::{provide_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{
+    MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::service::Service;
 
@@ -33,22 +40,36 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
-/// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
-fn api_routes() -> Router<AppState> {
-    Router::new()
+/// Where the REST API is mounted.
+const API_PREFIX: &str = "/api";
+
+/// The REST API's routes (relative to `/api`) and its OpenAPI document, built
+/// by the same `routes!` calls.
+fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, paths) = OpenApiRouter::new()
         .merge(hooks::routes())
         .merge(events::routes())
         .merge(deliveries::routes())
         .merge(event_types::routes())
+        .routes(routes!(openapi::openapi_json))
+        .split_for_parts();
+    (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))
+}
+
+/// The REST API, mounted at `/api`; anything it does not serve is a JSON error.
+fn api_routes() -> Router<AppState> {
+    let (router, doc) = api_parts();
+    router
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::Extension(openapi::Document::new(&doc)))
 }
 
 pub fn router(state: AppState) -> Router {
     let console: Arc<dyn Console> = state.service.clone();
     let leptos_options = state.leptos_options.clone();
     Router::new()
-        .nest("/api", api_routes())
+        .nest(API_PREFIX, api_routes())
         .route("/health", get(health::health))
         .route("/metrics", get(metrics::metrics))
         .merge(live::routes())
@@ -59,6 +80,33 @@ pub fn router(state: AppState) -> Router {
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            tower::ServiceBuilder::new()
+                // Outermost: every request gets an `x-request-id` (a caller's
+                // own is kept), echoed on the response and on every log line
+                // written while it is handled.
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                ),
+        )
         .with_state(state)
+}
+
+/// The span of one HTTP request; its fields appear on each line logged inside it.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| String::from_utf8_lossy(id.header_value().as_bytes()).into_owned())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = %request_id,
+    )
 }
