@@ -1,0 +1,159 @@
+//! A fresh database for each setup, and a log filled up to a size.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use sqlx::{PgPool, SqlitePool};
+use tempfile::TempDir;
+
+/// Runs `$run` with `$pool` connected to the database, whichever kind it is:
+/// the same code compiled for each sqlx driver.
+macro_rules! with_pool {
+    ($database:expr, $pool:ident => $run:expr) => {
+        match $database {
+            Database::Sqlite { url, .. } => {
+                let $pool = SqlitePool::connect(url).await?;
+                $run
+            }
+            Database::Postgres { url, .. } => {
+                let $pool = PgPool::connect(url).await?;
+                $run
+            }
+        }
+    };
+}
+
+pub enum Database {
+    Sqlite {
+        _dir: TempDir,
+        url: String,
+    },
+    Postgres {
+        admin: PgPool,
+        schema: String,
+        url: String,
+    },
+}
+
+impl Database {
+    /// A new SQLite file in a temporary folder.
+    pub fn sqlite() -> anyhow::Result<Database> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("hookline.db").display());
+        Ok(Database::Sqlite { _dir: dir, url })
+    }
+
+    /// A new, empty schema on the PostgreSQL server at `server_url`; Hookline
+    /// creates its tables there.
+    pub async fn postgres(server_url: &str) -> anyhow::Result<Database> {
+        let admin = PgPool::connect(server_url)
+            .await
+            .with_context(|| format!("cannot connect to {server_url}"))?;
+        let stamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis();
+        let schema = format!("hookline_bench_{stamp}");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await?;
+        let separator = if server_url.contains('?') { '&' } else { '?' };
+        let url = format!("{server_url}{separator}options[search_path]={schema}");
+        Ok(Database::Postgres { admin, schema, url })
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            Database::Sqlite { url, .. } | Database::Postgres { url, .. } => url,
+        }
+    }
+
+    /// Removes a PostgreSQL schema (a SQLite folder goes when dropped).
+    pub async fn remove(self) -> anyhow::Result<()> {
+        if let Database::Postgres { admin, schema, .. } = self {
+            sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                .execute(&admin)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Adds attempts until the log holds `total`, spread over the last week,
+    /// as the product would have written them: nine in ten for `busy`, the
+    /// rest for `quiet`, three event types, one in 50 a failed 500. Their
+    /// request is copied from a real attempt of `busy` already logged.
+    /// Returns how many were added.
+    pub async fn fill_log(&self, total: u64, busy: &str, quiet: &str) -> anyhow::Result<u64> {
+        let present: i64 = self.query_one("SELECT COUNT(*) FROM attempts", &[]).await?;
+        let missing = total.saturating_sub(present as u64);
+        if missing == 0 {
+            return Ok(0);
+        }
+        let template: i64 = self
+            .query_one("SELECT COUNT(*) FROM attempts WHERE hook_id = $1", &[busy])
+            .await?;
+        anyhow::ensure!(
+            template > 0,
+            "no real attempt to copy: nothing was delivered"
+        );
+        let deliveries = missing.div_ceil(10);
+        let week_ms: u64 = 7 * 24 * 3600 * 1000;
+        let start = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64 - week_ms;
+        let step = week_ms / missing;
+        // Counting rows with a recursive CTE works alike on both databases.
+        self.execute(
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+                 INSERT INTO deliveries (id, event_id, hook_id, state, attempt_count, created_at, updated_at)
+                 SELECT 'bench-d' || i,
+                        (SELECT event_id FROM deliveries WHERE hook_id = $1 LIMIT 1),
+                        CASE WHEN i % 10 = 9 THEN $2 ELSE $1 END, 'delivered', 1,
+                        {start}, {start} FROM n",
+                last = deliveries - 1,
+            ),
+            &[busy, quiet],
+        )
+        .await
+        .context("filling deliveries")?;
+        self.execute(
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+                 INSERT INTO attempts (id, delivery_id, hook_id, event, number, trigger, url,
+                     request_headers, request_body, response_status, response_headers, response_body,
+                     response_body_truncated, error, success, started_at, duration_ms)
+                 SELECT 'bench-a' || i, 'bench-d' || (i % {deliveries}),
+                        CASE WHEN (i % {deliveries}) % 10 = 9 THEN $2 ELSE $1 END,
+                        CASE i % 3 WHEN 0 THEN 'User.Created' WHEN 1 THEN 'User.Data.Updated'
+                                   ELSE 'PostSignIn' END,
+                        1 + i / {deliveries}, 'auto', t.url, t.request_headers, t.request_body,
+                        CASE WHEN i % 50 = 0 THEN 500 ELSE 204 END, '[]', '', FALSE,
+                        CASE WHEN i % 50 = 0 THEN 'HTTP 500' END, i % 50 != 0,
+                        {start} + CAST(i AS BIGINT) * {step}, 3
+                 FROM n, (SELECT url, request_headers, request_body FROM attempts
+                          WHERE hook_id = $1 LIMIT 1) t",
+                last = missing - 1,
+            ),
+            &[busy, quiet],
+        )
+        .await
+        .context("filling attempts")?;
+        Ok(missing)
+    }
+
+    async fn execute(&self, sql: &str, binds: &[&str]) -> anyhow::Result<u64> {
+        Ok(with_pool!(self, pool => {
+            let mut query = sqlx::query(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.execute(&pool).await?.rows_affected()
+        }))
+    }
+
+    async fn query_one(&self, sql: &str, binds: &[&str]) -> anyhow::Result<i64> {
+        Ok(with_pool!(self, pool => {
+            let mut query = sqlx::query_scalar(sql);
+            for bind in binds {
+                query = query.bind(*bind);
+            }
+            query.fetch_one(&pool).await?
+        }))
+    }
+}

@@ -1,0 +1,112 @@
+//! A `hookline` process, started as an operator would start it: default
+//! settings and full logging (to a file), plus delivery to loopback, where the
+//! receiver listens.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Instance {
+    child: Child,
+    pub base: String,
+}
+
+impl Instance {
+    /// Starts `hookline serve` on an ephemeral port, its log written to
+    /// `log`; returns once it listens.
+    pub async fn start(binary: &Path, database_url: &str, log: &Path) -> anyhow::Result<Instance> {
+        let mut child = Command::new(binary)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--allow-private-endpoints",
+            ])
+            .env("HOOKLINE_DATABASE_URL", database_url)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(log)?)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot run {}", binary.display()))?;
+        let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+        let base = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(addr) = line.strip_prefix("Hookline is listening on ") {
+                    return Ok(addr.trim().to_owned());
+                }
+            }
+            bail!("hookline exited before listening; see {}", log.display())
+        })
+        .await
+        .context("hookline did not listen within 60 s")??;
+        // Keep reading so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Instance { child, base })
+    }
+
+    /// The most memory the process has held resident so far (`VmHWM`), in bytes.
+    pub fn peak_rss(&self) -> anyhow::Result<u64> {
+        let pid = self.child.id().context("hookline has exited")?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc/PID/status")?;
+        Ok(kib * 1024)
+    }
+
+    /// Stops it with SIGTERM, as an orchestrator would, and waits for it.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(pid) = self.child.id() {
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()?;
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(status) => {
+                status?;
+            }
+            Err(_) => self.child.kill().await?,
+        }
+        Ok(())
+    }
+}
+
+/// `hookline api-key create` against the database: the key is the last line.
+pub async fn create_api_key(binary: &Path, database_url: &str) -> anyhow::Result<String> {
+    let output = Command::new(binary)
+        .args(["api-key", "create", "--name", "bench"])
+        .env("HOOKLINE_DATABASE_URL", database_url)
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", binary.display()))?;
+    if !output.status.success() {
+        bail!(
+            "hookline api-key create failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8(output.stdout)?;
+    stdout
+        .lines()
+        .last()
+        .map(str::to_owned)
+        .context("hookline api-key create printed no key")
+}
+
+/// `hookline --version`, for the report.
+pub async fn version(binary: &Path) -> anyhow::Result<String> {
+    let output = Command::new(binary).arg("--version").output().await?;
+    Ok(String::from_utf8(output.stdout)?.trim().to_owned())
+}
+
+/// Where an instance's log goes.
+pub fn log_path(dir: &Path, setup: &str, index: usize) -> PathBuf {
+    dir.join(format!("{setup}-{index}.log"))
+}

@@ -1,0 +1,357 @@
+//! The measurements: the bare client's ceiling, then per setup throughput,
+//! latency, ingestion, memory and log queries.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use reqwest::StatusCode;
+
+use crate::database::Database;
+use crate::instance::{self, Instance};
+use crate::load::{self, Api, Budget, Payload, Sent};
+use crate::receiver::{Arrival, Receiver};
+use crate::report::{Ceiling, Ingestion, Latency, LogQuery, SetupReport, Throughput};
+use crate::stats::Percentiles;
+use crate::Settings;
+
+/// The events each hook group listens to.
+const ONE_HOOK_EVENT: &str = "User.Created";
+const FAN_OUT_EVENT: &str = "User.Deleted";
+const FAN_OUT_HOOKS: usize = 10;
+/// How long the deliveries of a phase may take to arrive after it ends.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The bare client: the same receiver, payload size and concurrency, no Hookline.
+pub async fn ceiling(
+    receiver: &Receiver,
+    payload: &Payload,
+    concurrency: usize,
+    budget: Budget,
+) -> anyhow::Result<Ceiling> {
+    let client = reqwest::Client::new();
+    let url = receiver.url("ceiling");
+    let bodies = Arc::new(payload.delivered(0));
+    let sent = load::closed_loop(concurrency, budget, move |_| {
+        let request = client
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(bodies.to_vec());
+        async move { load::expect(request.send().await?, StatusCode::NO_CONTENT).await }
+    })
+    .await;
+    receiver.take();
+    Ok(Ceiling {
+        concurrency,
+        requests: sent.accepted.len() as u64,
+        per_sec: sent.accepted_per_sec(),
+    })
+}
+
+/// One database setup being measured.
+pub struct SetupRun<'a> {
+    pub name: String,
+    pub instances: usize,
+    pub settings: &'a Settings,
+    pub receiver: &'a Receiver,
+    pub payload: &'a Payload,
+    pub ceiling_per_sec: f64,
+    pub logs_dir: &'a Path,
+}
+
+/// The running instances and the hooks made for the run.
+struct Fixture {
+    api: Arc<Api>,
+    instances: Vec<Instance>,
+    one_hook: String,
+    fan_out: Vec<String>,
+}
+
+impl SetupRun<'_> {
+    pub async fn measure(
+        &self,
+        database: &Database,
+        time_logs: bool,
+    ) -> anyhow::Result<SetupReport> {
+        let fixture = self.start(database).await?;
+        let result = self.phases(&fixture, database, time_logs).await;
+        for instance in fixture.instances {
+            instance.stop().await?;
+        }
+        result
+    }
+
+    async fn start(&self, database: &Database) -> anyhow::Result<Fixture> {
+        let binary = &self.settings.hookline;
+        let key = instance::create_api_key(binary, database.url()).await?;
+        let mut instances = Vec::new();
+        for index in 0..self.instances {
+            let log = instance::log_path(self.logs_dir, &self.name.replace(' ', "-"), index);
+            instances.push(Instance::start(binary, database.url(), &log).await?);
+        }
+        let api = Arc::new(Api::new(
+            key,
+            instances.iter().map(|i| i.base.clone()).collect(),
+        ));
+        let one_hook = api
+            .create_hook("one", ONE_HOOK_EVENT, &self.receiver.url("one"))
+            .await?;
+        let mut fan_out = Vec::new();
+        for index in 0..FAN_OUT_HOOKS {
+            let path = format!("fan-out/{index}");
+            fan_out.push(
+                api.create_hook(&path, FAN_OUT_EVENT, &self.receiver.url(&path))
+                    .await?,
+            );
+        }
+        Ok(Fixture {
+            api,
+            instances,
+            one_hook,
+            fan_out,
+        })
+    }
+
+    async fn phases(
+        &self,
+        fixture: &Fixture,
+        database: &Database,
+        time_logs: bool,
+    ) -> anyhow::Result<SetupReport> {
+        let settings = self.settings;
+        let budget = Budget {
+            duration: settings.phase,
+            limit: settings.max_events,
+        };
+        let (one_hook, ingestion) = self
+            .throughput(fixture, ONE_HOOK_EVENT, 1, budget)
+            .await
+            .context("throughput, one hook")?;
+        let (fan_out, _) = self
+            .throughput(fixture, FAN_OUT_EVENT, FAN_OUT_HOOKS, budget)
+            .await
+            .context("throughput, fan-out")?;
+        let mut peak_rss = 0;
+        for instance in &fixture.instances {
+            peak_rss = peak_rss.max(instance.peak_rss()?);
+        }
+        let latency_fixed = self
+            .latency(fixture, settings.rate, budget)
+            .await
+            .context("latency at the fixed rate")?;
+        let latency_80 = self
+            .latency(fixture, 0.8 * one_hook.events_per_sec, budget)
+            .await
+            .context("latency at 80 % of the maximum")?;
+        let log_queries = if time_logs {
+            Some(
+                self.log_queries(fixture, database)
+                    .await
+                    .context("log queries")?,
+            )
+        } else {
+            None
+        };
+        Ok(SetupReport {
+            name: self.name.clone(),
+            instances: self.instances,
+            one_hook,
+            fan_out,
+            ingestion,
+            latency_fixed,
+            latency_80,
+            peak_rss_mb: peak_rss as f64 / (1024.0 * 1024.0),
+            log_queries,
+        })
+    }
+
+    /// Events back to back for the phase, then until every delivery has
+    /// arrived and been logged.
+    async fn throughput(
+        &self,
+        fixture: &Fixture,
+        event: &'static str,
+        hooks: usize,
+        budget: Budget,
+    ) -> anyhow::Result<(Throughput, Ingestion)> {
+        let logged_before = fixture.api.logged_attempts().await?;
+        self.receiver.take();
+        let sent = self
+            .offer(fixture, event, |sender| {
+                load::closed_loop(self.settings.concurrency, budget, move |seq| {
+                    sender.send(seq)
+                })
+            })
+            .await;
+        let expected = sent.accepted.len() * hooks;
+        let done = self.drained(fixture, expected, logged_before).await?;
+        let arrivals = self.receiver.take();
+        let seconds = (done - sent.started).as_secs_f64();
+        let deliveries = distinct(&arrivals);
+        let ingestion = Ingestion {
+            answers_per_sec: sent.accepted_per_sec(),
+            answer_times: Percentiles::of(sent.answer_times.clone()),
+            refused: sent.refused,
+            first_refusal: sent.first_refusal.clone(),
+        };
+        Ok((
+            Throughput {
+                hooks,
+                events: sent.accepted.len() as u64,
+                deliveries: deliveries as u64,
+                duplicates: (arrivals.len() - deliveries) as u64,
+                seconds,
+                events_per_sec: sent.accepted.len() as f64 / seconds,
+                deliveries_per_sec: deliveries as f64 / seconds,
+                of_ceiling: deliveries as f64 / seconds / self.ceiling_per_sec,
+            },
+            ingestion,
+        ))
+    }
+
+    /// Events at `rate` for the phase, one hook; each delivery's time from
+    /// being due to go out to arriving at the receiver.
+    async fn latency(
+        &self,
+        fixture: &Fixture,
+        rate: f64,
+        budget: Budget,
+    ) -> anyhow::Result<Latency> {
+        let logged_before = fixture.api.logged_attempts().await?;
+        self.receiver.take();
+        let sent = self
+            .offer(fixture, ONE_HOOK_EVENT, |sender| {
+                load::open_loop(rate, budget, move |seq| sender.send(seq))
+            })
+            .await;
+        self.drained(fixture, sent.accepted.len(), logged_before)
+            .await?;
+        let arrived: HashMap<u64, Instant> = self
+            .receiver
+            .take()
+            .into_iter()
+            .filter_map(|a| Some((a.seq?, a.at)))
+            .collect();
+        let times: Vec<Duration> = sent
+            .accepted
+            .iter()
+            .filter_map(|(seq, due)| Some(arrived.get(seq)?.saturating_duration_since(*due)))
+            .collect();
+        Ok(Latency {
+            offered_per_sec: rate,
+            events: sent.accepted.len() as u64,
+            refused: sent.refused,
+            times: Percentiles::of(times),
+        })
+    }
+
+    /// Sends events named `event` through `generator`, which gets a sender.
+    async fn offer<G, Fut>(&self, fixture: &Fixture, event: &str, generator: G) -> Sent
+    where
+        G: FnOnce(EventSender) -> Fut,
+        Fut: Future<Output = Sent>,
+    {
+        generator(EventSender {
+            api: fixture.api.clone(),
+            template: Arc::new(String::from_utf8_lossy(&self.payload.event(event, 0)).into_owned()),
+        })
+        .await
+    }
+
+    /// Waits until `expected` deliveries have reached the receiver and every
+    /// instance has logged them; returns when both were true.
+    async fn drained(
+        &self,
+        fixture: &Fixture,
+        expected: usize,
+        logged_before: u64,
+    ) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        loop {
+            if self.receiver.count() >= expected {
+                let logged = fixture.api.logged_attempts().await? - logged_before;
+                if logged >= expected as u64 {
+                    let arrived = self.receiver.last_arrival().unwrap_or_else(Instant::now);
+                    return Ok(arrived.max(Instant::now()));
+                }
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "after {DRAIN_TIMEOUT:?}, {} of {expected} deliveries arrived",
+                    self.receiver.count()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Fills the log to the configured size, then times filtered pages of
+    /// the busy hook's recent logs.
+    async fn log_queries(
+        &self,
+        fixture: &Fixture,
+        database: &Database,
+    ) -> anyhow::Result<Vec<LogQuery>> {
+        let settings = self.settings;
+        let added = database
+            .fill_log(
+                settings.log_attempts,
+                &fixture.one_hook,
+                &fixture.fan_out[0],
+            )
+            .await?;
+        let filters = [
+            "status=failed",
+            "event=User.Created",
+            "event=User.Created&status=success",
+        ];
+        let mut results = Vec::new();
+        for filter in filters {
+            let mut times = Vec::with_capacity(settings.log_queries);
+            let mut matches = 0;
+            for _ in 0..settings.log_queries {
+                let (took, total) = fixture.api.recent_logs(&fixture.one_hook, filter).await?;
+                times.push(took);
+                matches = total;
+            }
+            results.push(LogQuery {
+                filter: filter.to_owned(),
+                attempts_in_log: settings.log_attempts,
+                synthetic: added,
+                matches,
+                times: Percentiles::of(times),
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// Posts events to Hookline, each a copy of one body with its own `seq`.
+#[derive(Clone)]
+struct EventSender {
+    api: Arc<Api>,
+    template: Arc<String>,
+}
+
+impl EventSender {
+    fn send(&self, seq: u64) -> impl Future<Output = anyhow::Result<()>> + Send + 'static {
+        let api = self.api.clone();
+        // The template's `seq` is 0, and `"seq":0` appears nowhere else in it.
+        let body = self
+            .template
+            .replacen("\"seq\":0", &format!("\"seq\":{seq}"), 1);
+        async move { api.post_event(seq, body.into_bytes()).await }
+    }
+}
+
+/// Arrivals counted once per hook and event: a repeat is a duplicate.
+fn distinct(arrivals: &[Arrival]) -> usize {
+    arrivals
+        .iter()
+        .map(|a| (a.path.as_str(), a.seq))
+        .collect::<HashSet<_>>()
+        .len()
+}

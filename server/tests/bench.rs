@@ -1,0 +1,68 @@
+//! The benchmark harness (`hookline-bench`), run small against the debug
+//! binary: a few hundred events per phase, a log of a few thousand attempts.
+//! It keeps the harness working; the figures that count come from the full
+//! run on a release build (docs/performance.md).
+
+use std::time::Duration;
+
+use hookline_bench::{run, Settings};
+
+const EVENTS: u64 = 100;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_benchmark_measures_every_phase() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings {
+        hookline: env!("CARGO_BIN_EXE_hookline").into(),
+        postgres_url: std::env::var("HOOKLINE_TEST_POSTGRES_URL").ok(),
+        phase: Duration::from_secs(20),
+        max_events: EVENTS,
+        concurrency: 8,
+        rate: 200.0,
+        payload_bytes: 512,
+        log_attempts: 3_000,
+        log_queries: 5,
+        json: dir.path().join("report.json"),
+    };
+    let report = run(&settings).await.unwrap();
+
+    assert!(report.ceiling.per_sec > 0.0);
+    let expected_setups = if settings.postgres_url.is_some() { 3 } else { 1 };
+    assert_eq!(report.setups.len(), expected_setups);
+    for setup in &report.setups {
+        let name = &setup.name;
+        assert_eq!(setup.one_hook.events, EVENTS, "{name}");
+        assert_eq!(setup.one_hook.deliveries, EVENTS, "{name}");
+        assert_eq!(setup.fan_out.deliveries, EVENTS * 10, "{name}");
+        assert_eq!(setup.one_hook.duplicates + setup.fan_out.duplicates, 0, "{name}");
+        assert!(setup.one_hook.deliveries_per_sec > 0.0, "{name}");
+        assert_eq!(setup.ingestion.refused, 0, "{name}: {:?}", setup.ingestion.first_refusal);
+        for latency in [&setup.latency_fixed, &setup.latency_80] {
+            assert_eq!(latency.events, EVENTS, "{name}");
+            assert_eq!(latency.times.count as u64, EVENTS, "{name}: every event was timed");
+            assert!(latency.times.p50_ms > 0.0 && latency.times.p50_ms <= latency.times.p99_ms);
+        }
+        assert!(setup.peak_rss_mb > 1.0, "{name}");
+        if setup.instances == 1 {
+            let queries = setup.log_queries.as_ref().expect("log queries timed");
+            let failed = &queries[0];
+            assert_eq!(failed.filter, "status=failed");
+            // One in 50 synthetic attempts failed (some for the other hook);
+            // the real ones all succeeded.
+            assert!(failed.synthetic > 0);
+            assert!(failed.matches > 0 && failed.matches <= failed.synthetic.div_ceil(50));
+            assert_eq!(failed.times.count, 5);
+        } else {
+            assert!(setup.log_queries.is_none());
+        }
+    }
+    assert!(!report.targets.is_empty());
+
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings.json).unwrap()).unwrap();
+    assert_eq!(written["setups"].as_array().unwrap().len(), expected_setups);
+    assert_eq!(
+        written["setups"][0]["one_hook"]["deliveries"].as_u64(),
+        Some(EVENTS)
+    );
+}
