@@ -27,19 +27,34 @@ async fn the_benchmark_measures_every_phase() {
     let report = run(&settings).await.unwrap();
 
     assert!(report.ceiling.per_sec > 0.0);
-    let expected_setups = if settings.postgres_url.is_some() { 3 } else { 1 };
+    let expected_setups = if settings.postgres_url.is_some() {
+        3
+    } else {
+        1
+    };
     assert_eq!(report.setups.len(), expected_setups);
     for setup in &report.setups {
         let name = &setup.name;
         assert_eq!(setup.one_hook.events, EVENTS, "{name}");
         assert_eq!(setup.one_hook.deliveries, EVENTS, "{name}");
         assert_eq!(setup.fan_out.deliveries, EVENTS * 10, "{name}");
-        assert_eq!(setup.one_hook.duplicates + setup.fan_out.duplicates, 0, "{name}");
+        assert_eq!(
+            setup.one_hook.duplicates + setup.fan_out.duplicates,
+            0,
+            "{name}"
+        );
         assert!(setup.one_hook.deliveries_per_sec > 0.0, "{name}");
-        assert_eq!(setup.ingestion.refused, 0, "{name}: {:?}", setup.ingestion.first_refusal);
+        assert_eq!(
+            setup.ingestion.refused, 0,
+            "{name}: {:?}",
+            setup.ingestion.first_refusal
+        );
         for latency in [&setup.latency_fixed, &setup.latency_80] {
             assert_eq!(latency.events, EVENTS, "{name}");
-            assert_eq!(latency.times.count as u64, EVENTS, "{name}: every event was timed");
+            assert_eq!(
+                latency.times.count as u64, EVENTS,
+                "{name}: every event was timed"
+            );
             assert!(latency.times.p50_ms > 0.0 && latency.times.p50_ms <= latency.times.p99_ms);
         }
         assert!(setup.peak_rss_mb > 1.0, "{name}");

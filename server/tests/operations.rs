@@ -120,7 +120,10 @@ async fn old_event(app: &TestApp, name: &str, days_ago: i64) -> String {
                 created_at: now_ms() - days_ago * DAY_MS,
             },
             None,
-            || format!("delivery-of-{id}"),
+            {
+                let id = id.clone();
+                move || format!("delivery-of-{id}")
+            },
         )
         .await
         .unwrap();

@@ -171,7 +171,7 @@ async fn hook_with_events(store: &Store, events: usize) {
             created_at: 1000 + n as i64,
         };
         let counter = std::sync::atomic::AtomicUsize::new(0);
-        let next_id = || {
+        let next_id = move || {
             format!(
                 "d{n}-{}",
                 counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

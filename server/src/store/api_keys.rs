@@ -31,7 +31,7 @@ impl ApiKeyRow {
 
 impl Store {
     pub async fn insert_api_key(&self, row: &ApiKeyRow) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query(
+        on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO api_keys (id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&row.id)
@@ -65,7 +65,7 @@ impl Store {
             return Ok(None);
         };
         if last_used_at.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
-            on_backend!(&self.pool, pool => sqlx::query(
+            on_backend!(&self.writer, pool => sqlx::query(
                 "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
             )
             .bind(now)
@@ -79,7 +79,7 @@ impl Store {
 
     /// Revokes the key; false when there is no such unrevoked key.
     pub async fn revoke_api_key(&self, id: &str, now: i64) -> StoreResult<bool> {
-        let revoked = on_backend!(&self.pool, pool => sqlx::query(
+        let revoked = on_backend!(&self.writer, pool => sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now)

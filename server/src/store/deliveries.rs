@@ -123,7 +123,7 @@ impl Store {
         batch: i64,
         per_hook: i64,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let ids: Vec<String> = match &self.pool {
+        let ids: Vec<String> = match &self.writer {
             Backend::Sqlite(pool) => {
                 // SQLite runs the statement as one write transaction, so two
                 // claimers never lease the same row.
@@ -268,7 +268,7 @@ impl Store {
             Some((true, Some(lease))) if lease > now => return Ok(Resend::InFlight),
             Some(_) => {}
         }
-        let updated = on_backend!(&self.pool, pool => sqlx::query(
+        let updated = on_backend!(&self.writer, pool => sqlx::query(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, next_trigger = 'manual',
                  updated_at = $1
              WHERE id = $2 AND (lease_expires_at IS NULL OR lease_expires_at <= $1)",
@@ -308,7 +308,7 @@ impl Store {
             .fetch_one(pool)
             .await);
         }
-        let updated = on_backend!(&self.pool, pool => sqlx::query(&format!(
+        let updated = on_backend!(&self.writer, pool => sqlx::query(&format!(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = $4,
                  next_trigger = 'manual', updated_at = $4
              WHERE {FAILED_IN_RANGE}"
@@ -328,7 +328,7 @@ impl Store {
         if leases.is_empty() {
             return Ok(());
         }
-        on_backend!(&self.pool, pool => {
+        on_backend!(&self.writer, pool => {
             let mut release = QueryBuilder::new(
                 "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL
                  WHERE (id, lease_token) IN (VALUES ",

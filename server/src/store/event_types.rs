@@ -12,7 +12,7 @@ struct EventTypeRow {
 
 impl Store {
     pub async fn insert_event_type(&self, input: &NewEventType, now: i64) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query(
+        on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO event_types (name, description, schema, created_at)
              VALUES ($1, $2, $3, $4)",
         )

@@ -60,7 +60,7 @@ impl HookRow {
 
 impl Store {
     pub async fn insert_hook(&self, row: &HookRow) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query(
+        on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
                                 previous_signing_key, previous_key_expires_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -93,7 +93,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
         let config = patch.config.as_ref();
-        on_backend!(&self.pool, pool => sqlx::query_as(
+        on_backend!(&self.writer, pool => sqlx::query_as(
             "UPDATE hooks SET
                 name = COALESCE($1, name),
                 events = COALESCE($2, events),
@@ -125,7 +125,7 @@ impl Store {
         previous_expires_at: i64,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as(
+        on_backend!(&self.writer, pool => sqlx::query_as(
             "UPDATE hooks SET previous_signing_key = signing_key, signing_key = $1,
                               previous_key_expires_at = $2, updated_at = $3
              WHERE id = $4
@@ -154,7 +154,7 @@ impl Store {
     }
 
     pub async fn delete_hook(&self, id: &str) -> StoreResult<bool> {
-        let deleted = on_backend!(&self.pool, pool => sqlx::query("DELETE FROM hooks WHERE id = $1")
+        let deleted = on_backend!(&self.writer, pool => sqlx::query("DELETE FROM hooks WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await?

@@ -13,6 +13,7 @@ mod attempts;
 mod deliveries;
 mod event_types;
 mod events;
+mod group_commit;
 mod hooks;
 mod json_text;
 mod notify;
@@ -63,7 +64,14 @@ pub(crate) use on_backend;
 
 #[derive(Clone)]
 pub struct Store {
+    /// For reads.
     pool: Pool,
+    /// For writes. On SQLite, one connection: writers queue for it in
+    /// order, where several connections would contend for SQLite's single
+    /// write lock and back off in sleeps. On PostgreSQL, the same pool.
+    writer: Pool,
+    /// Events waiting to be ingested together (see `group_commit`).
+    ingestion: tokio::sync::mpsc::Sender<group_commit::Pending>,
 }
 
 impl Clone for Pool {
@@ -113,12 +121,21 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .connect_with(options)
+                let writer = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
                     .await?;
-                sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
-                Backend::Sqlite(pool)
+                sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
+                // Readers cannot write, so a write sent to the wrong pool
+                // fails in tests rather than contending in production.
+                let readers = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options.read_only(true))
+                    .await?;
+                return Ok(Store::new(
+                    Backend::Sqlite(readers),
+                    Backend::Sqlite(writer),
+                ));
             }
             Some(DatabaseKind::Postgres) => {
                 // A stuck session must not hold locks (the claim lock above
@@ -146,7 +163,15 @@ impl Store {
                 ))
             }
         };
-        Ok(Store { pool })
+        Ok(Store::new(pool.clone(), pool))
+    }
+
+    fn new(readers: Pool, writer: Pool) -> Store {
+        Store {
+            ingestion: group_commit::spawn(writer.clone()),
+            pool: readers,
+            writer,
+        }
     }
 
     pub fn kind(&self) -> DatabaseKind {
@@ -156,11 +181,9 @@ impl Store {
         }
     }
 
+    /// A write transaction.
     async fn begin(&self) -> StoreResult<Tx> {
-        Ok(match &self.pool {
-            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
-            Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
-        })
+        begin(&self.writer).await
     }
 
     /// The value of a SQLite `PRAGMA`, for checking the connection's settings;
@@ -187,6 +210,13 @@ impl Store {
     pub async fn ping(&self) -> bool {
         on_backend!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
+}
+
+async fn begin(pool: &Pool) -> StoreResult<Tx> {
+    Ok(match pool {
+        Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
+        Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
+    })
 }
 
 /// True when `err` is a UNIQUE constraint violation.

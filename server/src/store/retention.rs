@@ -14,7 +14,7 @@ impl Store {
     /// one short transaction. An event still being retried is kept until it
     /// finishes, so no delivery loses its log mid-way.
     pub async fn purge_events_before(&self, cutoff: i64, batch: i64) -> StoreResult<Purged> {
-        let events = on_backend!(&self.pool, pool => sqlx::query(
+        let events = on_backend!(&self.writer, pool => sqlx::query(
             "DELETE FROM events WHERE id IN (
                  SELECT e.id FROM events e
                  WHERE e.created_at < $1
@@ -32,7 +32,7 @@ impl Store {
 
     /// Deletes per-minute figures and idempotency records past their use.
     pub async fn purge_counters(&self, cutoff: i64, now: i64) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => {
+        on_backend!(&self.writer, pool => {
             sqlx::query("DELETE FROM attempt_minutes WHERE minute < $1")
                 .bind(cutoff)
                 .execute(pool)

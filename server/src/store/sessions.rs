@@ -9,7 +9,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query(
+        on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
              VALUES ($1, $2, $3, $4)",
         )
@@ -36,7 +36,7 @@ impl Store {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        on_backend!(&self.writer, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(pool)
             .await
@@ -46,7 +46,7 @@ impl Store {
 
     /// Forgets sessions that have ended.
     pub async fn delete_expired_sessions(&self, now: i64) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        on_backend!(&self.writer, pool => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
             .execute(pool)
             .await

@@ -14,7 +14,7 @@ impl Store {
 
     /// Sets `key`, or removes it when `value` is `None`.
     pub async fn set_setting(&self, key: &str, value: Option<&str>, now: i64) -> StoreResult<()> {
-        on_backend!(&self.pool, pool => match value {
+        on_backend!(&self.writer, pool => match value {
             Some(value) => sqlx::query(
                 "INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

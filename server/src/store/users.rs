@@ -46,7 +46,7 @@ impl Store {
             "INSERT INTO users (id, email, password_hash, role, created_at)
              SELECT $1, $2, $3, $4, $5 WHERE {condition}"
         );
-        let inserted = on_backend!(&self.pool, pool => sqlx::query(&sql)
+        let inserted = on_backend!(&self.writer, pool => sqlx::query(&sql)
             .bind(&row.id)
             .bind(&row.email)
             .bind(&row.password_hash)
@@ -73,7 +73,7 @@ impl Store {
 
     /// Deletes the user unless it is the last admin; false when nothing was deleted.
     pub async fn delete_user_keeping_an_admin(&self, id: &str) -> StoreResult<bool> {
-        let deleted = on_backend!(&self.pool, pool => sqlx::query(
+        let deleted = on_backend!(&self.writer, pool => sqlx::query(
             "DELETE FROM users WHERE id = $1
              AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
         )

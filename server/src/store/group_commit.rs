@@ -1,0 +1,120 @@
+//! Group commit for ingestion. Events that arrive while one transaction is
+//! being written go into the next, so a busy server writes many events per
+//! commit instead of queueing one commit per request for the single writer.
+//! Each caller still gets its answer only once its own event is committed.
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::events::{ingest_in, IdempotencyKey, Ingestion, NewEvent};
+use super::{begin, Pool, StoreResult, Tx};
+
+/// The most events written in one transaction.
+const MAX_BATCH: usize = 256;
+
+/// An event waiting for the next commit, with everything owned.
+pub(super) struct Pending {
+    event: OwnedEvent,
+    idempotency: Option<OwnedKey>,
+    new_id: Box<dyn Fn() -> String + Send + Sync>,
+    answer: oneshot::Sender<StoreResult<Ingestion>>,
+}
+
+struct OwnedEvent {
+    id: String,
+    name: String,
+    payload: String,
+    created_at: i64,
+}
+
+struct OwnedKey {
+    scope: String,
+    key: String,
+    request_hash: String,
+    expires_at: i64,
+}
+
+impl Pending {
+    pub(super) fn new(
+        event: &NewEvent<'_>,
+        idempotency: Option<&IdempotencyKey<'_>>,
+        new_id: Box<dyn Fn() -> String + Send + Sync>,
+    ) -> (Pending, oneshot::Receiver<StoreResult<Ingestion>>) {
+        let (answer, answered) = oneshot::channel();
+        let pending = Pending {
+            event: OwnedEvent {
+                id: event.id.to_owned(),
+                name: event.name.to_owned(),
+                payload: event.payload.to_owned(),
+                created_at: event.created_at,
+            },
+            idempotency: idempotency.map(|key| OwnedKey {
+                scope: key.scope.to_owned(),
+                key: key.key.to_owned(),
+                request_hash: key.request_hash.to_owned(),
+                expires_at: key.expires_at,
+            }),
+            new_id,
+            answer,
+        };
+        (pending, answered)
+    }
+
+    async fn write_in(&self, tx: &mut Tx) -> StoreResult<Ingestion> {
+        let event = NewEvent {
+            id: &self.event.id,
+            name: &self.event.name,
+            payload: &self.event.payload,
+            created_at: self.event.created_at,
+        };
+        let key = self.idempotency.as_ref().map(|key| IdempotencyKey {
+            scope: &key.scope,
+            key: &key.key,
+            request_hash: &key.request_hash,
+            expires_at: key.expires_at,
+        });
+        ingest_in(tx, &event, key.as_ref(), &*self.new_id).await
+    }
+}
+
+/// Starts the committer on the write pool; it stops when every sender is gone.
+pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
+    let (sender, mut receiver) = mpsc::channel::<Pending>(MAX_BATCH * 4);
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(MAX_BATCH);
+        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+            match write_together(&writer, &batch).await {
+                Ok(answers) => {
+                    for (pending, answer) in batch.drain(..).zip(answers) {
+                        let _ = pending.answer.send(Ok(answer));
+                    }
+                }
+                // One event's failure must not fail the others: each is
+                // written again alone, and gets its own answer.
+                Err(_) => {
+                    for pending in batch.drain(..) {
+                        let answer = write_alone(&writer, &pending).await;
+                        let _ = pending.answer.send(answer);
+                    }
+                }
+            }
+        }
+    });
+    sender
+}
+
+async fn write_together(writer: &Pool, batch: &[Pending]) -> StoreResult<Vec<Ingestion>> {
+    let mut tx = begin(writer).await?;
+    let mut answers = Vec::with_capacity(batch.len());
+    for pending in batch {
+        answers.push(pending.write_in(&mut tx).await?);
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+async fn write_alone(writer: &Pool, pending: &Pending) -> StoreResult<Ingestion> {
+    let mut tx = begin(writer).await?;
+    let answer = pending.write_in(&mut tx).await?;
+    tx.commit().await?;
+    Ok(answer)
+}
