@@ -8,7 +8,7 @@ use app::model::delivery::{
 use app::model::hook::ExecutionStats;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use super::events::{insert_event, NewEvent};
+use super::events::{insert_events, NewEvent};
 use super::{on_backend, JsonText, Store, StoreResult, Tx};
 
 type HeaderList = Vec<(String, String)>;
@@ -184,36 +184,47 @@ fn push_filter<'a, DB: Database>(
     }
 }
 
-/// Logs an attempt, unless its delivery is gone (its hook was deleted while
-/// the request was in flight).
-pub(super) async fn insert_attempt(tx: &mut Tx, row: &AttemptRow) -> StoreResult<()> {
-    on_backend!(tx, tx => sqlx::query(
-        "INSERT INTO attempts (id, delivery_id, hook_id, event, number, trigger, url,
-             request_headers, request_body, response_status, response_headers, response_body,
-             response_body_truncated, error, success, started_at, duration_ms)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17
-         WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = $2)",
-    )
-    .bind(&row.id)
-    .bind(&row.delivery_id)
-    .bind(&row.hook_id)
-    .bind(&row.event)
-    .bind(row.number)
-    .bind(&row.trigger)
-    .bind(&row.url)
-    .bind(&row.request_headers)
-    .bind(&row.request_body)
-    .bind(row.response_status)
-    .bind(&row.response_headers)
-    .bind(&row.response_body)
-    .bind(row.response_body_truncated)
-    .bind(&row.error)
-    .bind(row.success)
-    .bind(row.started_at)
-    .bind(row.duration_ms)
-    .execute(&mut **tx)
-    .await
-    .map(|done| done.rows_affected()))?;
+/// Rows per multi-row `INSERT`: 17 values each, well under SQLite's limit.
+const ATTEMPTS_PER_INSERT: usize = 500;
+
+/// Logs attempts, in a few statements however many there are; an attempt
+/// whose delivery is gone (its hook was deleted while the request was in
+/// flight) is left out.
+pub(super) async fn insert_attempts(tx: &mut Tx, rows: &[AttemptRow]) -> StoreResult<()> {
+    for chunk in rows.chunks(ATTEMPTS_PER_INSERT) {
+        on_backend!(&mut *tx, tx => {
+            // A `VALUES` list names its columns column1, column2 … on both
+            // databases; column2 is the delivery.
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO attempts (id, delivery_id, hook_id, event, number, trigger, url,
+                     request_headers, request_body, response_status, response_headers, response_body,
+                     response_body_truncated, error, success, started_at, duration_ms)
+                 SELECT * FROM (",
+            );
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(&row.id)
+                    .push_bind(&row.delivery_id)
+                    .push_bind(&row.hook_id)
+                    .push_bind(&row.event)
+                    .push_bind(row.number)
+                    .push_bind(&row.trigger)
+                    .push_bind(&row.url)
+                    .push_bind(&row.request_headers)
+                    .push_bind(&row.request_body)
+                    .push_bind(row.response_status)
+                    .push_bind(&row.response_headers)
+                    .push_bind(&row.response_body)
+                    .push_bind(row.response_body_truncated)
+                    .push_bind(&row.error)
+                    .push_bind(row.success)
+                    .push_bind(row.started_at)
+                    .push_bind(row.duration_ms);
+            });
+            insert.push(") AS v WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = v.column2)");
+            insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
+        })?;
+    }
     Ok(())
 }
 
@@ -352,7 +363,7 @@ impl Store {
             DeliveryState::Failed
         };
         let mut tx = self.begin().await?;
-        insert_event(&mut tx, event).await?;
+        insert_events(&mut tx, &[event]).await?;
         on_backend!(&mut tx, tx => sqlx::query(
             "INSERT INTO deliveries (id, event_id, hook_id, state, attempt_count, next_trigger,
                                      created_at, updated_at)
@@ -366,7 +377,7 @@ impl Store {
         .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;
-        insert_attempt(&mut tx, &AttemptRow::from(attempt)).await?;
+        insert_attempts(&mut tx, &[AttemptRow::from(attempt)]).await?;
         tx.commit().await
     }
 }

@@ -2,11 +2,14 @@
 //! lease, and record each attempt's outcome together with the delivery's next
 //! state in batches.
 
+use std::collections::HashMap;
+use std::mem::discriminant;
+
 use app::model::delivery::{Attempt, Delivery, DeliveryState};
 use app::model::hook::Headers;
 use sqlx::QueryBuilder;
 
-use super::attempts::{count_minutes, insert_attempt, AttemptRow};
+use super::attempts::{count_minutes, insert_attempts, AttemptRow};
 use super::notify::notify_logged;
 use super::{on_backend, Backend, JsonText, Store, StoreResult, Tx};
 
@@ -213,40 +216,18 @@ impl Store {
         .await)
     }
 
-    /// Writes a batch of outcomes in one transaction: each attempt, its
-    /// delivery's next state (only while the lease is still ours) and what it
-    /// means for the hook.
+    /// Writes a batch of outcomes in one transaction, in a few statements
+    /// however large it is: the attempts, each delivery's next state (only
+    /// while the lease is still ours) and what they mean for their hooks.
     pub async fn record_outcomes(&self, outcomes: &[Outcome], now: i64) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        for outcome in outcomes {
-            if let Some(attempt) = &outcome.attempt {
-                insert_attempt(&mut tx, &AttemptRow::from(attempt)).await?;
-            }
-            let (state, next_attempt_at) = match outcome.next {
-                NextStep::Delivered => (DeliveryState::Delivered, None),
-                NextStep::RetryAt(at) => (DeliveryState::Pending, Some(at)),
-                NextStep::Failed => (DeliveryState::Failed, None),
-            };
-            on_backend!(&mut tx, tx => sqlx::query(
-                "UPDATE deliveries SET state = $1, next_attempt_at = $2, next_trigger = 'retry',
-                     attempt_count = COALESCE($3, attempt_count),
-                     lease_token = NULL, lease_expires_at = NULL, updated_at = $4
-                 WHERE id = $5 AND lease_token = $6",
-            )
-            .bind(state.as_str())
-            .bind(next_attempt_at)
-            .bind(outcome.attempt.as_ref().map(|a| a.number))
-            .bind(now)
-            .bind(&outcome.delivery_id)
-            .bind(&outcome.lease_token)
-            .execute(&mut **tx)
-            .await
-            .map(|done| done.rows_affected()))?;
-            if let Some(verdict) = &outcome.verdict {
-                apply_verdict(&mut tx, &outcome.hook_id, verdict, now).await?;
-            }
-        }
         let attempts: Vec<&Attempt> = outcomes.iter().filter_map(|o| o.attempt.as_ref()).collect();
+        let rows: Vec<AttemptRow> = attempts.iter().map(|a| AttemptRow::from(*a)).collect();
+        insert_attempts(&mut tx, &rows).await?;
+        settle_deliveries(&mut tx, outcomes, now).await?;
+        for (hook_id, verdict) in verdicts_to_apply(outcomes) {
+            apply_verdict(&mut tx, hook_id, verdict, now).await?;
+        }
         count_minutes(&mut tx, &attempts).await?;
         notify_logged(&mut tx, outcomes).await?;
         tx.commit().await
@@ -378,6 +359,63 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Rows per `UPDATE … FROM (VALUES …)`.
+const SETTLED_PER_UPDATE: usize = 1000;
+
+/// Moves each delivery to what follows its attempt and gives back its lease,
+/// if the lease is still the one the attempt was made under.
+async fn settle_deliveries(tx: &mut Tx, outcomes: &[Outcome], now: i64) -> StoreResult<()> {
+    for chunk in outcomes.chunks(SETTLED_PER_UPDATE) {
+        on_backend!(&mut *tx, tx => {
+            let mut update = QueryBuilder::new("UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,
+                 next_trigger = 'retry', attempt_count = COALESCE(v.column5, attempt_count),
+                 lease_token = NULL, lease_expires_at = NULL, updated_at = ");
+            update.push_bind(now).push(" FROM (");
+            update.push_values(chunk, |mut values, outcome| {
+                let (state, next_attempt_at) = match outcome.next {
+                    NextStep::Delivered => (DeliveryState::Delivered, None),
+                    NextStep::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+                    NextStep::Failed => (DeliveryState::Failed, None),
+                };
+                values
+                    .push_bind(outcome.delivery_id.as_str())
+                    .push_bind(outcome.lease_token.as_str())
+                    .push_bind(state.as_str())
+                    .push_bind(next_attempt_at)
+                    .push_bind(outcome.attempt.as_ref().map(|a| a.number));
+            });
+            update.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2");
+            update.build().execute(&mut **tx).await.map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// The verdicts worth applying, per hook in order, sorted by hook (so
+/// recorders of several instances lock hooks in the same order). Of a run of
+/// one kind for a hook only the last counts: it has the effect of them all.
+fn verdicts_to_apply(outcomes: &[Outcome]) -> Vec<(&str, &HookVerdict)> {
+    let mut kept: Vec<(&str, &HookVerdict)> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for outcome in outcomes {
+        let Some(verdict) = &outcome.verdict else {
+            continue;
+        };
+        let hook = outcome.hook_id.as_str();
+        match latest.get(hook) {
+            Some(&index) if discriminant(kept[index].1) == discriminant(verdict) => {
+                kept[index].1 = verdict;
+            }
+            _ => {
+                latest.insert(hook, kept.len());
+                kept.push((hook, verdict));
+            }
+        }
+    }
+    kept.sort_by_key(|(hook, _)| *hook);
+    kept
 }
 
 async fn apply_verdict(

@@ -1,6 +1,8 @@
 //! Events and their ingestion: the event, one delivery per matching enabled
 //! hook and the idempotency record, written in one transaction.
 
+use std::collections::HashMap;
+
 use app::model::delivery::EventRecord;
 use sqlx::QueryBuilder;
 
@@ -38,18 +40,97 @@ pub enum Ingestion {
     },
 }
 
-pub(super) async fn insert_event(tx: &mut Tx, event: &NewEvent<'_>) -> StoreResult<()> {
-    on_backend!(tx, tx => sqlx::query(
-        "INSERT INTO events (id, name, payload, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(event.id)
-    .bind(event.name)
-    .bind(event.payload)
-    .bind(event.created_at)
-    .execute(&mut **tx)
-    .await
-    .map(|done| done.rows_affected()))?;
+/// Rows per multi-row `INSERT`, well under SQLite's limit of bound values.
+const ROWS_PER_INSERT: usize = 1000;
+
+pub(super) async fn insert_events(tx: &mut Tx, events: &[&NewEvent<'_>]) -> StoreResult<()> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        on_backend!(&mut *tx, tx => {
+            let mut insert = QueryBuilder::new("INSERT INTO events (id, name, payload, created_at) ");
+            insert.push_values(chunk, |mut row, event| {
+                row.push_bind(event.id)
+                    .push_bind(event.name)
+                    .push_bind(event.payload)
+                    .push_bind(event.created_at);
+            });
+            insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
+        })?;
+    }
     Ok(())
+}
+
+/// An event to store, and how to name its deliveries.
+pub(super) type EventToStore<'a> = (&'a NewEvent<'a>, &'a (dyn Fn() -> String + Sync));
+
+/// Stores `events` and a pending delivery for every enabled hook that listens
+/// to each, in a few statements however many events there are. Returns each
+/// event's delivery ids.
+pub(super) async fn store_events(
+    tx: &mut Tx,
+    events: &[EventToStore<'_>],
+) -> StoreResult<Vec<Vec<String>>> {
+    let just_events: Vec<&NewEvent<'_>> = events.iter().map(|(event, _)| *event).collect();
+    insert_events(tx, &just_events).await?;
+    let mut listeners: HashMap<&str, Vec<String>> = HashMap::new();
+    for (event, _) in events {
+        if !listeners.contains_key(event.name) {
+            listeners.insert(event.name, listening_hooks(tx, event.name).await?);
+        }
+    }
+    let mut ids = Vec::with_capacity(events.len());
+    let mut deliveries = Vec::new();
+    for (event, new_id) in events {
+        let hooks = &listeners[event.name];
+        let of_event: Vec<String> = hooks.iter().map(|_| new_id()).collect();
+        deliveries.extend(
+            of_event
+                .iter()
+                .cloned()
+                .zip(hooks)
+                .map(|(id, hook)| (id, *event, hook)),
+        );
+        ids.push(of_event);
+    }
+    for chunk in deliveries.chunks(ROWS_PER_INSERT) {
+        on_backend!(&mut *tx, tx => {
+            let mut insert = QueryBuilder::new(
+                "INSERT INTO deliveries
+                     (id, event_id, hook_id, state, next_attempt_at, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, (id, event, hook_id)| {
+                row.push_bind(id.as_str())
+                    .push_bind(event.id)
+                    .push_bind(hook_id.as_str())
+                    .push_bind("pending")
+                    .push_bind(event.created_at)
+                    .push_bind(event.created_at)
+                    .push_bind(event.created_at);
+            });
+            insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
+        })?;
+    }
+    Ok(ids)
+}
+
+/// The enabled hooks that listen to `event`.
+async fn listening_hooks(tx: &mut Tx, event: &str) -> StoreResult<Vec<String>> {
+    match tx {
+        Backend::Sqlite(tx) => {
+            sqlx::query_scalar(
+                "SELECT id FROM hooks WHERE enabled = TRUE
+                 AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = $1)",
+            )
+            .bind(event)
+            .fetch_all(&mut **tx)
+            .await
+        }
+        Backend::Postgres(tx) => {
+            sqlx::query_scalar("SELECT id FROM hooks WHERE enabled = TRUE AND events::jsonb ? $1")
+                .bind(event)
+                .fetch_all(&mut **tx)
+                .await
+        }
+    }
 }
 
 /// Stores `event` and a pending delivery for every enabled hook that listens
@@ -99,44 +180,10 @@ pub(super) async fn ingest_in(
             });
         }
     }
-    insert_event(tx, event).await?;
-    let hook_ids: Vec<String> = match tx {
-        Backend::Sqlite(tx) => {
-            sqlx::query_scalar(
-                "SELECT id FROM hooks WHERE enabled = TRUE
-               AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = $1)",
-            )
-            .bind(event.name)
-            .fetch_all(&mut **tx)
-            .await?
-        }
-        Backend::Postgres(tx) => {
-            sqlx::query_scalar("SELECT id FROM hooks WHERE enabled = TRUE AND events::jsonb ? $1")
-                .bind(event.name)
-                .fetch_all(&mut **tx)
-                .await?
-        }
-    };
-    let deliveries: Vec<(String, String)> =
-        hook_ids.into_iter().map(|hook| (new_id(), hook)).collect();
-    if !deliveries.is_empty() {
-        on_backend!(tx, tx => {
-            let mut insert = QueryBuilder::new(
-                "INSERT INTO deliveries
-                     (id, event_id, hook_id, state, next_attempt_at, created_at, updated_at) ",
-            );
-            insert.push_values(&deliveries, |mut row, (id, hook_id)| {
-                row.push_bind(id)
-                    .push_bind(event.id)
-                    .push_bind(hook_id)
-                    .push_bind("pending")
-                    .push_bind(event.created_at)
-                    .push_bind(event.created_at)
-                    .push_bind(event.created_at);
-            });
-            insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
-        })?;
-    }
+    let deliveries = store_events(tx, &[(event, new_id)])
+        .await?
+        .pop()
+        .unwrap_or_default();
     if let Some(key) = idempotency {
         on_backend!(tx, tx => sqlx::query(
             "UPDATE idempotency_keys SET deliveries = $1 WHERE scope = $2 AND key = $3",
@@ -148,9 +195,7 @@ pub(super) async fn ingest_in(
         .await
         .map(|done| done.rows_affected()))?;
     }
-    Ok(Ingestion::Stored {
-        deliveries: deliveries.into_iter().map(|(id, _)| id).collect(),
-    })
+    Ok(Ingestion::Stored { deliveries })
 }
 
 impl Store {

@@ -5,7 +5,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::events::{ingest_in, IdempotencyKey, Ingestion, NewEvent};
+use super::events::{ingest_in, store_events, EventToStore, IdempotencyKey, Ingestion, NewEvent};
 use super::{begin, Pool, StoreResult, Tx};
 
 /// The most events written in one transaction.
@@ -59,20 +59,23 @@ impl Pending {
         (pending, answered)
     }
 
-    async fn write_in(&self, tx: &mut Tx) -> StoreResult<Ingestion> {
-        let event = NewEvent {
+    fn event(&self) -> NewEvent<'_> {
+        NewEvent {
             id: &self.event.id,
             name: &self.event.name,
             payload: &self.event.payload,
             created_at: self.event.created_at,
-        };
+        }
+    }
+
+    async fn write_in(&self, tx: &mut Tx) -> StoreResult<Ingestion> {
         let key = self.idempotency.as_ref().map(|key| IdempotencyKey {
             scope: &key.scope,
             key: &key.key,
             request_hash: &key.request_hash,
             expires_at: key.expires_at,
         });
-        ingest_in(tx, &event, key.as_ref(), &*self.new_id).await
+        ingest_in(tx, &self.event(), key.as_ref(), &*self.new_id).await
     }
 }
 
@@ -102,14 +105,35 @@ pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
     sender
 }
 
+/// Writes the batch in one transaction: events without an idempotency key
+/// all together, in a few statements; those with one each on its own, as
+/// each may turn out to be a repeat.
 async fn write_together(writer: &Pool, batch: &[Pending]) -> StoreResult<Vec<Ingestion>> {
     let mut tx = begin(writer).await?;
-    let mut answers = Vec::with_capacity(batch.len());
+    let mut answers: Vec<Option<Ingestion>> = Vec::with_capacity(batch.len());
     for pending in batch {
-        answers.push(pending.write_in(&mut tx).await?);
+        answers.push(match pending.idempotency {
+            Some(_) => Some(pending.write_in(&mut tx).await?),
+            None => None,
+        });
     }
+    let plain: Vec<&Pending> = batch.iter().filter(|p| p.idempotency.is_none()).collect();
+    let events: Vec<NewEvent<'_>> = plain.iter().map(|p| p.event()).collect();
+    let to_store: Vec<EventToStore<'_>> = events
+        .iter()
+        .zip(&plain)
+        .map(|(event, pending)| (event, &*pending.new_id as _))
+        .collect();
+    let mut stored = store_events(&mut tx, &to_store).await?.into_iter();
     tx.commit().await?;
-    Ok(answers)
+    Ok(answers
+        .into_iter()
+        .map(|answer| {
+            answer.unwrap_or_else(|| Ingestion::Stored {
+                deliveries: stored.next().unwrap_or_default(),
+            })
+        })
+        .collect())
 }
 
 async fn write_alone(writer: &Pool, pending: &Pending) -> StoreResult<Ingestion> {
