@@ -145,7 +145,7 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
     // Released, not left to run out: the next start can claim it at once.
     let now = hookline::service::now_ms();
     let claimed = store
-        .claim_due(now, now + 1000, "next", 10, 10)
+        .claim_due(now, now + 1000, "next", 10, 10, &[])
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);

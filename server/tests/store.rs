@@ -185,12 +185,15 @@ async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 5).await;
     let now = 2000;
-    let first = store.claim_due(now, now + 100, "a", 10, 2).await.unwrap();
+    let first = store
+        .claim_due(now, now + 100, "a", 10, 2, &[])
+        .await
+        .unwrap();
     let ids: Vec<&str> = first.iter().map(|d| d.id.as_str()).collect();
     assert_eq!(ids, ["d0-0", "d1-0"], "oldest first, two per hook");
     assert!(
         store
-            .claim_due(now, now + 100, "b", 10, 2)
+            .claim_due(now, now + 100, "b", 10, 2, &[])
             .await
             .unwrap()
             .is_empty(),
@@ -199,7 +202,7 @@ async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
     // The first worker died: once its leases run out, another takes over.
     let later = now + 101;
     let taken = store
-        .claim_due(later, later + 100, "b", 10, 2)
+        .claim_due(later, later + 100, "b", 10, 2, &[])
         .await
         .unwrap();
     let ids: Vec<&str> = taken.iter().map(|d| d.id.as_str()).collect();
@@ -221,11 +224,39 @@ async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Delivered);
     let next = store
-        .claim_due(later, later + 100, "c", 10, 2)
+        .claim_due(later, later + 100, "c", 10, 2, &[])
         .await
         .unwrap();
     assert_eq!(next.len(), 1, "one slot freed");
     assert_eq!(next[0].id, "d2-0");
+}
+
+async fn a_finished_attempt_frees_its_slot_before_it_is_logged() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 4).await;
+    let now = 2000;
+    let first = store
+        .claim_due(now, now + 100, "a", 10, 2, &[])
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 2);
+    // d0-0's request is over and waits for the recorder: one slot is free,
+    // though its lease still holds.
+    let finished = vec![first[0].id.clone()];
+    let next = store
+        .claim_due(now, now + 100, "b", 10, 2, &finished)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = next.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d2-0"], "one slot, and never the finished delivery again");
+    assert!(
+        store
+            .claim_due(now, now + 100, "c", 10, 2, &finished)
+            .await
+            .unwrap()
+            .is_empty(),
+        "d1-0 and d2-0 are in flight: the hook is at its limit"
+    );
 }
 
 /// The outcome "delivered" for delivery `id`, from the holder of lease `token`.
@@ -247,4 +278,5 @@ crate::on_both_databases!(
     sessions_end_at_expiry_and_with_their_user,
     api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail,
     claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over,
+    a_finished_attempt_frees_its_slot_before_it_is_logged,
 );

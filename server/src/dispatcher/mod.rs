@@ -12,7 +12,7 @@ pub mod retry;
 mod sender;
 pub mod signer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -153,7 +153,13 @@ impl Dispatcher {
         };
         let announce_locally = notices.is_none();
         let relay = notices.map(|n| recorder::relay(n, self.clone(), shutdown.clone()));
-        let (outcomes, recorder) = recorder::spawn(store.clone(), self.clone(), announce_locally);
+        let finished = Finished::default();
+        let (outcomes, recorder) = recorder::spawn(
+            store.clone(),
+            self.clone(),
+            finished.clone(),
+            announce_locally,
+        );
         let in_flight = InFlight::default();
         let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
         let mut tasks = JoinSet::new();
@@ -161,19 +167,25 @@ impl Dispatcher {
         while !shutdown.is_cancelled() {
             while tasks.try_join_next().is_some() {}
             let free = slots.available_permits();
-            let claimed = self.claim(&store, free).await;
+            let claimed = self.claim(&store, free, &finished.list()).await;
             let full_batch = free > 0 && claimed.len() == free;
             for delivery in claimed {
                 let Ok(slot) = slots.clone().acquire_owned().await else {
                     break;
                 };
                 in_flight.add(&delivery);
-                let (dispatcher, outcomes, in_flight) =
-                    (self.clone(), outcomes.clone(), in_flight.clone());
+                let (dispatcher, outcomes, in_flight, finished) = (
+                    self.clone(),
+                    outcomes.clone(),
+                    in_flight.clone(),
+                    finished.clone(),
+                );
                 tasks.spawn(async move {
                     let outcome = attempt::deliver(&dispatcher, &delivery).await;
                     // From here the recorder owns the lease: it logs the
-                    // outcome and clears the lease in one transaction.
+                    // outcome and clears the lease in one transaction. Till
+                    // then the hook's slot is free: the request is over.
+                    finished.add(&delivery.id);
                     let _ = outcomes.send(outcome).await;
                     in_flight.remove(&delivery.id);
                     drop(slot);
@@ -216,7 +228,7 @@ impl Dispatcher {
         }
     }
 
-    async fn claim(&self, store: &Store, free: usize) -> Vec<ClaimedDelivery> {
+    async fn claim(&self, store: &Store, free: usize, finished: &[String]) -> Vec<ClaimedDelivery> {
         if free == 0 {
             return Vec::new();
         }
@@ -229,6 +241,7 @@ impl Dispatcher {
                 &new_id(),
                 free as i64,
                 i64::from(self.settings.hook_max_in_flight),
+                finished,
             )
             .await
         {
@@ -274,6 +287,29 @@ impl InFlight {
 
     fn take(&self) -> Vec<(String, String)> {
         self.0.lock().unwrap().drain().collect()
+    }
+}
+
+/// Deliveries whose attempt is over but not yet logged: their leases hold
+/// until the recorder clears them, but they no longer take a slot of their
+/// hook's in-flight limit.
+#[derive(Clone, Default)]
+struct Finished(Arc<Mutex<HashSet<String>>>);
+
+impl Finished {
+    fn add(&self, id: &str) {
+        self.0.lock().unwrap().insert(id.to_owned());
+    }
+
+    fn remove<'a>(&self, ids: impl Iterator<Item = &'a str>) {
+        let mut finished = self.0.lock().unwrap();
+        for id in ids {
+            finished.remove(id);
+        }
+    }
+
+    fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap().iter().cloned().collect()
     }
 }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Dispatcher, Logged, OutcomeSender};
+use super::{Dispatcher, Finished, Logged, OutcomeSender};
 use crate::service::now_ms;
 use crate::store::{AttemptNotices, Outcome, Store};
 
@@ -20,10 +20,11 @@ use crate::store::{AttemptNotices, Outcome, Store};
 const MAX_BATCH: usize = 512;
 
 /// Starts the recorder; with `announce`, it tells this process's listeners
-/// itself what it logged.
+/// itself what it logged. Logged deliveries leave `finished`.
 pub fn spawn(
     store: Store,
     dispatcher: Arc<Dispatcher>,
+    finished: Finished,
     announce: bool,
 ) -> (OutcomeSender, tokio::task::JoinHandle<()>) {
     let (sender, mut receiver) = mpsc::channel::<Outcome>(MAX_BATCH * 4);
@@ -31,6 +32,7 @@ pub fn spawn(
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
             write(&store, &batch).await;
+            finished.remove(batch.iter().map(|o| o.delivery_id.as_str()));
             for attempt in batch.iter().filter_map(|o| o.attempt.as_ref()) {
                 dispatcher.metrics.attempt_logged(attempt);
             }

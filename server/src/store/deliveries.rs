@@ -116,8 +116,10 @@ const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.hook_id, e.name AS event, d.
 
 impl Store {
     /// Leases up to `batch` due deliveries until `lease_until`, oldest first,
-    /// taking no more from a hook than keeps its leased deliveries at
-    /// `per_hook` or fewer. Returns them with their event and hook.
+    /// taking no more from a hook than keeps its attempts in flight at
+    /// `per_hook` or fewer. A leased delivery counts as in flight unless it
+    /// is in `finished`: its attempt is over and only waits to be logged.
+    /// Returns them with their event and hook.
     pub async fn claim_due(
         &self,
         now: i64,
@@ -125,7 +127,9 @@ impl Store {
         lease_token: &str,
         batch: i64,
         per_hook: i64,
+        finished: &[String],
     ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let finished = serde_json::to_string(finished).unwrap_or_else(|_| "[]".to_owned());
         let ids: Vec<String> = match &self.writer {
             Backend::Sqlite(pool) => {
                 // SQLite runs the statement as one write transaction, so two
@@ -136,6 +140,7 @@ impl Store {
                     .bind(lease_token)
                     .bind(lease_until)
                     .bind(batch)
+                    .bind(&finished)
                     .fetch_all(pool)
                     .await?
             }
@@ -155,6 +160,7 @@ impl Store {
                     .bind(lease_token)
                     .bind(lease_until)
                     .bind(batch)
+                    .bind(&finished)
                     .fetch_all(&mut *tx)
                     .await?;
                 tx.commit().await?;
@@ -477,22 +483,29 @@ const CLAIM_LOCK: i64 = 0x686f6f6b_6c696e65; // "hookline"
 // The claim, in one statement: each hook's oldest due deliveries come from
 // its own index range, so one hook's backlog never hides another hook's
 // deliveries, and a hook gets no more than keeps its live leases at `$2`.
-// `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size.
+// `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size, `$6`
+// the finished deliveries (a JSON array of ids).
 
-/// After the candidates (`due`): rank them per hook after its live leases,
-/// and lease those within the limit, oldest first.
+/// After the candidates (`due`): rank them per hook after its attempts in
+/// flight (live leases, less the finished ones, which `$finished` lists), and
+/// lease those within the limit, oldest first.
 macro_rules! rank_and_lease {
-    () => {
-        "ranked AS (
-             SELECT id, next_attempt_at,
-                    ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
-                    + (SELECT COUNT(*) FROM deliveries l
-                       WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1) AS slot
-             FROM due
-         )
-         UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
-         WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
-         RETURNING id"
+    ($finished:literal) => {
+        concat!(
+            "ranked AS (
+                 SELECT id, next_attempt_at,
+                        ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
+                        + (SELECT COUNT(*) FROM deliveries l
+                           WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1
+                             AND l.id NOT IN (",
+            $finished,
+            ")) AS slot
+                 FROM due
+             )
+             UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
+             WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
+             RETURNING id"
+        )
     };
 }
 
@@ -506,7 +519,7 @@ const SQLITE_CLAIM: &str = concat!(
                AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
              ORDER BY x.next_attempt_at LIMIT $2)
      ), ",
-    rank_and_lease!()
+    rank_and_lease!("SELECT value FROM json_each($6)")
 );
 
 /// PostgreSQL reads each hook's range through `LATERAL` (its planner would
@@ -523,5 +536,5 @@ const POSTGRES_CLAIM: &str = concat!(
              ORDER BY d.next_attempt_at LIMIT $2
              FOR UPDATE SKIP LOCKED) x
      ), ",
-    rank_and_lease!()
+    rank_and_lease!("SELECT jsonb_array_elements_text($6::jsonb)")
 );
