@@ -65,7 +65,8 @@ pub struct Settings {
     #[arg(long, default_value_t = 200)]
     pub log_queries: usize,
 
-    /// Where to write the figures as JSON.
+    /// Where to write the figures as JSON; each instance's log goes to
+    /// `logs/` beside it.
     #[arg(long, default_value = "target/bench/report.json")]
     pub json: PathBuf,
 }
@@ -106,7 +107,13 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
             Setup::Postgres { instances: 2 },
         ]);
     }
-    let logs = tempfile::tempdir()?;
+    // Each instance's log is kept beside the JSON report, to read afterwards.
+    let logs = settings
+        .json
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join("logs");
+    std::fs::create_dir_all(&logs)?;
     let mut results = Vec::new();
     for setup in setups {
         let database = match setup {
@@ -126,7 +133,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
             receiver: &receiver,
             payload: &payload,
             ceiling_per_sec: ceiling.per_sec,
-            logs_dir: logs.path(),
+            logs_dir: &logs,
         };
         // The log queries run once per database.
         let time_logs = instances == 1;
@@ -141,9 +148,6 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
         ceiling,
         results,
     );
-    if let Some(dir) = settings.json.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     std::fs::write(&settings.json, serde_json::to_string_pretty(&report)?)?;
     Ok(report)
 }
