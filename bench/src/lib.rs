@@ -137,9 +137,12 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
         };
         // The log queries run once per database.
         let time_logs = instances == 1;
-        let result = run.measure(&database, time_logs).await;
+        // A setup that fails is reported and left out; the others still count.
+        match run.measure(&database, time_logs).await {
+            Ok(result) => results.push(result),
+            Err(err) => eprintln!("{} failed: {err:#}", setup.name()),
+        }
         database.remove().await?;
-        results.push(result?);
     }
     let report = Report::new(
         instance::version(&settings.hookline).await?,

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use reqwest::StatusCode;
 
 use crate::database::Database;
@@ -202,6 +202,7 @@ impl SetupRun<'_> {
                 hooks,
                 events: sent.accepted.len() as u64,
                 deliveries: deliveries as u64,
+                missing: expected.saturating_sub(deliveries) as u64,
                 duplicates: (arrivals.len() - deliveries) as u64,
                 seconds,
                 events_per_sec: sent.accepted.len() as f64 / seconds,
@@ -243,6 +244,7 @@ impl SetupRun<'_> {
         Ok(Latency {
             offered_per_sec: rate,
             events: sent.accepted.len() as u64,
+            missing: sent.accepted.len().saturating_sub(times.len()) as u64,
             refused: sent.refused,
             times: Percentiles::of(times),
         })
@@ -262,7 +264,8 @@ impl SetupRun<'_> {
     }
 
     /// Waits until `expected` deliveries have reached the receiver and every
-    /// instance has logged them; returns when both were true.
+    /// instance has logged them, or for `DRAIN_TIMEOUT`; returns when that
+    /// was. What never arrived shows as missing in the figures.
     async fn drained(
         &self,
         fixture: &Fixture,
@@ -279,10 +282,7 @@ impl SetupRun<'_> {
                 }
             }
             if Instant::now() > deadline {
-                bail!(
-                    "after {DRAIN_TIMEOUT:?}, {} of {expected} deliveries arrived",
-                    self.receiver.count()
-                );
+                return Ok(Instant::now());
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }

@@ -59,6 +59,8 @@ pub struct Throughput {
     pub events: u64,
     /// Distinct (hook, event) pairs that reached the receiver, all logged.
     pub deliveries: u64,
+    /// Deliveries that had not arrived two minutes after the phase.
+    pub missing: u64,
     pub duplicates: u64,
     /// From the first event sent to the last delivery arrived and logged.
     pub seconds: f64,
@@ -80,6 +82,8 @@ pub struct Ingestion {
 pub struct Latency {
     pub offered_per_sec: f64,
     pub events: u64,
+    /// Events whose delivery had not arrived two minutes after the phase.
+    pub missing: u64,
     pub refused: u64,
     /// From when each event was due to be sent to its arrival.
     pub times: Percentiles,
@@ -254,13 +258,13 @@ impl fmt::Display for Report {
             });
         }
         row("peak RSS MB", &|s| format!("{:.0}", s.peak_rss_mb));
-        write!(f, "{:<36}", "")?;
+        write!(f, "{:<40}", "")?;
         for setup in &self.setups {
             write!(f, "{:>20}", setup.name)?;
         }
         writeln!(f)?;
         for (label, cells) in rows {
-            write!(f, "{label:<36}")?;
+            write!(f, "{label:<40}")?;
             for cell in cells {
                 write!(f, "{cell:>20}")?;
             }

@@ -51,6 +51,7 @@ async fn the_benchmark_measures_every_phase() {
         );
         for latency in [&setup.latency_fixed, &setup.latency_80] {
             assert_eq!(latency.events, EVENTS, "{name}");
+            assert_eq!(latency.missing, 0, "{name}");
             assert_eq!(
                 latency.times.count as u64, EVENTS,
                 "{name}: every event was timed"

@@ -248,7 +248,11 @@ async fn a_finished_attempt_frees_its_slot_before_it_is_logged() {
         .await
         .unwrap();
     let ids: Vec<&str> = next.iter().map(|d| d.id.as_str()).collect();
-    assert_eq!(ids, ["d2-0"], "one slot, and never the finished delivery again");
+    assert_eq!(
+        ids,
+        ["d2-0"],
+        "one slot, and never the finished delivery again"
+    );
     assert!(
         store
             .claim_due(now, now + 100, "c", 10, 2, &finished)

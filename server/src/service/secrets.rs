@@ -69,7 +69,9 @@ mod tests {
         let second = new_id();
         for id in [&first, &second] {
             assert_eq!(id.len(), 21);
-            assert!(id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
         }
         assert!(first < second);
         assert_ne!(new_id(), new_id());

@@ -149,8 +149,13 @@ impl Store {
                 // Claims take turns across instances, each in a fresh
                 // snapshot, so every claim counts the leases the one before
                 // it took and a hook's limit holds over all instances. Rows
-                // the recorder is writing are skipped, not waited for.
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                // the recorder is writing are skipped, not waited for. The
+                // commit does not wait for the disk: a claim lost in a crash
+                // is a lease that never was, and the delivery is claimed
+                // again, as after any crash.
+                sqlx::query(
+                    "SELECT set_config('synchronous_commit', 'off', TRUE), pg_advisory_xact_lock($1)",
+                )
                     .bind(CLAIM_LOCK)
                     .execute(&mut *tx)
                     .await?;
