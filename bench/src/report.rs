@@ -260,13 +260,13 @@ impl fmt::Display for Report {
         row("peak RSS MB", &|s| format!("{:.0}", s.peak_rss_mb));
         write!(f, "{:<40}", "")?;
         for setup in &self.setups {
-            write!(f, "{:>20}", setup.name)?;
+            write!(f, "{:>24}", setup.name)?;
         }
         writeln!(f)?;
         for (label, cells) in rows {
             write!(f, "{label:<40}")?;
             for cell in cells {
-                write!(f, "{cell:>20}")?;
+                write!(f, "{cell:>24}")?;
             }
             writeln!(f)?;
         }
