@@ -130,19 +130,23 @@ impl Store {
         finished: &[String],
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let finished = serde_json::to_string(finished).unwrap_or_else(|_| "[]".to_owned());
-        let ids: Vec<String> = match &self.writer {
-            Backend::Sqlite(pool) => {
-                // SQLite runs the statement as one write transaction, so two
-                // claimers never lease the same row.
-                sqlx::query_scalar(SQLITE_CLAIM)
+        // The two statements take the same parameters (see below).
+        macro_rules! claim {
+            ($statement:expr) => {
+                sqlx::query_scalar($statement)
                     .bind(now)
                     .bind(per_hook)
                     .bind(lease_token)
                     .bind(lease_until)
                     .bind(batch)
                     .bind(&finished)
-                    .fetch_all(pool)
-                    .await?
+            };
+        }
+        let ids: Vec<String> = match &self.writer {
+            Backend::Sqlite(pool) => {
+                // SQLite runs the statement as one write transaction, so two
+                // claimers never lease the same row.
+                claim!(SQLITE_CLAIM).fetch_all(pool).await?
             }
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -159,15 +163,7 @@ impl Store {
                     .bind(CLAIM_LOCK)
                     .execute(&mut *tx)
                     .await?;
-                let ids = sqlx::query_scalar(POSTGRES_CLAIM)
-                    .bind(now)
-                    .bind(per_hook)
-                    .bind(lease_token)
-                    .bind(lease_until)
-                    .bind(batch)
-                    .bind(&finished)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let ids = claim!(POSTGRES_CLAIM).fetch_all(&mut *tx).await?;
                 tx.commit().await?;
                 ids
             }
