@@ -253,9 +253,13 @@ impl Api {
         Ok(total as u64)
     }
 
-    /// Reads one page of a hook's recent logs; returns how long it took and
-    /// how many attempts matched.
-    pub async fn recent_logs(&self, hook: &str, query: &str) -> anyhow::Result<(Duration, u64)> {
+    /// Reads one page of a hook's recent logs; returns how long it took, how
+    /// many attempts matched and whether that count was capped.
+    pub async fn recent_logs(
+        &self,
+        hook: &str,
+        query: &str,
+    ) -> anyhow::Result<(Duration, u64, bool)> {
         let started = Instant::now();
         let response = self
             .client
@@ -272,7 +276,11 @@ impl Api {
             .get("total-number")
             .and_then(|v| v.to_str().ok()?.parse().ok())
             .context("no Total-Number header")?;
+        let capped = response
+            .headers()
+            .get("total-number-capped")
+            .is_some_and(|v| v.as_bytes() == b"true");
         response.bytes().await?;
-        Ok((started.elapsed(), matches))
+        Ok((started.elapsed(), matches, capped))
     }
 }

@@ -311,17 +311,19 @@ impl SetupRun<'_> {
         let mut results = Vec::new();
         for filter in filters {
             let mut times = Vec::with_capacity(settings.log_queries);
-            let mut matches = 0;
+            let (mut matches, mut matches_capped) = (0, false);
             for _ in 0..settings.log_queries {
-                let (took, total) = fixture.api.recent_logs(&fixture.one_hook, filter).await?;
+                let took;
+                (took, matches, matches_capped) =
+                    fixture.api.recent_logs(&fixture.one_hook, filter).await?;
                 times.push(took);
-                matches = total;
             }
             results.push(LogQuery {
                 filter: filter.to_owned(),
                 attempts_in_log: settings.log_attempts,
                 synthetic: added,
                 matches,
+                matches_capped,
                 times: Percentiles::of(times),
             });
         }

@@ -95,7 +95,10 @@ pub struct LogQuery {
     pub attempts_in_log: u64,
     /// How many of those the benchmark wrote straight into the database.
     pub synthetic: u64,
+    /// `Total-Number`: how many match, counted up to 10,000 …
     pub matches: u64,
+    /// … and whether more do (`Total-Number-Capped`).
+    pub matches_capped: bool,
     pub times: Percentiles,
 }
 

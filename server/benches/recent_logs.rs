@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use app::model::delivery::{LogFilter, StatusFilter};
+use app::model::delivery::{LogFilter, StatusFilter, LOG_COUNT_LIMIT};
 use app::model::hook::{HookConfig, NewHook};
 use hookline::store::{HookRow, Store};
 
@@ -67,7 +67,10 @@ async fn main() {
         let mut total = 0;
         for _ in 0..RUNS {
             let started = Instant::now();
-            let (_, matches) = store.recent_attempts("busy", &filter).await.unwrap();
+            let (_, matches) = store
+                .recent_attempts("busy", &filter, LOG_COUNT_LIMIT)
+                .await
+                .unwrap();
             times.push(started.elapsed());
             total = matches;
         }

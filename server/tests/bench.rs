@@ -1,5 +1,6 @@
 //! The benchmark harness (`hookline-bench`), run small against the debug
-//! binary: a few hundred events per phase, a log of a few thousand attempts.
+//! binary: a few hundred events per phase, a log of 40,000 attempts (past
+//! the point where recent-logs stops counting).
 //! It keeps the harness working; the figures that count come from the full
 //! run on a release build (docs/performance.md).
 
@@ -20,7 +21,7 @@ async fn the_benchmark_measures_every_phase() {
         concurrency: 8,
         rate: 200.0,
         payload_bytes: 512,
-        log_attempts: 3_000,
+        log_attempts: 40_000,
         log_queries: 5,
         json: dir.path().join("report.json"),
     };
@@ -67,7 +68,12 @@ async fn the_benchmark_measures_every_phase() {
             // the real ones all succeeded.
             assert!(failed.synthetic > 0);
             assert!(failed.matches > 0 && failed.matches <= failed.synthetic.div_ceil(50));
+            assert!(!failed.matches_capped);
             assert_eq!(failed.times.count, 5);
+            // A third of 90 % of 40,000: past the count's limit.
+            let by_event = &queries[1];
+            assert_eq!(by_event.filter, "event=User.Created");
+            assert_eq!((by_event.matches, by_event.matches_capped), (10_000, true));
         } else {
             assert!(setup.log_queries.is_none());
         }

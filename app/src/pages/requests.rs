@@ -162,7 +162,7 @@ fn RequestsBody(view: RequestsView) -> impl IntoView {
         chart,
         page_size,
     } = view;
-    let total = page.total;
+    let (total, total_capped) = (page.total, page.total_capped);
     view! {
         <Chart buckets=chart />
         {if page.attempts.is_empty() {
@@ -180,7 +180,7 @@ fn RequestsBody(view: RequestsView) -> impl IntoView {
         } else {
             view! { <AttemptsTable attempts=page.attempts /> }.into_any()
         }}
-        <Pager total page_size />
+        <Pager total total_capped page_size />
     }
 }
 
@@ -228,9 +228,10 @@ fn AttemptsTable(attempts: Vec<AttemptSummary>) -> impl IntoView {
     }
 }
 
-/// Previous / next links that keep the filters.
+/// Previous / next links that keep the filters. Past a capped count there
+/// are more pages than it says, so "Older" stays.
 #[component]
-fn Pager(total: i64, page_size: i64) -> impl IntoView {
+fn Pager(total: i64, total_capped: bool, page_size: i64) -> impl IntoView {
     let query = use_query_map();
     let page = move || {
         query
@@ -241,6 +242,7 @@ fn Pager(total: i64, page_size: i64) -> impl IntoView {
             .max(1)
     };
     let pages = ((total + page_size - 1) / page_size).max(1);
+    let more = if total_capped { "+" } else { "" };
     let link = move |to: i64| {
         let mut params = query.get();
         params.replace("page", to.to_string());
@@ -248,12 +250,14 @@ fn Pager(total: i64, page_size: i64) -> impl IntoView {
     };
     view! {
         <div class="pager">
-            <span class="muted small">{move || format!("Page {} of {pages} · {total} requests", page())}</span>
+            <span class="muted small">
+                {move || format!("Page {} of {pages}{more} · {total}{more} requests", page())}
+            </span>
             <div class="page-actions">
                 <Show when=move || { page() > 1 }>
                     <A href=move || link(page() - 1) attr:class="btn btn-secondary btn-small">"← Newer"</A>
                 </Show>
-                <Show when=move || { page() < pages }>
+                <Show when=move || { page() < pages || total_capped }>
                     <A href=move || link(page() + 1) attr:class="btn btn-secondary btn-small">"Older →"</A>
                 </Show>
             </div>

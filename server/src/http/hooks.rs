@@ -221,7 +221,8 @@ async fn test(
     Ok(Json(service.test_hook(&actor, &id, input).await?))
 }
 
-/// Attempts newest first, filtered and paged; `Total-Number` says how many match.
+/// Attempts newest first, filtered and paged; `Total-Number` says how many
+/// match, counted up to 10,000 (`Total-Number-Capped: true` when more do).
 #[utoipa::path(
     get,
     path = "/hooks/{id}/recent-logs",
@@ -230,7 +231,10 @@ async fn test(
     params(("id" = String, Path, description = "The hook's id"), LogQuery),
     responses(
         (status = 200, description = "One page of attempts, newest first", body = Vec<AttemptSummary>,
-         headers(("Total-Number" = i64, description = "How many attempts match the filters"))),
+         headers(
+             ("Total-Number" = i64, description = "How many attempts match the filters, at most 10,000"),
+             ("Total-Number-Capped" = bool, description = "`true` when more than 10,000 match"),
+         )),
         BadRequest,
         Unauthorized,
         NotFound
@@ -241,9 +245,19 @@ async fn recent_logs(
     ApiActor(actor): ApiActor,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<LogQuery>,
-) -> ApiResult<([(&'static str, String); 1], Json<Vec<AttemptSummary>>)> {
-    let LogPage { attempts, total } = service.recent_logs(&actor, &id, query).await?;
-    Ok(([("total-number", total.to_string())], Json(attempts)))
+) -> ApiResult<([(&'static str, String); 2], Json<Vec<AttemptSummary>>)> {
+    let LogPage {
+        attempts,
+        total,
+        total_capped,
+    } = service.recent_logs(&actor, &id, query).await?;
+    Ok((
+        [
+            ("total-number", total.to_string()),
+            ("total-number-capped", total_capped.to_string()),
+        ],
+        Json(attempts),
+    ))
 }
 
 /// Resends every failed delivery of the hook in `[since, until)`.

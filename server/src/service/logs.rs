@@ -2,7 +2,7 @@
 //! recover every failed one in a time range.
 
 use app::console::{Actor, LogPort};
-use app::model::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered};
+use app::model::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
 use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
 
@@ -22,12 +22,16 @@ impl LogPort for Service {
     ) -> Result<LogPage, AppError> {
         let filter = query.validated()?;
         self.existing_hook(hook_id).await?;
-        let (attempts, total) = self
+        let (attempts, counted) = self
             .store
-            .recent_attempts(hook_id, &filter)
+            .recent_attempts(hook_id, &filter, LOG_COUNT_LIMIT)
             .await
             .map_err(db_error)?;
-        Ok(LogPage { attempts, total })
+        Ok(LogPage {
+            attempts,
+            total: counted.min(LOG_COUNT_LIMIT),
+            total_capped: counted > LOG_COUNT_LIMIT,
+        })
     }
 
     async fn hook_chart(

@@ -229,11 +229,13 @@ pub(super) async fn insert_attempts(tx: &mut Tx, rows: &[AttemptRow]) -> StoreRe
 }
 
 impl Store {
-    /// One page of a hook's attempts, newest first, and how many match in all.
+    /// One page of a hook's attempts, newest first, and how many match,
+    /// counted up to `count_limit + 1`.
     pub async fn recent_attempts(
         &self,
         hook_id: &str,
         filter: &LogFilter,
+        count_limit: i64,
     ) -> StoreResult<(Vec<AttemptSummary>, i64)> {
         let (rows, total): (Vec<SummaryRow>, i64) = on_backend!(&self.pool, pool => {
             let mut page = QueryBuilder::new(
@@ -246,8 +248,9 @@ impl Store {
                 .push(" OFFSET ")
                 .push_bind((filter.page - 1) * filter.page_size);
             let rows = page.build_query_as().fetch_all(pool).await?;
-            let mut count = QueryBuilder::new("SELECT COUNT(*) FROM attempts");
+            let mut count = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM attempts");
             push_filter(&mut count, hook_id, filter);
+            count.push(" LIMIT ").push_bind(count_limit + 1).push(") AS matching");
             (rows, count.build_query_scalar().fetch_one(pool).await?)
         });
         Ok((
