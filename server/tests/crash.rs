@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::database::TestDatabase;
 use common::process::{assert_log_matches_receiver, Api, Hookline};
 use common::receiver::{Receiver, Reply};
-use hookline::store::Store;
+use hookline::store::{Claim, Store};
 use serde_json::json;
 
 const DELIVERY_ARGS: &[&str] = &[
@@ -144,10 +144,17 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
     );
     // Released, not left to run out: the next start can claim it at once.
     let now = hookline::service::now_ms();
-    let claimed = store
-        .claim_due(now, now + 1000, "next", 10, 10, &[])
-        .await
-        .unwrap();
+    let claim = Claim {
+        owner: "next",
+        token: "next",
+        now,
+        lease_until: now + 1000,
+        batch: 10,
+        per_hook: 10,
+        queue_per_hook: 0,
+        finished: &[],
+    };
+    let claimed = store.claim_due(&claim).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].id, delivery.id);
 }

@@ -6,7 +6,9 @@ mod common;
 use app::model::delivery::DeliveryState;
 use app::model::hook::{HookConfig, NewHook};
 use common::database::TestDatabase;
-use hookline::store::{HookRow, NewEvent, NextStep, Outcome, Store, UserRow};
+use hookline::store::{
+    Claim, ClaimedDelivery, HookRow, NewEvent, NextStep, Outcome, Store, UserRow,
+};
 
 async fn fresh_store() -> (Store, TestDatabase) {
     let database = TestDatabase::fresh().await;
@@ -185,28 +187,16 @@ async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 5).await;
     let now = 2000;
-    let first = store
-        .claim_due(now, now + 100, "a", 10, 2, &[])
-        .await
-        .unwrap();
-    let ids: Vec<&str> = first.iter().map(|d| d.id.as_str()).collect();
-    assert_eq!(ids, ["d0-0", "d1-0"], "oldest first, two per hook");
+    let first = claim(&store, now, "a", 2, &[]).await;
+    assert_eq!(ids(&first), ["d0-0", "d1-0"], "oldest first, two per hook");
     assert!(
-        store
-            .claim_due(now, now + 100, "b", 10, 2, &[])
-            .await
-            .unwrap()
-            .is_empty(),
+        claim(&store, now, "b", 2, &[]).await.is_empty(),
         "the hook is at its limit while the leases hold"
     );
     // The first worker died: once its leases run out, another takes over.
     let later = now + 101;
-    let taken = store
-        .claim_due(later, later + 100, "b", 10, 2, &[])
-        .await
-        .unwrap();
-    let ids: Vec<&str> = taken.iter().map(|d| d.id.as_str()).collect();
-    assert_eq!(ids, ["d0-0", "d1-0"]);
+    let taken = claim(&store, later, "b", 2, &[]).await;
+    assert_eq!(ids(&taken), ["d0-0", "d1-0"]);
     assert!(taken.iter().all(|d| d.lease_token == "b"));
 
     // The late first worker's outcome no longer moves the delivery.
@@ -223,10 +213,7 @@ async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
         .unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Delivered);
-    let next = store
-        .claim_due(later, later + 100, "c", 10, 2, &[])
-        .await
-        .unwrap();
+    let next = claim(&store, later, "c", 2, &[]).await;
     assert_eq!(next.len(), 1, "one slot freed");
     assert_eq!(next[0].id, "d2-0");
 }
@@ -235,31 +222,96 @@ async fn a_finished_attempt_frees_its_slot_before_it_is_logged() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 4).await;
     let now = 2000;
-    let first = store
-        .claim_due(now, now + 100, "a", 10, 2, &[])
-        .await
-        .unwrap();
+    let first = claim(&store, now, "a", 2, &[]).await;
     assert_eq!(first.len(), 2);
     // d0-0's request is over and waits for the recorder: one slot is free,
     // though its lease still holds.
     let finished = vec![first[0].id.clone()];
-    let next = store
-        .claim_due(now, now + 100, "b", 10, 2, &finished)
-        .await
-        .unwrap();
-    let ids: Vec<&str> = next.iter().map(|d| d.id.as_str()).collect();
+    let next = claim_queueing(&store, now, "a", "a2", 2, 0, &finished).await;
     assert_eq!(
-        ids,
+        ids(&next),
         ["d2-0"],
         "one slot, and never the finished delivery again"
     );
     assert!(
-        store
-            .claim_due(now, now + 100, "c", 10, 2, &finished)
+        claim_queueing(&store, now, "a", "a3", 2, 0, &finished)
             .await
-            .unwrap()
             .is_empty(),
         "d1-0 and d2-0 are in flight: the hook is at its limit"
+    );
+}
+
+/// Claims as dispatcher `owner` (also the lease token), leases lasting
+/// 100 ms, at most `per_hook` in flight and nothing queued past it.
+async fn claim(
+    store: &Store,
+    now: i64,
+    owner: &str,
+    per_hook: i64,
+    finished: &[String],
+) -> Vec<ClaimedDelivery> {
+    claim_queueing(store, now, owner, owner, per_hook, 0, finished).await
+}
+
+async fn claim_queueing(
+    store: &Store,
+    now: i64,
+    owner: &str,
+    token: &str,
+    per_hook: i64,
+    queue_per_hook: i64,
+    finished: &[String],
+) -> Vec<ClaimedDelivery> {
+    let claim = Claim {
+        owner,
+        token,
+        now,
+        lease_until: now + 100,
+        batch: 10,
+        per_hook,
+        queue_per_hook,
+        finished,
+    };
+    store.claim_due(&claim).await.unwrap()
+}
+
+fn ids(claimed: &[ClaimedDelivery]) -> Vec<&str> {
+    claimed.iter().map(|d| d.id.as_str()).collect()
+}
+
+async fn a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 8).await;
+    let now = 2000;
+    let first = claim_queueing(&store, now, "a", "a1", 2, 2, &[]).await;
+    assert_eq!(
+        ids(&first),
+        ["d0-0", "d1-0", "d2-0", "d3-0"],
+        "alone, a takes two to send and two to queue"
+    );
+    assert!(
+        claim_queueing(&store, now, "b", "b1", 2, 2, &[])
+            .await
+            .is_empty(),
+        "a's leases are past the limit: nobody else may send"
+    );
+    // Three of a's attempts are logged; it still holds d3-0.
+    let logged: Vec<Outcome> = ["d0-0", "d1-0", "d2-0"]
+        .into_iter()
+        .map(|id| delivered(id, "a1"))
+        .collect();
+    store.record_outcomes(&logged, now).await.unwrap();
+    let second = claim_queueing(&store, now, "b", "b1", 2, 2, &[]).await;
+    assert_eq!(
+        ids(&second),
+        ["d4-0"],
+        "b shares the hook with a: up to the limit, nothing queued"
+    );
+    assert!(
+        claim_queueing(&store, now, "a", "a2", 2, 2, &[])
+            .await
+            .is_empty(),
+        "nor may a queue while b holds a lease"
     );
 }
 
@@ -283,4 +335,5 @@ crate::on_both_databases!(
     api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail,
     claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over,
     a_finished_attempt_frees_its_slot_before_it_is_logged,
+    a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook,
 );

@@ -81,15 +81,7 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
 /// Makes the next attempt of a claimed delivery and decides what follows.
 pub async fn deliver(dispatcher: &Dispatcher, delivery: &ClaimedDelivery) -> Outcome {
     let settings = dispatcher.settings();
-    let mut outcome = Outcome {
-        delivery_id: delivery.id.clone(),
-        hook_id: delivery.hook_id.clone(),
-        lease_token: delivery.lease_token.clone(),
-        attempt: None,
-        next: NextStep::Failed,
-        verdict: None,
-    };
-    // A hook disabled since the delivery was scheduled gets no more attempts.
+    let mut outcome = skipped(delivery);
     if !delivery.hook_enabled {
         return outcome;
     }
@@ -141,6 +133,19 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &ClaimedDelivery) -> Out
     };
     outcome.attempt = Some(attempt);
     outcome
+}
+
+/// The outcome of a delivery whose hook was disabled since it was scheduled:
+/// no attempt, and it ends as failed.
+pub fn skipped(delivery: &ClaimedDelivery) -> Outcome {
+    Outcome {
+        delivery_id: delivery.id.clone(),
+        hook_id: delivery.hook_id.clone(),
+        lease_token: delivery.lease_token.clone(),
+        attempt: None,
+        next: NextStep::Failed,
+        verdict: None,
+    }
 }
 
 /// The receiver's `Retry-After`, which counts only on 429 and 503.

@@ -7,6 +7,7 @@
 
 mod attempt;
 pub mod endpoint;
+mod ready;
 mod recorder;
 pub mod retry;
 mod sender;
@@ -17,19 +18,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{broadcast, mpsc, Notify, Semaphore};
+use tokio::sync::{broadcast, mpsc, Notify};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use attempt::Target;
 use endpoint::EndpointPolicy;
+use ready::Ready;
 use retry::RetrySchedule;
 use sender::Sender;
 
 use crate::metrics::Metrics;
 use crate::service::now_ms;
 use crate::service::secrets::new_id;
-use crate::store::{ClaimedDelivery, Store};
+use crate::store::{Claim, ClaimedDelivery, HookVerdict, Store};
 
 /// How the dispatcher behaves; every field has a flag (see `config.rs`).
 #[derive(Debug, Clone)]
@@ -49,6 +51,19 @@ pub struct DeliverySettings {
     pub shutdown_grace: Duration,
     /// How long a rotated-out signing key still signs (SPEC §3).
     pub key_rotation_overlap: Duration,
+}
+
+impl DeliverySettings {
+    /// How many of a hook's deliveries a claim may queue past its in-flight
+    /// limit: as many as can wait their turn and still be sent before their
+    /// lease runs out, each turn taking at most a request's timeout, with a
+    /// second to spare.
+    fn queue_per_hook(&self) -> i64 {
+        let spare = Duration::from_secs(1);
+        let turns =
+            self.lease.saturating_sub(spare).as_millis() / self.request_timeout.as_millis().max(1);
+        (turns.max(1) as i64 - 1) * i64::from(self.hook_max_in_flight)
+    }
 }
 
 impl Default for DeliverySettings {
@@ -91,6 +106,8 @@ pub struct Dispatcher {
     logged: broadcast::Sender<Arc<[Logged]>>,
     /// True while the claim loop runs (for `/health`).
     running: AtomicBool,
+    /// Whose leases this process's claims take (see `Store::claim_due`).
+    owner: String,
     metrics: Arc<Metrics>,
 }
 
@@ -103,6 +120,7 @@ impl Dispatcher {
             wake: Notify::new(),
             logged: broadcast::channel(256).0,
             running: AtomicBool::new(false),
+            owner: new_id(),
         })
     }
 
@@ -141,8 +159,9 @@ impl Dispatcher {
     }
 
     /// Runs the claim loop until `shutdown`, then drains: attempts in flight
-    /// get `shutdown_grace` to finish, the rest are cancelled and their leases
-    /// released, and every outcome is logged before this returns.
+    /// get `shutdown_grace` to finish, the rest are cancelled, the leases of
+    /// those and of the deliveries still queued are released, and every
+    /// outcome is logged before this returns.
     pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
         let notices = match store.attempt_notices().await {
             Ok(notices) => notices,
@@ -160,37 +179,33 @@ impl Dispatcher {
             finished.clone(),
             announce_locally,
         );
-        let in_flight = InFlight::default();
-        let slots = Arc::new(Semaphore::new(self.settings.max_in_flight as usize));
-        let mut tasks = JoinSet::new();
+        let work = Work {
+            outcomes,
+            held: Held::default(),
+            finished,
+            ready: Arc::new(Mutex::new(Ready::new(
+                self.settings.hook_max_in_flight as usize,
+                self.settings.max_in_flight as usize,
+            ))),
+            stopping: shutdown.clone(),
+        };
+        // Enough leases to keep every slot busy while the next claim runs.
+        let capacity = 2 * self.settings.max_in_flight as usize;
+        let mut workers = JoinSet::new();
         self.running.store(true, Ordering::Relaxed);
         while !shutdown.is_cancelled() {
-            while tasks.try_join_next().is_some() {}
-            let free = slots.available_permits();
-            let claimed = self.claim(&store, free, &finished.list()).await;
-            let full_batch = free > 0 && claimed.len() == free;
-            for delivery in claimed {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    break;
-                };
-                in_flight.add(&delivery);
-                let (dispatcher, outcomes, in_flight, finished) = (
-                    self.clone(),
-                    outcomes.clone(),
-                    in_flight.clone(),
-                    finished.clone(),
-                );
-                tasks.spawn(async move {
-                    let outcome = attempt::deliver(&dispatcher, &delivery).await;
-                    // From here the recorder owns the lease: it logs the
-                    // outcome and clears the lease in one transaction. Till
-                    // then the hook's slot is free: the request is over.
-                    finished.add(&delivery.id);
-                    let _ = outcomes.send(outcome).await;
-                    in_flight.remove(&delivery.id);
-                    drop(slot);
-                    dispatcher.wake();
-                });
+            while workers.try_join_next().is_some() {}
+            let room = capacity.saturating_sub(work.held.len());
+            let claimed = self.claim(&store, room, &work.finished.list()).await;
+            let full_batch = room > 0 && claimed.len() == room;
+            work.held.add(&claimed);
+            let startable = {
+                let mut ready = work.ready.lock().unwrap();
+                ready.push(claimed);
+                ready.startable()
+            };
+            for delivery in startable {
+                workers.spawn(self.clone().work(delivery, work.clone()));
             }
             if full_batch {
                 continue;
@@ -203,48 +218,93 @@ impl Dispatcher {
             }
         }
         self.running.store(false, Ordering::Relaxed);
-        let drain = async { while tasks.join_next().await.is_some() {} };
+        let drain = async { while workers.join_next().await.is_some() {} };
         if tokio::time::timeout(self.settings.shutdown_grace, drain)
             .await
             .is_err()
         {
             tracing::warn!(
-                left = in_flight.len(),
+                left = work.ready.lock().unwrap().running(),
                 "attempts still in flight at the end of the shutdown grace period; cancelling them"
             );
             // Cancelled before their leases are released, so no other worker
             // can start the same delivery while one of these is still sending.
-            tasks.abort_all();
-            while tasks.join_next().await.is_some() {}
+            workers.abort_all();
+            while workers.join_next().await.is_some() {}
         }
-        let leftover = in_flight.take();
+        let leftover = work.held.take();
         if let Err(err) = store.release_leases(&leftover).await {
             tracing::error!(error = %err, "could not release leases; they will run out");
         }
-        drop(outcomes);
+        drop(work);
         let _ = recorder.await;
         if let Some(relay) = relay {
             let _ = relay.await;
         }
     }
 
-    async fn claim(&self, store: &Store, free: usize, finished: &[String]) -> Vec<ClaimedDelivery> {
-        if free == 0 {
+    /// Makes attempts one after another, starting with `first`, while the
+    /// ready queue has one that may start; the attempt that ends hands its
+    /// slot straight to the next.
+    async fn work(self: Arc<Self>, first: ClaimedDelivery, work: Work) {
+        let mut next = Some(first);
+        while let Some(delivery) = next {
+            let outcome = if self.lease_lasts(&delivery) {
+                attempt::deliver(&self, &delivery).await
+            } else {
+                // Queued too long: the lease could run out mid-request and
+                // another worker take the delivery. It is left to run out.
+                tracing::warn!(delivery_id = %delivery.id, "lease too short to attempt; leaving it to run out");
+                work.held.remove(&delivery.id);
+                work.ready.lock().unwrap().done(&delivery.hook_id);
+                next = work.next();
+                continue;
+            };
+            // From here the recorder owns the lease: it logs the outcome and
+            // clears the lease in one transaction. Till then the hook's slot
+            // is free: the request is over.
+            let disables_hook = matches!(outcome.verdict, Some(HookVerdict::Disable(_)));
+            let mut logged = vec![outcome];
+            {
+                let mut ready = work.ready.lock().unwrap();
+                ready.done(&delivery.hook_id);
+                if disables_hook {
+                    let queued = ready.remove_hook(&delivery.hook_id);
+                    logged.extend(queued.iter().map(attempt::skipped));
+                }
+            }
+            for outcome in logged {
+                work.finished.add(&outcome.delivery_id);
+                work.held.remove(&outcome.delivery_id);
+                let _ = work.outcomes.send(outcome).await;
+            }
+            next = work.next();
+            self.wake();
+        }
+    }
+
+    /// True when the delivery's lease outlasts a request started now.
+    fn lease_lasts(&self, delivery: &ClaimedDelivery) -> bool {
+        let left = delivery.lease_expires_at - now_ms();
+        left > self.settings.request_timeout.as_millis() as i64
+    }
+
+    async fn claim(&self, store: &Store, room: usize, finished: &[String]) -> Vec<ClaimedDelivery> {
+        if room == 0 {
             return Vec::new();
         }
         let now = now_ms();
-        let lease_until = now + self.settings.lease.as_millis() as i64;
-        match store
-            .claim_due(
-                now,
-                lease_until,
-                &new_id(),
-                free as i64,
-                i64::from(self.settings.hook_max_in_flight),
-                finished,
-            )
-            .await
-        {
+        let claim = Claim {
+            owner: &self.owner,
+            token: &new_id(),
+            now,
+            lease_until: now + self.settings.lease.as_millis() as i64,
+            batch: room as i64,
+            per_hook: i64::from(self.settings.hook_max_in_flight),
+            queue_per_hook: self.settings.queue_per_hook(),
+            finished,
+        };
+        match store.claim_due(&claim).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "could not claim deliveries");
@@ -264,17 +324,37 @@ impl Dispatcher {
     }
 }
 
-/// The leases this process holds for attempts in flight, so shutdown can
-/// release the ones that did not finish.
-#[derive(Clone, Default)]
-struct InFlight(Arc<Mutex<HashMap<String, String>>>);
+/// What the claim loop shares with the workers it starts.
+#[derive(Clone)]
+struct Work {
+    outcomes: OutcomeSender,
+    held: Held,
+    finished: Finished,
+    ready: Arc<Mutex<Ready>>,
+    /// Once cancelled, no queued delivery starts.
+    stopping: CancellationToken,
+}
 
-impl InFlight {
-    fn add(&self, delivery: &ClaimedDelivery) {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(delivery.id.clone(), delivery.lease_token.clone());
+impl Work {
+    fn next(&self) -> Option<ClaimedDelivery> {
+        if self.stopping.is_cancelled() {
+            return None;
+        }
+        self.ready.lock().unwrap().next()
+    }
+}
+
+/// The leases this process holds for deliveries queued or in flight, so
+/// shutdown can release the ones that were not attempted.
+#[derive(Clone, Default)]
+struct Held(Arc<Mutex<HashMap<String, String>>>);
+
+impl Held {
+    fn add(&self, claimed: &[ClaimedDelivery]) {
+        let mut held = self.0.lock().unwrap();
+        for delivery in claimed {
+            held.insert(delivery.id.clone(), delivery.lease_token.clone());
+        }
     }
 
     fn remove(&self, id: &str) {

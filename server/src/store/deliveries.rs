@@ -32,6 +32,26 @@ pub struct ClaimedDelivery {
     pub previous_signing_key: Option<String>,
     pub previous_key_expires_at: Option<i64>,
     pub lease_token: String,
+    pub lease_expires_at: i64,
+}
+
+/// Who is claiming, and how much it may take (see [`Store::claim_due`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The claiming dispatcher: one per process.
+    pub owner: &'a str,
+    /// This claim's lease token.
+    pub token: &'a str,
+    pub now: i64,
+    pub lease_until: i64,
+    /// At most this many deliveries in all.
+    pub batch: i64,
+    /// A hook's attempts in flight, over all instances.
+    pub per_hook: i64,
+    /// How many of a hook's deliveries the claimant may queue past `per_hook`.
+    pub queue_per_hook: i64,
+    /// The claimant's deliveries whose attempt is over but not yet logged.
+    pub finished: &'a [String],
 }
 
 /// What happens to a delivery after an attempt.
@@ -115,31 +135,30 @@ const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.hook_id, e.name AS event, d.
      d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
 
 impl Store {
-    /// Leases up to `batch` due deliveries until `lease_until`, oldest first,
-    /// taking no more from a hook than keeps its attempts in flight at
-    /// `per_hook` or fewer. A leased delivery counts as in flight unless it
-    /// is in `finished`: its attempt is over and only waits to be logged.
-    /// Returns them with their event and hook.
-    pub async fn claim_due(
-        &self,
-        now: i64,
-        lease_until: i64,
-        lease_token: &str,
-        batch: i64,
-        per_hook: i64,
-        finished: &[String],
-    ) -> StoreResult<Vec<ClaimedDelivery>> {
-        let finished = serde_json::to_string(finished).unwrap_or_else(|_| "[]".to_owned());
+    /// Leases due deliveries for `claim`, oldest first, and returns them
+    /// with their event and hook.
+    ///
+    /// A hook's live leases count against its limit (`per_hook`), except the
+    /// claimant's own finished ones. Past the limit, a claimant may lease
+    /// `queue_per_hook` more of a hook to queue in memory, but only while no
+    /// other instance holds a lease of that hook: then no other instance can
+    /// claim any until the claimant's leases drop under the limit, and the
+    /// claimant itself keeps to the limit in memory, so the limit holds over
+    /// all instances.
+    pub async fn claim_due(&self, claim: &Claim<'_>) -> StoreResult<Vec<ClaimedDelivery>> {
+        let finished = serde_json::to_string(claim.finished).unwrap_or_else(|_| "[]".to_owned());
         // The two statements take the same parameters (see below).
         macro_rules! claim {
             ($statement:expr) => {
                 sqlx::query_scalar($statement)
-                    .bind(now)
-                    .bind(per_hook)
-                    .bind(lease_token)
-                    .bind(lease_until)
-                    .bind(batch)
+                    .bind(claim.now)
+                    .bind(claim.per_hook)
+                    .bind(claim.token)
+                    .bind(claim.lease_until)
+                    .bind(claim.batch)
                     .bind(&finished)
+                    .bind(claim.owner)
+                    .bind(claim.queue_per_hook)
             };
         }
         let ids: Vec<String> = match &self.writer {
@@ -173,7 +192,8 @@ impl Store {
         }
         on_backend!(&self.pool, pool => {
             let mut query = QueryBuilder::new(
-                "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, d.next_trigger, d.lease_token,
+                "SELECT d.id, d.event_id, d.hook_id, d.attempt_count, d.next_trigger,
+                        d.lease_token, d.lease_expires_at,
                         e.name AS event_name, e.payload, e.created_at AS event_created_at,
                         h.enabled AS hook_enabled, h.url, h.headers, h.signing_key,
                         h.previous_signing_key, h.previous_key_expires_at
@@ -182,7 +202,7 @@ impl Store {
                  JOIN hooks h ON h.id = d.hook_id
                  WHERE d.lease_token = ",
             );
-            query.push_bind(lease_token).push(" AND d.id IN (");
+            query.push_bind(claim.token).push(" AND d.id IN (");
             let mut list = query.separated(", ");
             for id in &ids {
                 list.push_bind(id.as_str());
@@ -483,28 +503,39 @@ const CLAIM_LOCK: i64 = 0x686f6f6b_6c696e65; // "hookline"
 
 // The claim, in one statement: each hook's oldest due deliveries come from
 // its own index range, so one hook's backlog never hides another hook's
-// deliveries, and a hook gets no more than keeps its live leases at `$2`.
+// deliveries, and a hook gets no more than keeps its live leases at `$2`, or
+// at `$2 + $8` while all of them are the claimant's (see `claim_due`).
 // `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size, `$6`
-// the finished deliveries (a JSON array of ids).
+// the claimant's finished deliveries (a JSON array of ids), `$7` the claimant.
 
-/// After the candidates (`due`): rank them per hook after its attempts in
-/// flight (live leases, less the finished ones, which `$finished` lists), and
-/// lease those within the limit, oldest first.
+/// After the candidates (`due`): count each hook's live leases (less the
+/// finished ones, which `$finished` lists) and those of other claimants, rank
+/// the candidates per hook after them, and lease those within the limit,
+/// oldest first.
 macro_rules! rank_and_lease {
     ($finished:literal) => {
         concat!(
-            "ranked AS (
-                 SELECT id, next_attempt_at,
-                        ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at)
-                        + (SELECT COUNT(*) FROM deliveries l
-                           WHERE l.hook_id = due.hook_id AND l.lease_expires_at > $1
-                             AND l.id NOT IN (",
+            "held AS (
+                 SELECT l.hook_id,
+                        COUNT(*) FILTER (WHERE l.id NOT IN (",
             $finished,
-            ")) AS slot
-                 FROM due
+            ")) AS busy,
+                        COUNT(*) FILTER (WHERE l.lease_owner IS DISTINCT FROM $7) AS others
+                 FROM deliveries l
+                 WHERE l.hook_id IN (SELECT hook_id FROM due) AND l.lease_expires_at > $1
+                 GROUP BY l.hook_id
+             ),
+             ranked AS (
+                 SELECT due.id, due.next_attempt_at,
+                        ROW_NUMBER() OVER (PARTITION BY due.hook_id ORDER BY due.next_attempt_at)
+                        + COALESCE(held.busy, 0) AS slot,
+                        COALESCE(held.others, 0) AS others
+                 FROM due LEFT JOIN held ON held.hook_id = due.hook_id
              )
-             UPDATE deliveries SET lease_token = $3, lease_expires_at = $4
-             WHERE id IN (SELECT id FROM ranked WHERE slot <= $2 ORDER BY next_attempt_at LIMIT $5)
+             UPDATE deliveries SET lease_token = $3, lease_owner = $7, lease_expires_at = $4
+             WHERE id IN (SELECT id FROM ranked
+                          WHERE slot <= $2 + CASE WHEN others = 0 THEN $8 ELSE 0 END
+                          ORDER BY next_attempt_at LIMIT $5)
              RETURNING id"
         )
     };
@@ -518,7 +549,7 @@ const SQLITE_CLAIM: &str = concat!(
              SELECT x.id FROM deliveries x
              WHERE x.hook_id = h.id AND x.next_attempt_at <= $1
                AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
-             ORDER BY x.next_attempt_at LIMIT $2)
+             ORDER BY x.next_attempt_at LIMIT $2 + $8)
      ), ",
     rank_and_lease!("SELECT value FROM json_each($6)")
 );
@@ -534,7 +565,7 @@ const POSTGRES_CLAIM: &str = concat!(
              SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
              WHERE d.hook_id = h.id AND d.next_attempt_at <= $1
                AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
-             ORDER BY d.next_attempt_at LIMIT $2
+             ORDER BY d.next_attempt_at LIMIT $2 + $8
              FOR UPDATE SKIP LOCKED) x
      ), ",
     rank_and_lease!("SELECT jsonb_array_elements_text($6::jsonb)")

@@ -30,7 +30,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
-pub use deliveries::{ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
+pub use deliveries::{Claim, ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
 pub use hooks::HookRow;
 pub use json_text::JsonText;
