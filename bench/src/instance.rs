@@ -61,6 +61,11 @@ impl Instance {
         Ok(kib * 1024)
     }
 
+    /// The processor time the process has used so far, all threads.
+    pub fn cpu_time(&self) -> anyhow::Result<Duration> {
+        cpu_time(&self.child.id().context("hookline has exited")?.to_string())
+    }
+
     /// Stops it with SIGTERM, as an orchestrator would, and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(pid) = self.child.id() {
@@ -109,4 +114,24 @@ pub async fn version(binary: &Path) -> anyhow::Result<String> {
 /// Where an instance's log goes.
 pub fn log_path(dir: &Path, setup: &str, index: usize) -> PathBuf {
     dir.join(format!("{setup}-{index}.log"))
+}
+
+/// The processor time (user and system, all threads) used so far by the
+/// process `pid`, or `self`, from `/proc/PID/stat`.
+pub fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which is in parentheses and may
+    // hold spaces; utime and stime are the 14th and 15th of the line.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("unexpected /proc/PID/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks = |index: usize| -> anyhow::Result<u64> {
+        Ok(fields.get(index).context("short /proc/PID/stat")?.parse()?)
+    };
+    // Counted in USER_HZ, which Linux fixes at 100 per second for /proc.
+    let ticks = ticks(11)? + ticks(12)?;
+    Ok(Duration::from_millis(ticks * 10))
 }

@@ -34,6 +34,7 @@ pub async fn ceiling(
 ) -> anyhow::Result<Ceiling> {
     let client = reqwest::Client::new();
     let url = receiver.url("ceiling");
+    let cpu_before = instance::cpu_time("self")?;
     let bodies = Arc::new(payload.delivered(0));
     let sent = load::closed_loop(concurrency, budget, move |_| {
         let request = client
@@ -43,11 +44,14 @@ pub async fn ceiling(
         async move { load::expect(request.send().await?, StatusCode::NO_CONTENT).await }
     })
     .await;
+    let cpu = instance::cpu_time("self")? - cpu_before;
     receiver.take();
+    let requests = sent.accepted.len() as u64;
     Ok(Ceiling {
         concurrency,
-        requests: sent.accepted.len() as u64,
+        requests,
         per_sec: sent.accepted_per_sec(),
+        cpu_per_request_us: per_item_us(cpu, requests),
     })
 }
 
@@ -68,6 +72,18 @@ struct Fixture {
     instances: Vec<Instance>,
     one_hook: String,
     fan_out: Vec<String>,
+}
+
+impl Fixture {
+    /// The processor time all instances have used so far.
+    fn cpu_time(&self) -> anyhow::Result<Duration> {
+        self.instances.iter().map(Instance::cpu_time).sum()
+    }
+}
+
+/// Processor time per item, in microseconds.
+fn per_item_us(cpu: Duration, items: u64) -> f64 {
+    cpu.as_secs_f64() * 1e6 / items.max(1) as f64
 }
 
 impl SetupRun<'_> {
@@ -179,6 +195,7 @@ impl SetupRun<'_> {
     ) -> anyhow::Result<(Throughput, Ingestion)> {
         let logged_before = fixture.api.logged_attempts().await?;
         self.receiver.take();
+        let cpu_before = fixture.cpu_time()?;
         let sent = self
             .offer(fixture, event, |sender| {
                 load::closed_loop(self.settings.concurrency, budget, move |seq| {
@@ -188,6 +205,7 @@ impl SetupRun<'_> {
             .await;
         let expected = sent.accepted.len() * hooks;
         let done = self.drained(fixture, expected, logged_before).await?;
+        let cpu = fixture.cpu_time()? - cpu_before;
         let arrivals = self.receiver.take();
         let seconds = (done - sent.started).as_secs_f64();
         let deliveries = distinct(&arrivals);
@@ -208,6 +226,7 @@ impl SetupRun<'_> {
                 events_per_sec: sent.accepted.len() as f64 / seconds,
                 deliveries_per_sec: deliveries as f64 / seconds,
                 of_ceiling: deliveries as f64 / seconds / self.ceiling_per_sec,
+                cpu_per_delivery_us: per_item_us(cpu, deliveries as u64),
             },
             ingestion,
         ))

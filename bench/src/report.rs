@@ -35,6 +35,8 @@ pub struct Ceiling {
     pub concurrency: usize,
     pub requests: u64,
     pub per_sec: f64,
+    /// The benchmark's own processor time (client and receiver) per request.
+    pub cpu_per_request_us: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +70,9 @@ pub struct Throughput {
     pub deliveries_per_sec: f64,
     /// Deliveries per second over the bare client's requests per second.
     pub of_ceiling: f64,
+    /// Processor time of the Hookline instances per delivery, over the
+    /// phase: a figure a busy or faster machine moves less than the rates.
+    pub cpu_per_delivery_us: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -193,8 +198,8 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "ceiling (bare client to the receiver): {:.0} requests/s\n",
-            self.ceiling.per_sec
+            "ceiling (bare client to the receiver): {:.0} requests/s, {:.0} µs of CPU each\n",
+            self.ceiling.per_sec, self.ceiling.cpu_per_request_us
         )?;
         let mut rows: Vec<(String, Vec<String>)> = Vec::new();
         let mut row = |label: &str, cell: &dyn Fn(&SetupReport) -> String| {
@@ -206,11 +211,17 @@ impl fmt::Display for Report {
         row("  of ceiling", &|s| {
             format!("{:.0} %", s.one_hook.of_ceiling * 100.0)
         });
+        row("  Hookline CPU µs per delivery", &|s| {
+            format!("{:.0}", s.one_hook.cpu_per_delivery_us)
+        });
         row("deliveries/s, 10-hook fan-out", &|s| {
             format!("{:.0}", s.fan_out.deliveries_per_sec)
         });
         row("  of ceiling", &|s| {
             format!("{:.0} %", s.fan_out.of_ceiling * 100.0)
+        });
+        row("  Hookline CPU µs per delivery", &|s| {
+            format!("{:.0}", s.fan_out.cpu_per_delivery_us)
         });
         row("duplicates", &|s| {
             format!("{}", s.one_hook.duplicates + s.fan_out.duplicates)
