@@ -268,6 +268,37 @@ async fn missing_wrong_and_revoked_keys_are_401() {
     assert!(created.secret.starts_with(&used.prefix));
 }
 
+/// A key revoked where this process cannot see it (another instance, the
+/// CLI) stops working here within the two seconds a valid key is trusted.
+async fn a_key_revoked_elsewhere_stops_within_seconds() {
+    let app = spawn_app().await;
+    let created = app.service.issue_api_key("elsewhere").await.unwrap();
+    let status = || async {
+        app.client
+            .get(app.url("/api/hooks"))
+            .bearer_auth(&created.secret)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(status().await, StatusCode::OK);
+    let revoked_at = std::time::Instant::now();
+    assert!(app
+        .service
+        .store()
+        .revoke_api_key(&created.key.id, 0)
+        .await
+        .unwrap());
+    while status().await != StatusCode::UNAUTHORIZED {
+        assert!(
+            revoked_at.elapsed() < std::time::Duration::from_secs(4),
+            "a key revoked elsewhere still works after 4 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn health_answers_without_a_key_and_reports_the_queue() {
     let app = spawn_app().await;
     let health = |app: &common::TestApp| {
@@ -395,6 +426,7 @@ crate::on_both_databases!(
     an_invalid_patch_changes_nothing,
     malformed_bodies_and_queries_are_400s_with_json_errors,
     missing_wrong_and_revoked_keys_are_401,
+    a_key_revoked_elsewhere_stops_within_seconds,
     health_answers_without_a_key_and_reports_the_queue,
     unknown_api_routes_and_methods_answer_json,
     an_oversized_body_is_a_413,

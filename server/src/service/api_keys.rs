@@ -34,6 +34,7 @@ impl ApiKeyPort for Service {
             .await
             .map_err(db_error)?
         {
+            self.known_keys.forget_all();
             Ok(())
         } else {
             Err(AppError::not_found("active API key"))

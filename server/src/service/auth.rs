@@ -115,13 +115,26 @@ impl SessionPort for Service {
 }
 
 impl Service {
-    /// The actor behind an API key (`Authorization: Bearer …`). Keys act as admins.
+    /// The actor behind an API key (`Authorization: Bearer …`). Keys act as
+    /// admins. A key found valid is not looked up again for a moment (see
+    /// `known_keys`).
     pub async fn api_key_actor(&self, key: &str) -> Result<Option<Actor>, AppError> {
-        let id = self
-            .store
-            .use_api_key(&sha256_hex(key), now_ms())
-            .await
-            .map_err(db_error)?;
+        let key_hash = sha256_hex(key);
+        let id = match self.known_keys.get(&key_hash, Instant::now()) {
+            Ok(id) => Some(id),
+            Err(lookup) => {
+                let id = self
+                    .store
+                    .use_api_key(&key_hash, now_ms())
+                    .await
+                    .map_err(db_error)?;
+                if let Some(id) = &id {
+                    self.known_keys
+                        .remember(lookup, key_hash, id.clone(), Instant::now());
+                }
+                id
+            }
+        };
         Ok(id.map(|id| Actor {
             role: Role::Admin,
             kind: ActorKind::ApiKey { id },

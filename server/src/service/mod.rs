@@ -7,6 +7,7 @@ mod auth;
 mod event_types;
 mod events;
 mod hooks;
+mod known_keys;
 mod logs;
 mod retention;
 pub mod secrets;
@@ -30,6 +31,7 @@ pub struct Service {
     /// The one-time first-run token, while no user exists.
     setup_token: Mutex<Option<String>>,
     login_throttle: throttle::LoginThrottle,
+    known_keys: known_keys::KnownKeys,
     dispatcher: Arc<Dispatcher>,
     metrics: Arc<Metrics>,
     /// How long the log is kept unless the console says otherwise.
@@ -46,6 +48,7 @@ impl Service {
             store,
             setup_token: Mutex::new(None),
             login_throttle: throttle::LoginThrottle::default(),
+            known_keys: known_keys::KnownKeys::default(),
             dispatcher: Dispatcher::new(settings, metrics.clone()),
             metrics,
             retention_default: DEFAULT_RETENTION,
