@@ -106,14 +106,20 @@ impl DeliveryPort for Service {
             payload: &payload,
             created_at: now,
         };
-        let scope = idempotency_scope(actor);
-        let request_hash = sha256_hex(&String::from_utf8_lossy(body));
-        let idempotency = idempotency_key.map(|key| IdempotencyKey {
-            scope: &scope,
-            key,
-            request_hash: &request_hash,
-            expires_at: now + IDEMPOTENCY_WINDOW_MS,
+        // The key's scope and the request's hash matter only with a key.
+        let keyed = idempotency_key.map(|key| {
+            let scope = idempotency_scope(actor);
+            let request_hash = sha256_hex(&String::from_utf8_lossy(body));
+            (key, scope, request_hash)
         });
+        let idempotency = keyed
+            .as_ref()
+            .map(|(key, scope, request_hash)| IdempotencyKey {
+                scope,
+                key,
+                request_hash,
+                expires_at: now + IDEMPOTENCY_WINDOW_MS,
+            });
         let stored = self
             .store
             .ingest_event(&event, idempotency.as_ref(), new_id)

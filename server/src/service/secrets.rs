@@ -10,9 +10,11 @@ use sha2::{Digest, Sha256};
 
 use super::now_ms;
 
-/// `len` characters of `[0-9A-Za-z]` from the operating system's CSPRNG.
+/// `len` characters of `[0-9A-Za-z]` from `rand`'s thread-local CSPRNG
+/// (ChaCha, seeded and reseeded from the operating system): as unpredictable
+/// as asking the OS, without a system call per character.
 pub fn random_alphanumeric(len: usize) -> String {
-    Alphanumeric.sample_string(&mut OsRng, len)
+    Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
 /// A 21-character lowercase id, like Logto's, that sorts by creation time:
@@ -39,8 +41,7 @@ pub fn new_signing_key() -> String {
 }
 
 pub fn sha256_hex(secret: &str) -> String {
-    let digest = Sha256::digest(secret.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
