@@ -198,6 +198,7 @@ impl Dispatcher {
             let room = capacity.saturating_sub(work.held.len());
             let claimed = self.claim(&store, room, &work.finished.list()).await;
             let full_batch = room > 0 && claimed.len() == room;
+            let claimed_some = !claimed.is_empty();
             work.held.add(&claimed);
             let startable = {
                 let mut ready = work.ready.lock().unwrap();
@@ -210,7 +211,13 @@ impl Dispatcher {
             if full_batch {
                 continue;
             }
-            let wait = self.idle_wait(&store).await;
+            // Deliveries just claimed wake this loop when their attempts
+            // end; only an empty claim needs to know when the next is due.
+            let wait = if claimed_some {
+                POLL_INTERVAL
+            } else {
+                self.idle_wait(&store).await
+            };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.wake.notified() => {}
