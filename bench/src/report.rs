@@ -274,13 +274,15 @@ impl fmt::Display for Report {
         row("peak RSS MB", &|s| format!("{:.0}", s.peak_rss_mb));
         write!(f, "{:<40}", "")?;
         for setup in &self.setups {
-            write!(f, "{:>24}", setup.name)?;
+            write!(f, " {:>23}", setup.name)?;
         }
         writeln!(f)?;
         for (label, cells) in rows {
             write!(f, "{label:<40}")?;
             for cell in cells {
-                write!(f, "{cell:>24}")?;
+                // The space keeps a cell that outgrows its column apart
+                // from the one before.
+                write!(f, " {cell:>23}")?;
             }
             writeln!(f)?;
         }
