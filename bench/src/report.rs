@@ -272,13 +272,14 @@ impl fmt::Display for Report {
             });
         }
         row("peak RSS MB", &|s| format!("{:.0}", s.peak_rss_mb));
-        write!(f, "{:<40}", "")?;
+        let width = rows.iter().map(|(label, _)| label.len()).max().unwrap_or(0);
+        write!(f, "{:<width$}", "")?;
         for setup in &self.setups {
             write!(f, " {:>23}", setup.name)?;
         }
         writeln!(f)?;
         for (label, cells) in rows {
-            write!(f, "{label:<40}")?;
+            write!(f, "{label:<width$}")?;
             for cell in cells {
                 // The space keeps a cell that outgrows its column apart
                 // from the one before.
