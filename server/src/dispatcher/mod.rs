@@ -256,22 +256,21 @@ impl Dispatcher {
     async fn work(self: Arc<Self>, first: ClaimedDelivery, work: Work) {
         let mut next = Some(first);
         while let Some(delivery) = next {
-            let outcome = if self.lease_lasts(&delivery) {
-                attempt::deliver(&self, &delivery).await
+            let mut logged = Vec::new();
+            if self.lease_lasts(&delivery) {
+                logged.push(attempt::deliver(&self, &delivery).await);
             } else {
                 // Queued too long: the lease could run out mid-request and
                 // another worker take the delivery. It is left to run out.
                 tracing::warn!(delivery_id = %delivery.id, "lease too short to attempt; leaving it to run out");
                 work.held.remove(&delivery.id);
-                work.ready.lock().unwrap().done(&delivery.hook_id);
-                next = work.next();
-                continue;
-            };
-            // From here the recorder owns the lease: it logs the outcome and
-            // clears the lease in one transaction. Till then the hook's slot
-            // is free: the request is over.
-            let disables_hook = matches!(outcome.verdict, Some(HookVerdict::Disable(_)));
-            let mut logged = vec![outcome];
+            }
+            // From here the recorder owns the lease of an attempted delivery:
+            // it logs the outcome and clears the lease in one transaction.
+            // Till then the hook's slot is free: the request is over.
+            let disables_hook = logged
+                .first()
+                .is_some_and(|o| matches!(o.verdict, Some(HookVerdict::Disable(_))));
             {
                 let mut ready = work.ready.lock().unwrap();
                 ready.done(&delivery.hook_id);
@@ -280,13 +279,16 @@ impl Dispatcher {
                     logged.extend(queued.iter().map(attempt::skipped));
                 }
             }
+            let attempted = !logged.is_empty();
             for outcome in logged {
                 work.finished.add(&outcome.delivery_id);
                 work.held.remove(&outcome.delivery_id);
                 let _ = work.outcomes.send(outcome).await;
             }
             next = work.next();
-            self.wake();
+            if attempted {
+                self.wake();
+            }
         }
     }
 
