@@ -135,3 +135,40 @@ pub fn cpu_time(pid: &str) -> anyhow::Result<Duration> {
     let ticks = ticks(11)? + ticks(12)?;
     Ok(Duration::from_millis(ticks * 10))
 }
+
+/// The machine's processor time so far, busy and in all, over every core,
+/// from the first line of `/proc/stat`: what shows whether a phase had the
+/// processor to itself or ran out of it.
+#[derive(Debug, Clone, Copy)]
+pub struct MachineTime {
+    busy: u64,
+    total: u64,
+}
+
+impl MachineTime {
+    pub fn now() -> anyhow::Result<MachineTime> {
+        let stat = std::fs::read_to_string("/proc/stat")?;
+        let ticks: Vec<u64> = stat
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("cpu "))
+            .context("unexpected /proc/stat")?
+            .split_whitespace()
+            .map(str::parse)
+            .collect::<Result<_, _>>()?;
+        // user nice system idle iowait irq softirq steal …: idle and
+        // iowait are the time nothing ran.
+        let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+        let total: u64 = ticks.iter().take(8).sum();
+        Ok(MachineTime {
+            busy: total - idle,
+            total,
+        })
+    }
+
+    /// The share of the machine's processor time that was busy since `earlier`.
+    pub fn busy_since(&self, earlier: &MachineTime) -> f64 {
+        let total = self.total.saturating_sub(earlier.total);
+        self.busy.saturating_sub(earlier.busy) as f64 / total.max(1) as f64
+    }
+}

@@ -11,7 +11,7 @@ use anyhow::Context;
 use reqwest::StatusCode;
 
 use crate::database::Database;
-use crate::instance::{self, Instance};
+use crate::instance::{self, Instance, MachineTime};
 use crate::load::{self, Api, Budget, Payload, Sent};
 use crate::receiver::{Arrival, Receiver};
 use crate::report::{Ceiling, Ingestion, Latency, LogQuery, SetupReport, Throughput};
@@ -196,6 +196,7 @@ impl SetupRun<'_> {
         let logged_before = fixture.api.logged_attempts().await?;
         self.receiver.take();
         let cpu_before = fixture.cpu_time()?;
+        let machine_before = MachineTime::now()?;
         let sent = self
             .offer(fixture, event, |sender| {
                 load::closed_loop(self.settings.concurrency, budget, move |seq| {
@@ -206,6 +207,7 @@ impl SetupRun<'_> {
         let expected = sent.accepted.len() * hooks;
         let done = self.drained(fixture, expected, logged_before).await?;
         let cpu = fixture.cpu_time()? - cpu_before;
+        let machine_busy = MachineTime::now()?.busy_since(&machine_before);
         let arrivals = self.receiver.take();
         let seconds = (done - sent.started).as_secs_f64();
         let deliveries = distinct(&arrivals);
@@ -227,6 +229,7 @@ impl SetupRun<'_> {
                 deliveries_per_sec: deliveries as f64 / seconds,
                 of_ceiling: deliveries as f64 / seconds / self.ceiling_per_sec,
                 cpu_per_delivery_us: per_item_us(cpu, deliveries as u64),
+                machine_busy,
             },
             ingestion,
         ))

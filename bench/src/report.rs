@@ -73,6 +73,10 @@ pub struct Throughput {
     /// Processor time of the Hookline instances per delivery, over the
     /// phase: a figure a busy or faster machine moves less than the rates.
     pub cpu_per_delivery_us: f64,
+    /// The share of the whole machine's processor time (every process,
+    /// PostgreSQL's and the benchmark's too) that was busy over the phase:
+    /// near 1, the phase was bound by the processor.
+    pub machine_busy: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -179,8 +183,20 @@ fn targets(setups: &[SetupReport]) -> Vec<Target> {
     }
     let postgres = |n| setups.iter().find(|s| s.name == format!("postgres x{n}"));
     if let (Some(one), Some(two)) = (postgres(1), postgres(2)) {
-        let ratio = two.one_hook.deliveries_per_sec / one.one_hook.deliveries_per_sec;
-        check("postgres x2 / x1, 1 hook", ratio, ">= 1.5", ratio >= 1.5);
+        // One hook is held to its in-flight limit across instances, so the
+        // fan-out is where a second instance can add throughput.
+        for (what, one, two) in [
+            ("1 hook", &one.one_hook, &two.one_hook),
+            ("fan-out", &one.fan_out, &two.fan_out),
+        ] {
+            let ratio = two.deliveries_per_sec / one.deliveries_per_sec;
+            check(
+                &format!("postgres x2 / x1, {what}"),
+                ratio,
+                ">= 1.5",
+                ratio >= 1.5,
+            );
+        }
     }
     targets
 }
@@ -214,6 +230,9 @@ impl fmt::Display for Report {
         row("  Hookline CPU µs per delivery", &|s| {
             format!("{:.0}", s.one_hook.cpu_per_delivery_us)
         });
+        row("  machine busy", &|s| {
+            format!("{:.0} %", s.one_hook.machine_busy * 100.0)
+        });
         row("deliveries/s, 10-hook fan-out", &|s| {
             format!("{:.0}", s.fan_out.deliveries_per_sec)
         });
@@ -222,6 +241,9 @@ impl fmt::Display for Report {
         });
         row("  Hookline CPU µs per delivery", &|s| {
             format!("{:.0}", s.fan_out.cpu_per_delivery_us)
+        });
+        row("  machine busy", &|s| {
+            format!("{:.0} %", s.fan_out.machine_busy * 100.0)
         });
         row("duplicates", &|s| {
             format!("{}", s.one_hook.duplicates + s.fan_out.duplicates)

@@ -45,6 +45,13 @@ async fn the_benchmark_measures_every_phase() {
             "{name}"
         );
         assert!(setup.one_hook.deliveries_per_sec > 0.0, "{name}");
+        for phase in [&setup.one_hook, &setup.fan_out] {
+            assert!(
+                phase.machine_busy > 0.0 && phase.machine_busy <= 1.0,
+                "{name}: machine busy {}",
+                phase.machine_busy
+            );
+        }
         assert_eq!(
             setup.ingestion.refused, 0,
             "{name}: {:?}",
