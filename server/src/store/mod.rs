@@ -25,8 +25,9 @@ mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
@@ -121,15 +122,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5));
-                let writer = SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(options.clone())
-                    .await?;
+                let writer = pool_options(1).connect_with(options.clone()).await?;
                 sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
                 // Readers cannot write, so a write sent to the wrong pool
                 // fails in tests rather than contending in production.
-                let readers = SqlitePoolOptions::new()
-                    .max_connections(8)
+                let readers = pool_options(8)
                     .connect_with(options.read_only(true))
                     .await?;
                 return Ok(Store::new(
@@ -148,8 +145,7 @@ impl Store {
                     ("idle_in_transaction_session_timeout", "60s"),
                     ("jit", "off"),
                 ]);
-                let pool = PgPoolOptions::new()
-                    .max_connections(16)
+                let pool = pool_options(16)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?;
@@ -210,6 +206,17 @@ impl Store {
     pub async fn ping(&self) -> bool {
         on_backend!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
+}
+
+/// A pool of at most `max` connections. sqlx pings a connection when it goes
+/// back to the pool, and by default again before handing out an idle one:
+/// that second ping, a round trip to SQLite's worker thread or to PostgreSQL
+/// per statement, is left out. A connection that broke while idle fails its
+/// next statement instead, which every caller handles as a database error.
+fn pool_options<DB: sqlx::Database>(max: u32) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(max)
+        .test_before_acquire(false)
 }
 
 async fn begin(pool: &Pool) -> StoreResult<Tx> {
