@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::database::TestDatabase;
 use common::process::{assert_log_matches_receiver, Api, Hookline};
 use common::receiver::{Receiver, Reply};
-use hookline::store::{Claim, Store};
+use hookline::store::{Claim, Share, Store};
 use serde_json::json;
 
 const DELIVERY_ARGS: &[&str] = &[
@@ -153,6 +153,7 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
         per_hook: 10,
         queue_per_hook: 0,
         finished: &[],
+        share: Share::ALL,
     };
     let claimed = store.claim_due(&claim).await.unwrap();
     assert_eq!(claimed.len(), 1);

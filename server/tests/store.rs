@@ -7,7 +7,7 @@ use app::model::delivery::DeliveryState;
 use app::model::hook::{HookConfig, NewHook};
 use common::database::TestDatabase;
 use hookline::store::{
-    Claim, ClaimedDelivery, HookRow, NewEvent, NextStep, Outcome, Store, UserRow,
+    Claim, ClaimedDelivery, HookRow, NewEvent, NextStep, Outcome, Share, Store, UserRow,
 };
 
 async fn fresh_store() -> (Store, TestDatabase) {
@@ -147,23 +147,31 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
 
 /// A hook listening to `User.Created`, and `events` ingested for it at time 1000.
 async fn hook_with_events(store: &Store, events: usize) {
-    store
-        .insert_hook(&HookRow::new(
-            "h1".into(),
-            NewHook {
-                name: "h".into(),
-                events: vec!["User.Created".into()],
-                config: HookConfig {
-                    url: "https://example.com".into(),
-                    headers: Default::default(),
+    hooks_with_events(store, &["h1"], events).await;
+}
+
+/// Hooks `ids` listening to User.Created, and `events` of it: event `n`'s
+/// deliveries are `d{n}-0`, `d{n}-1` … one per hook.
+async fn hooks_with_events(store: &Store, ids: &[&str], events: usize) {
+    for id in ids {
+        store
+            .insert_hook(&HookRow::new(
+                (*id).into(),
+                NewHook {
+                    name: "h".into(),
+                    events: vec!["User.Created".into()],
+                    config: HookConfig {
+                        url: "https://example.com".into(),
+                        headers: Default::default(),
+                    },
+                    enabled: None,
                 },
-                enabled: None,
-            },
-            "k".into(),
-            1,
-        ))
-        .await
-        .unwrap();
+                "k".into(),
+                1,
+            ))
+            .await
+            .unwrap();
+    }
     for n in 0..events {
         let id = format!("e{n}");
         let event = NewEvent {
@@ -271,8 +279,14 @@ async fn claim_queueing(
         per_hook,
         queue_per_hook,
         finished,
+        share: Share::ALL,
     };
-    store.claim_due(&claim).await.unwrap()
+    claim_share(store, claim, Share::ALL).await
+}
+
+/// Claims as `claim` says, for the hooks of `share` only.
+async fn claim_share(store: &Store, claim: Claim<'_>, share: Share) -> Vec<ClaimedDelivery> {
+    store.claim_due(&Claim { share, ..claim }).await.unwrap()
 }
 
 fn ids(claimed: &[ClaimedDelivery]) -> Vec<&str> {
@@ -315,6 +329,78 @@ async fn a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook() {
     );
 }
 
+async fn live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops() {
+    let (store, _dir) = fresh_store().await;
+    hooks_with_events(&store, &["h1", "h2", "h3"], 3).await;
+    let now = 2000;
+    let since = now - 5000;
+    assert_eq!(
+        store.dispatcher_alive("b", now, since).await.unwrap(),
+        ["b"]
+    );
+    let alive = store.dispatcher_alive("a", now, since).await.unwrap();
+    assert_eq!(alive, ["a", "b"], "sorted, so every instance counts alike");
+    let (a, b) = (Share::among(&alive, "a"), Share::among(&alive, "b"));
+    assert_eq!(
+        (a, b),
+        (Share { index: 0, of: 2 }, Share { index: 1, of: 2 })
+    );
+    // One in flight per hook, and one more queued.
+    let request = |owner| Claim {
+        owner,
+        token: owner,
+        now,
+        lease_until: now + 100,
+        batch: 10,
+        per_hook: 1,
+        queue_per_hook: 1,
+        finished: &[],
+        share: Share::ALL,
+    };
+    let hooks = |claimed: &[ClaimedDelivery]| {
+        let mut hooks: Vec<String> = claimed.iter().map(|d| d.hook_id.clone()).collect();
+        hooks.sort();
+        hooks
+    };
+    let first = claim_share(&store, request("a"), a).await;
+    assert_eq!(
+        hooks(&first),
+        ["h1", "h1", "h2", "h3", "h3"],
+        "a queues the first and the third hook, its share, and takes the idle second up to its limit"
+    );
+    assert!(
+        claim_share(&store, request("b"), b).await.is_empty(),
+        "b may not join a's hooks, and its own is at the limit"
+    );
+    let logged: Vec<Outcome> = first
+        .iter()
+        .filter(|d| d.hook_id == "h2")
+        .map(|d| Outcome {
+            hook_id: d.hook_id.clone(),
+            ..delivered(&d.id, "a")
+        })
+        .collect();
+    store.record_outcomes(&logged, now).await.unwrap();
+    assert_eq!(
+        hooks(&claim_share(&store, request("b"), b).await),
+        ["h2", "h2"],
+        "once a's attempt is logged, b queues its own hook"
+    );
+
+    // b stops and says so: a is alone again and serves every hook.
+    store.dispatcher_gone("b").await.unwrap();
+    let alive = store.dispatcher_alive("a", now, since).await.unwrap();
+    assert_eq!(Share::among(&alive, "a"), Share::ALL);
+    // c is never heard from again: after its silence, a is alone.
+    store.dispatcher_alive("c", now, since).await.unwrap();
+    let later = now + 6000;
+    let alive = store
+        .dispatcher_alive("a", later, later - 5000)
+        .await
+        .unwrap();
+    assert_eq!(alive, ["a"], "c has not been seen for 6 s");
+}
+
 /// The outcome "delivered" for delivery `id`, from the holder of lease `token`.
 fn delivered(id: &str, token: &str) -> Outcome {
     Outcome {
@@ -336,4 +422,5 @@ crate::on_both_databases!(
     claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over,
     a_finished_attempt_frees_its_slot_before_it_is_logged,
     a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook,
+    live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops,
 );

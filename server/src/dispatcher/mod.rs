@@ -10,6 +10,7 @@ pub mod endpoint;
 mod ready;
 mod recorder;
 pub mod retry;
+mod roster;
 mod sender;
 pub mod signer;
 
@@ -26,12 +27,13 @@ pub use attempt::Target;
 use endpoint::EndpointPolicy;
 use ready::Ready;
 use retry::RetrySchedule;
+use roster::Roster;
 use sender::Sender;
 
 use crate::metrics::Metrics;
 use crate::service::now_ms;
 use crate::service::secrets::new_id;
-use crate::store::{Claim, ClaimedDelivery, HookVerdict, Store};
+use crate::store::{Claim, ClaimedDelivery, HookVerdict, Share, Store};
 
 /// How the dispatcher behaves; every field has a flag (see `config.rs`).
 #[derive(Debug, Clone)]
@@ -192,11 +194,13 @@ impl Dispatcher {
         // Enough leases to keep every slot busy while the next claim runs.
         let capacity = 2 * self.settings.max_in_flight as usize;
         let mut workers = JoinSet::new();
+        let mut roster = Roster::new(&self.owner);
         self.running.store(true, Ordering::Relaxed);
         while !shutdown.is_cancelled() {
             while workers.try_join_next().is_some() {}
             let room = capacity.saturating_sub(work.held.len());
-            let claimed = self.claim(&store, room, &work.finished.list()).await;
+            let share = roster.share(&store).await;
+            let claimed = self.claim(&store, room, &work.finished.list(), share).await;
             let full_batch = room > 0 && claimed.len() == room;
             let claimed_some = !claimed.is_empty();
             work.held.add(&claimed);
@@ -243,6 +247,7 @@ impl Dispatcher {
         if let Err(err) = store.release_leases(&leftover).await {
             tracing::error!(error = %err, "could not release leases; they will run out");
         }
+        roster.leave(&store).await;
         drop(work);
         let _ = recorder.await;
         if let Some(relay) = relay {
@@ -298,7 +303,13 @@ impl Dispatcher {
         left > self.settings.request_timeout.as_millis() as i64
     }
 
-    async fn claim(&self, store: &Store, room: usize, finished: &[String]) -> Vec<ClaimedDelivery> {
+    async fn claim(
+        &self,
+        store: &Store,
+        room: usize,
+        finished: &[String],
+        share: Share,
+    ) -> Vec<ClaimedDelivery> {
         if room == 0 {
             return Vec::new();
         }
@@ -312,6 +323,7 @@ impl Dispatcher {
             per_hook: i64::from(self.settings.hook_max_in_flight),
             queue_per_hook: self.settings.queue_per_hook(),
             finished,
+            share,
         };
         match store.claim_due(&claim).await {
             Ok(claimed) => claimed,

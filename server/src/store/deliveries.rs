@@ -10,6 +10,7 @@ use app::model::hook::Headers;
 use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempts, AttemptRow};
+use super::dispatchers::Share;
 use super::notify::notify_logged;
 use super::{on_backend, Backend, JsonText, Store, StoreResult, Tx};
 
@@ -52,6 +53,8 @@ pub struct Claim<'a> {
     pub queue_per_hook: i64,
     /// The claimant's deliveries whose attempt is over but not yet logged.
     pub finished: &'a [String],
+    /// The hooks the claimant serves (see `claim_due`).
+    pub share: Share,
 }
 
 /// What happens to a delivery after an attempt.
@@ -138,10 +141,16 @@ impl Store {
     /// Leases due deliveries for `claim`, oldest first, and returns them
     /// with their event and hook.
     ///
+    /// The live dispatchers split the hooks between them (the claimant's
+    /// `share`), so that a hook with a backlog is served by one instance: two
+    /// instances taking turns at it could neither queue past its limit, and
+    /// each attempt would wait for a claim's round trip. A hook outside the
+    /// share is taken only while nobody holds a lease of it.
+    ///
     /// A hook's live leases count against its limit (`per_hook`), except the
     /// claimant's own finished ones. Past the limit, a claimant may lease
-    /// `queue_per_hook` more of a hook to queue in memory, but only while no
-    /// other instance holds a lease of that hook: then no other instance can
+    /// `queue_per_hook` more of a hook of its share to queue in memory, but
+    /// only while no other instance holds a lease of that hook: then no other instance can
     /// claim any until the claimant's leases drop under the limit, and the
     /// claimant itself keeps to the limit in memory, so the limit holds over
     /// all instances.
@@ -159,6 +168,8 @@ impl Store {
                     .bind(&finished)
                     .bind(claim.owner)
                     .bind(claim.queue_per_hook)
+                    .bind(claim.share.of)
+                    .bind(claim.share.index)
             };
         }
         let ids: Vec<String> = match &self.writer {
@@ -506,12 +517,29 @@ const CLAIM_LOCK: i64 = 0x686f6f6b_6c696e65; // "hookline"
 // deliveries, and a hook gets no more than keeps its live leases at `$2`, or
 // at `$2 + $8` while all of them are the claimant's (see `claim_due`).
 // `$1` now, `$3` the lease token, `$4` its expiry, `$5` the batch size, `$6`
-// the claimant's finished deliveries (a JSON array of ids), `$7` the claimant.
+// the claimant's finished deliveries (a JSON array of ids), `$7` the claimant,
+// `$9` and `$10` its share of the hooks: those whose place in the order of
+// hook ids leaves `$10` when divided by `$9`. Every instance orders the same
+// table the same way, so between them they cover each hook once.
+
+/// Every hook, and whether it is in the claimant's share (`mine`).
+macro_rules! share {
+    () => {
+        "share AS (
+             SELECT id, place % $9 = $10 AS mine
+             FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS place FROM hooks) ranked_hooks
+         )"
+    };
+}
 
 /// After the candidates (`due`): count each hook's live leases (less the
 /// finished ones, which `$finished` lists) and those of other claimants, rank
 /// the candidates per hook after them, and lease those within the limit,
-/// oldest first.
+/// oldest first. A hook outside the claimant's share is taken only while
+/// nobody holds a lease of it, up to the limit: so an event that reaches
+/// another instance than its hook's goes out at once, yet a hook with a
+/// backlog stays with the instance whose share it is, which alone may queue
+/// its deliveries.
 macro_rules! rank_and_lease {
     ($finished:literal) => {
         concat!(
@@ -520,7 +548,8 @@ macro_rules! rank_and_lease {
                         COUNT(*) FILTER (WHERE l.id NOT IN (",
             $finished,
             ")) AS busy,
-                        COUNT(*) FILTER (WHERE l.lease_owner IS DISTINCT FROM $7) AS others
+                        COUNT(*) FILTER (WHERE l.lease_owner IS DISTINCT FROM $7) AS others,
+                        COUNT(*) AS leased
                  FROM deliveries l
                  WHERE l.hook_id IN (SELECT hook_id FROM due) AND l.lease_expires_at > $1
                  GROUP BY l.hook_id
@@ -529,12 +558,15 @@ macro_rules! rank_and_lease {
                  SELECT due.id, due.next_attempt_at,
                         ROW_NUMBER() OVER (PARTITION BY due.hook_id ORDER BY due.next_attempt_at)
                         + COALESCE(held.busy, 0) AS slot,
-                        COALESCE(held.others, 0) AS others
+                        COALESCE(held.others, 0) AS others,
+                        COALESCE(held.leased, 0) AS leased,
+                        due.mine
                  FROM due LEFT JOIN held ON held.hook_id = due.hook_id
              )
              UPDATE deliveries SET lease_token = $3, lease_owner = $7, lease_expires_at = $4
              WHERE id IN (SELECT id FROM ranked
-                          WHERE slot <= $2 + CASE WHEN others = 0 THEN $8 ELSE 0 END
+                          WHERE slot <= $2 + CASE WHEN mine AND others = 0 THEN $8 ELSE 0 END
+                            AND (mine OR leased = 0)
                           ORDER BY next_attempt_at LIMIT $5)
              RETURNING id"
         )
@@ -542,9 +574,11 @@ macro_rules! rank_and_lease {
 }
 
 const SQLITE_CLAIM: &str = concat!(
-    "WITH due AS (
-         SELECT d.id, d.hook_id, d.next_attempt_at
-         FROM hooks h
+    "WITH ",
+    share!(),
+    ", due AS (
+         SELECT d.id, d.hook_id, d.next_attempt_at, h.mine
+         FROM share h
          JOIN deliveries d ON d.id IN (
              SELECT x.id FROM deliveries x
              WHERE x.hook_id = h.id AND x.next_attempt_at <= $1
@@ -558,9 +592,11 @@ const SQLITE_CLAIM: &str = concat!(
 /// otherwise test every delivery against every hook), and skips rows another
 /// transaction holds.
 const POSTGRES_CLAIM: &str = concat!(
-    "WITH due AS (
-         SELECT x.id, x.hook_id, x.next_attempt_at
-         FROM hooks h
+    "WITH ",
+    share!(),
+    ", due AS (
+         SELECT x.id, x.hook_id, x.next_attempt_at, h.mine
+         FROM share h
          CROSS JOIN LATERAL (
              SELECT d.id, d.hook_id, d.next_attempt_at FROM deliveries d
              WHERE d.hook_id = h.id AND d.next_attempt_at <= $1

@@ -11,6 +11,7 @@
 mod api_keys;
 mod attempts;
 mod deliveries;
+mod dispatchers;
 mod event_types;
 mod events;
 mod group_commit;
@@ -32,6 +33,7 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
 pub use deliveries::{Claim, ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
+pub use dispatchers::Share;
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
 pub use hooks::HookRow;
 pub use json_text::JsonText;
