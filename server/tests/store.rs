@@ -270,7 +270,20 @@ async fn claim_queueing(
     queue_per_hook: i64,
     finished: &[String],
 ) -> Vec<ClaimedDelivery> {
-    let claim = Claim {
+    let claim = request(now, owner, token, per_hook, queue_per_hook, finished);
+    store.claim_due(&claim).await.unwrap()
+}
+
+/// A claim by `owner` with lease `token`, lasting 100 ms, for every hook.
+fn request<'a>(
+    now: i64,
+    owner: &'a str,
+    token: &'a str,
+    per_hook: i64,
+    queue_per_hook: i64,
+    finished: &'a [String],
+) -> Claim<'a> {
+    Claim {
         owner,
         token,
         now,
@@ -280,13 +293,17 @@ async fn claim_queueing(
         queue_per_hook,
         finished,
         share: Share::ALL,
-    };
-    claim_share(store, claim, Share::ALL).await
+    }
 }
 
-/// Claims as `claim` says, for the hooks of `share` only.
-async fn claim_share(store: &Store, claim: Claim<'_>, share: Share) -> Vec<ClaimedDelivery> {
-    store.claim_due(&Claim { share, ..claim }).await.unwrap()
+/// Claims as `owner` for the hooks of `share`: one in flight per hook, and
+/// one more queued.
+async fn claim_share(store: &Store, now: i64, owner: &str, share: Share) -> Vec<ClaimedDelivery> {
+    let claim = Claim {
+        share,
+        ..request(now, owner, owner, 1, 1, &[])
+    };
+    store.claim_due(&claim).await.unwrap()
 }
 
 fn ids(claimed: &[ClaimedDelivery]) -> Vec<&str> {
@@ -345,31 +362,19 @@ async fn live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops() {
         (a, b),
         (Share { index: 0, of: 2 }, Share { index: 1, of: 2 })
     );
-    // One in flight per hook, and one more queued.
-    let request = |owner| Claim {
-        owner,
-        token: owner,
-        now,
-        lease_until: now + 100,
-        batch: 10,
-        per_hook: 1,
-        queue_per_hook: 1,
-        finished: &[],
-        share: Share::ALL,
-    };
     let hooks = |claimed: &[ClaimedDelivery]| {
         let mut hooks: Vec<String> = claimed.iter().map(|d| d.hook_id.clone()).collect();
         hooks.sort();
         hooks
     };
-    let first = claim_share(&store, request("a"), a).await;
+    let first = claim_share(&store, now, "a", a).await;
     assert_eq!(
         hooks(&first),
         ["h1", "h1", "h2", "h3", "h3"],
         "a queues the first and the third hook, its share, and takes the idle second up to its limit"
     );
     assert!(
-        claim_share(&store, request("b"), b).await.is_empty(),
+        claim_share(&store, now, "b", b).await.is_empty(),
         "b may not join a's hooks, and its own is at the limit"
     );
     let logged: Vec<Outcome> = first
@@ -382,7 +387,7 @@ async fn live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops() {
         .collect();
     store.record_outcomes(&logged, now).await.unwrap();
     assert_eq!(
-        hooks(&claim_share(&store, request("b"), b).await),
+        hooks(&claim_share(&store, now, "b", b).await),
         ["h2", "h2"],
         "once a's attempt is logged, b queues its own hook"
     );

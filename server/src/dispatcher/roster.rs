@@ -1,7 +1,8 @@
 //! Which hooks this dispatcher serves. It tells the database it is alive once
 //! a beat, and takes its share of the hooks among the dispatchers alive (see
-//! `Store::claim_due`): one instance serves each hook, and when an instance
-//! stops, the others share its hooks from their next look.
+//! `Store::claim_due`): a hook with a backlog stays with the instance whose
+//! share it is, and when an instance stops, the others share its hooks from
+//! their next look.
 
 use std::time::{Duration, Instant};
 

@@ -150,10 +150,10 @@ impl Store {
     /// A hook's live leases count against its limit (`per_hook`), except the
     /// claimant's own finished ones. Past the limit, a claimant may lease
     /// `queue_per_hook` more of a hook of its share to queue in memory, but
-    /// only while no other instance holds a lease of that hook: then no other instance can
-    /// claim any until the claimant's leases drop under the limit, and the
-    /// claimant itself keeps to the limit in memory, so the limit holds over
-    /// all instances.
+    /// only while no other instance holds a lease of that hook: then no other
+    /// instance can claim any until the claimant's leases drop under the
+    /// limit, and the claimant itself keeps to the limit in memory, so the
+    /// limit holds over all instances.
     pub async fn claim_due(&self, claim: &Claim<'_>) -> StoreResult<Vec<ClaimedDelivery>> {
         let finished = serde_json::to_string(claim.finished).unwrap_or_else(|_| "[]".to_owned());
         // The two statements take the same parameters (see below).
