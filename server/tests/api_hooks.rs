@@ -174,6 +174,53 @@ async fn each_invalid_field_is_a_400_naming_it_and_nothing_is_saved() {
     assert_eq!(list, json!([]), "no invalid hook was saved");
 }
 
+async fn too_many_or_too_large_headers_are_refused_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    app.create_hook(valid_hook()).await;
+    let hook_with = |headers: serde_json::Map<String, Value>| json!({ "name": "n", "events": ["User.Created"], "config": { "url": "https://a.io", "headers": headers } });
+    let many = |count: usize, value: &str| {
+        (0..count)
+            .map(|i| (format!("X-{i}"), json!(value)))
+            .collect::<serde_json::Map<_, _>>()
+    };
+    let cases = [
+        (many(51, "v"), "at most 50 custom headers"),
+        (many(2, &"v".repeat(4 * 1024)), "at most 8192 bytes"),
+    ];
+    for (headers, mentioned) in cases {
+        let response = app.create_hook(hook_with(headers)).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["code"], "invalid_input");
+        assert_eq!(error["field"], "config.headers");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(mentioned), "{message:?}");
+    }
+    let list = app.get_json("/api/hooks").await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "no invalid hook was saved"
+    );
+    // Exactly at the limits is fine, and a PATCH is held to the same limits.
+    let created: Value = app
+        .create_hook(hook_with(many(50, "v")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["config"]["headers"].as_object().unwrap().len(), 50);
+    let response = app
+        .api(Method::PATCH, &format!("/api/hooks/{id}"))
+        .json(&json!({ "config": { "url": "https://a.io", "headers": many(51, "v") } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get_json(&format!("/api/hooks/{id}")).await, created);
+}
+
 async fn an_invalid_patch_changes_nothing() {
     let app = spawn_app().await;
     let created: Value = app.create_hook(valid_hook()).await.json().await.unwrap();
@@ -423,6 +470,7 @@ crate::on_both_databases!(
     create_returns_the_hook_in_logtos_shape_with_a_signing_key,
     list_get_patch_rotate_delete,
     each_invalid_field_is_a_400_naming_it_and_nothing_is_saved,
+    too_many_or_too_large_headers_are_refused_and_nothing_is_saved,
     an_invalid_patch_changes_nothing,
     malformed_bodies_and_queries_are_400s_with_json_errors,
     missing_wrong_and_revoked_keys_are_401,

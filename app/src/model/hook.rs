@@ -7,6 +7,11 @@ use super::AppError;
 
 pub const NAME_MAX_CHARS: usize = 256;
 pub const URL_MAX_CHARS: usize = 2048;
+/// At most this many custom headers per hook.
+pub const HEADERS_MAX_COUNT: usize = 50;
+/// At most this many bytes across a hook's custom headers: every name and
+/// value, as stored (trimmed), added up.
+pub const HEADERS_MAX_BYTES: usize = 8 * 1024;
 
 /// Header names a hook may not set: the body's framing and type, hop-by-hop
 /// headers, and the signature headers receivers rely on. Of Hookline's own
@@ -117,7 +122,8 @@ pub struct HookConfig {
         schema(max_length = 2048, example = "http://127.0.0.1:9/hook")
     )]
     pub url: String,
-    /// Custom request headers: names to values.
+    /// Custom request headers: names to values; at most 50, with 8 KiB of
+    /// names and values in all.
     #[serde(default)]
     #[cfg_attr(
         feature = "ssr",
@@ -274,11 +280,23 @@ pub fn validate_url(raw: &str) -> Result<String, AppError> {
 }
 
 /// Header names are printable ASCII without spaces or `:`, unique (ignoring
-/// case), not reserved; values are printable and on one line.
+/// case), not reserved; values are printable and on one line; at most
+/// [`HEADERS_MAX_COUNT`] headers of [`HEADERS_MAX_BYTES`] in all. Linear in the
+/// size of the input.
 pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
     let field = "config.headers";
-    let mut seen: Vec<String> = Vec::new();
+    if headers.0.len() > HEADERS_MAX_COUNT {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "a hook may have at most {HEADERS_MAX_COUNT} custom headers ({} given)",
+                headers.0.len()
+            ),
+        ));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(headers.0.len());
     let mut kept = Vec::with_capacity(headers.0.len());
+    let mut bytes = 0usize;
     for (key, value) in &headers.0 {
         let key = key.trim();
         if key.is_empty() {
@@ -297,7 +315,7 @@ pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
                 format!("header `{key}` is set by Hookline and cannot be overridden"),
             ));
         }
-        if seen.contains(&lower) {
+        if !seen.insert(lower) {
             return Err(AppError::invalid(
                 field,
                 format!("header `{key}` is given more than once"),
@@ -309,8 +327,17 @@ pub fn validate_headers(headers: &Headers) -> Result<Headers, AppError> {
                 format!("value of header `{key}` must be on one line, without control characters"),
             ));
         }
-        seen.push(lower);
-        kept.push((key.to_owned(), value.trim().to_owned()));
+        let value = value.trim();
+        bytes += key.len() + value.len();
+        kept.push((key.to_owned(), value.to_owned()));
+    }
+    if bytes > HEADERS_MAX_BYTES {
+        return Err(AppError::invalid(
+            field,
+            format!(
+                "custom headers may total at most {HEADERS_MAX_BYTES} bytes of names and values ({bytes} given)"
+            ),
+        ));
     }
     Ok(Headers(kept))
 }
@@ -435,6 +462,52 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// `count` distinct headers whose names and values add up to `bytes`.
+    fn sized_headers(count: usize, bytes: usize) -> Headers {
+        let mut pairs: Vec<(String, String)> = (0..count)
+            .map(|i| (format!("X-{i:03}"), String::new()))
+            .collect();
+        let names: usize = pairs.iter().map(|(k, _)| k.len()).sum();
+        pairs[0].1 = "v".repeat(bytes - names);
+        Headers(pairs)
+    }
+
+    #[test]
+    fn at_most_fifty_headers() {
+        let at_limit = sized_headers(HEADERS_MAX_COUNT, 1000);
+        assert_eq!(validate_headers(&at_limit).unwrap().0.len(), 50);
+        let over = sized_headers(HEADERS_MAX_COUNT + 1, 1000);
+        let err = validate_headers(&over).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("config.headers"));
+        assert!(err.message.contains("at most 50 custom headers"), "{err:?}");
+    }
+
+    #[test]
+    fn at_most_eight_kib_of_headers() {
+        let at_limit = sized_headers(3, HEADERS_MAX_BYTES);
+        assert!(validate_headers(&at_limit).is_ok());
+        let over = sized_headers(3, HEADERS_MAX_BYTES + 1);
+        let err = validate_headers(&over).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("config.headers"));
+        assert!(err.message.contains("at most 8192 bytes"), "{err:?}");
+        // Names count too, and what is measured is what is stored (trimmed).
+        let mut padded = sized_headers(1, HEADERS_MAX_BYTES);
+        padded.0[0].1 = format!("  {}  ", padded.0[0].1);
+        assert!(validate_headers(&padded).is_ok());
+        let long_name = headers(&[(&"N".repeat(HEADERS_MAX_BYTES), "x")]);
+        assert_eq!(field_of(validate_headers(&long_name)), "config.headers");
+    }
+
+    #[test]
+    fn a_huge_header_list_is_refused_at_once() {
+        // 100,000 headers took 25 s with a list lookup; the count check now
+        // refuses them at once, and 50 distinct ones with the set are instant.
+        let many = sized_headers(100_000, 2_000_000);
+        let started = std::time::Instant::now();
+        assert_eq!(field_of(validate_headers(&many)), "config.headers");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The request a receiver gets (SPEC §3): the body's exact bytes and the
 //! headers, signed with Logto's scheme and with Standard Webhooks.
 
+use std::collections::HashMap;
+
 use app::model::hook::{Headers, RESERVED_HEADERS};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -76,18 +78,24 @@ pub fn request_headers(
     body: &str,
     keys: &SigningKeys,
 ) -> Vec<(String, String)> {
-    let mut headers = vec![
-        ("user-agent".to_owned(), USER_AGENT.to_owned()),
-        ("content-type".to_owned(), "application/json".to_owned()),
-    ];
+    let mut headers = Vec::with_capacity(custom.0.len() + 6);
+    headers.push(("user-agent".to_owned(), USER_AGENT.to_owned()));
+    headers.push(("content-type".to_owned(), "application/json".to_owned()));
+    // Where each name sits, so a repeated name (in any case) replaces the value
+    // in place: linear in the number of headers, however many a stored hook has.
+    let mut position: HashMap<String, usize> = HashMap::with_capacity(custom.0.len() + 2);
+    position.insert("user-agent".to_owned(), 0);
     for (name, value) in &custom.0 {
         let name = name.to_ascii_lowercase();
         if RESERVED_HEADERS.contains(&name.as_str()) {
             continue;
         }
-        match headers.iter_mut().find(|(existing, _)| *existing == name) {
-            Some(existing) => existing.1 = value.clone(),
-            None => headers.push((name, value.clone())),
+        match position.get(&name) {
+            Some(&at) => headers[at].1 = value.clone(),
+            None => {
+                position.insert(name.clone(), headers.len());
+                headers.push((name, value.clone()));
+            }
         }
     }
     let mut signatures = vec![standard_signature(
@@ -183,5 +191,64 @@ mod tests {
             ]
         );
         assert_eq!(headers[3].1, logto_signature("new", "{}"));
+    }
+
+    #[test]
+    fn many_custom_headers_keep_the_precedence_linearly() {
+        // 50 headers, each name given twice in different cases: the later value
+        // wins, in the place of the first; reserved names are dropped wherever
+        // they come; `user-agent` is replaced in its own place.
+        let mut pairs = Vec::new();
+        for i in 0..25 {
+            pairs.push((format!("X-Header-{i}"), format!("first {i}")));
+        }
+        pairs.push(("Content-Type".into(), "text/plain".into()));
+        pairs.push(("USER-AGENT".into(), "Acme/1".into()));
+        for i in 0..25 {
+            pairs.push((format!("x-HEADER-{i}"), format!("second {i}")));
+        }
+        pairs.push(("Webhook-Signature".into(), "forged".into()));
+        pairs.push(("user-agent".into(), "Acme/2".into()));
+        let keys = SigningKeys {
+            current: "k",
+            previous: None,
+        };
+        let headers = request_headers(&Headers(pairs), "msg_1", 1, "{}", &keys);
+        assert_eq!(headers.len(), 2 + 25 + 4);
+        assert_eq!(headers[0], ("user-agent".into(), "Acme/2".into()));
+        assert_eq!(
+            headers[1],
+            ("content-type".into(), "application/json".into())
+        );
+        for i in 0..25 {
+            assert_eq!(
+                headers[2 + i],
+                (format!("x-header-{i}"), format!("second {i}"))
+            );
+        }
+        assert_eq!(headers[27].0, "logto-signature-sha-256");
+        assert_eq!(
+            headers[30],
+            (
+                "webhook-signature".into(),
+                standard_signature("k", "msg_1", 1, "{}")
+            )
+        );
+
+        // A stored hook from before the limit, with 100,000 headers, is built
+        // in linear time (the list scan took tens of seconds).
+        let huge = Headers(
+            (0..100_000)
+                .map(|i| (format!("X-{i}"), "v".to_owned()))
+                .collect(),
+        );
+        let started = std::time::Instant::now();
+        let headers = request_headers(&huge, "msg_1", 1, "{}", &keys);
+        assert_eq!(headers.len(), 100_000 + 6);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }
