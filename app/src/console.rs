@@ -40,7 +40,22 @@ impl Actor {
             Err(AppError::forbidden())
         }
     }
+
+    /// Whether the caller may read secrets: hooks' signing keys and custom
+    /// header values (admins only). Everyone else gets [`SECRET_MASK`].
+    pub fn sees_secrets(&self) -> bool {
+        self.role.can_write()
+    }
 }
+
+/// What a caller who may not read secrets gets in place of a hook's signing
+/// key and of each custom header value (names stay visible).
+pub const SECRET_MASK: &str = "••••••••";
+
+/// The address a console request came from: the socket's peer, or what a
+/// trusted proxy forwarded. The server puts it in each request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
 
 /// A new session: the user, the secret token for the session cookie, and when
 /// it ends (unix ms).
@@ -57,7 +72,13 @@ pub trait SessionPort {
     /// The user a session token belongs to, if it is valid and unexpired.
     async fn session_actor(&self, token: &str) -> Result<Option<Actor>, AppError>;
     /// Checks email and password; repeated failures are slowed down.
-    async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError>;
+    /// `client` is the caller's address, for throttling.
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: std::net::IpAddr,
+    ) -> Result<NewSession, AppError>;
     async fn sign_out(&self, token: &str) -> Result<(), AppError>;
     /// True while no user exists and the first-run setup page is open.
     async fn setup_required(&self) -> Result<bool, AppError>;

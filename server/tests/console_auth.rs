@@ -306,7 +306,10 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(unchanged["enabled"], true);
-    assert_eq!(unchanged["signingKey"], hook["signingKey"]);
+    // The key is unchanged, and only admins may read it (see viewer_secrets.rs).
+    assert_eq!(unchanged["signingKey"], app::console::SECRET_MASK);
+    let key = app.get_json(&format!("/api/hooks/{id}")).await;
+    assert_eq!(key["signingKey"], hook["signingKey"]);
 }
 
 async fn an_admin_manages_hooks_users_and_keys_from_the_console() {

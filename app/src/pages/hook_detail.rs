@@ -185,13 +185,27 @@ fn HookDetail(
         }
 }
 
-/// The signing key, masked until revealed, in raw and `whsec_` form.
+/// The signing key, masked until revealed, in raw and `whsec_` form; to
+/// viewers, only a word on who may see it (the server masks it for them).
 #[component]
 fn SigningKey(
     hook: Hook,
     rotate: ServerAction<RotateSigningKey>,
     can_write: bool,
 ) -> impl IntoView {
+    if !can_write {
+        return view! {
+            <section class="card">
+                <div class="card-title">
+                    <h2>"Signing key"</h2>
+                </div>
+                <p class="muted small" data-testid="signing-key-admins-only">
+                    "Only admins can see the signing key and custom header values."
+                </p>
+            </section>
+        }
+        .into_any();
+    }
     let revealed = RwSignal::new(false);
     let key = hook.signing_key.clone();
     let whsec = hook.whsec();
@@ -236,25 +250,24 @@ fn SigningKey(
                 <code class="secret" data-testid="signing-key-whsec">{move || shown_whsec(false)}</code>
                 <CopyButton text=whsec />
             </div>
-            <Show when=move || can_write>
-                <div class="form-actions">
-                    <ConfirmButton
-                        label="Rotate key"
-                        title="Rotate the signing key?"
-                        message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
-                        confirm_label="Rotate key"
-                        disabled=rotate.pending()
-                        on_confirm={
-                            let id = id.clone();
-                            move |()| {
-                                rotate.dispatch(RotateSigningKey { id: id.clone() });
-                            }
+            <div class="form-actions">
+                <ConfirmButton
+                    label="Rotate key"
+                    title="Rotate the signing key?"
+                    message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
+                    confirm_label="Rotate key"
+                    disabled=rotate.pending()
+                    on_confirm={
+                        let id = id.clone();
+                        move |()| {
+                            rotate.dispatch(RotateSigningKey { id: id.clone() });
                         }
-                    />
-                </div>
-            </Show>
+                    }
+                />
+            </div>
         </section>
     }
+    .into_any()
 }
 
 /// The tabs of a webhook's pages.

@@ -130,6 +130,12 @@ pub fn HookForm(
                 <div class="field">
                     <span>"Custom headers"</span>
                     <p class="muted small">"Sent with every request, e.g. an API key your endpoint expects."</p>
+                    // Viewers get the values masked by the server.
+                    <Show when=move || read_only.get() && !headers.read().is_empty()>
+                        <p class="muted small" data-testid="header-values-admins-only">
+                            "Only admins can see header values."
+                        </p>
+                    </Show>
                     <div class="header-rows">
                         <For each=move || headers.get() key=|row| row.id let(row)>
                             <div class="header-row">

@@ -174,19 +174,21 @@ impl DeliveryPort for Service {
         })
     }
 
-    async fn get_event(&self, _actor: &Actor, id: &str) -> Result<EventRecord, AppError> {
+    async fn get_event(&self, actor: &Actor, id: &str) -> Result<EventRecord, AppError> {
         self.store
             .event(id)
             .await
             .map_err(db_error)?
+            .map(|event| super::hooks::event_for(actor, event))
             .ok_or_else(|| AppError::not_found("event"))
     }
 
-    async fn get_delivery(&self, _actor: &Actor, id: &str) -> Result<Delivery, AppError> {
+    async fn get_delivery(&self, actor: &Actor, id: &str) -> Result<Delivery, AppError> {
         self.store
             .delivery(id)
             .await
             .map_err(db_error)?
+            .map(|delivery| super::hooks::delivery_for(actor, delivery))
             .ok_or_else(|| AppError::not_found("delivery"))
     }
 

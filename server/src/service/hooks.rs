@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use app::console::{Actor, HookPort};
+use app::console::{Actor, HookPort, SECRET_MASK};
+use app::model::delivery::{Delivery, EventRecord};
 use app::model::hook::{ExecutionStats, Hook, HookPatch, NewHook};
 use app::model::AppError;
 use async_trait::async_trait;
@@ -13,24 +14,24 @@ use crate::store::HookRow;
 
 #[async_trait]
 impl HookPort for Service {
-    async fn list_hooks(&self, _actor: &Actor, include_stats: bool) -> Result<Vec<Hook>, AppError> {
+    async fn list_hooks(&self, actor: &Actor, include_stats: bool) -> Result<Vec<Hook>, AppError> {
         let rows = self.store.list_hooks().await.map_err(db_error)?;
         let stats = self.day_stats(include_stats).await?;
         Ok(rows
             .into_iter()
-            .map(|row| with_stats(row, stats.as_ref()))
+            .map(|row| hook_for(actor, with_stats(row, stats.as_ref())))
             .collect())
     }
 
     async fn get_hook(
         &self,
-        _actor: &Actor,
+        actor: &Actor,
         id: &str,
         include_stats: bool,
     ) -> Result<Hook, AppError> {
         let row = self.store.hook(id).await.map_err(db_error)?;
         let stats = self.day_stats(include_stats).await?;
-        row.map(|row| with_stats(row, stats.as_ref()))
+        row.map(|row| hook_for(actor, with_stats(row, stats.as_ref())))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 
@@ -40,7 +41,7 @@ impl HookPort for Service {
         let now = now_ms();
         let row = HookRow::new(new_id(), input, new_signing_key(), now);
         self.store.insert_hook(&row).await.map_err(db_error)?;
-        Ok(row.into_hook())
+        Ok(hook_for(actor, row.into_hook()))
     }
 
     async fn update_hook(
@@ -55,7 +56,7 @@ impl HookPort for Service {
             .patch_hook(id, &patch, now_ms())
             .await
             .map_err(db_error)?
-            .map(HookRow::into_hook)
+            .map(|row| hook_for(actor, row.into_hook()))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 
@@ -78,7 +79,7 @@ impl HookPort for Service {
             .rotate_signing_key(id, &new_signing_key(), previous_expires_at, now)
             .await
             .map_err(db_error)?
-            .map(HookRow::into_hook)
+            .map(|row| hook_for(actor, row.into_hook()))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 }
@@ -107,4 +108,177 @@ fn with_stats(row: HookRow, stats: Option<&HashMap<String, ExecutionStats>>) -> 
     let mut hook = row.into_hook();
     hook.execution_stats = stats.map(|stats| stats.get(&hook.id).copied().unwrap_or_default());
     hook
+}
+
+/// The hook as `actor` may see it. A caller who may not read secrets (a
+/// viewer) gets [`SECRET_MASK`] for the signing key and for every custom header
+/// value; header names stay. Every answer that carries a hook passes here, for
+/// the REST API and the console alike.
+pub(crate) fn hook_for(actor: &Actor, mut hook: Hook) -> Hook {
+    if !actor.sees_secrets() {
+        hook.signing_key = SECRET_MASK.to_owned();
+        for (_, value) in &mut hook.config.headers.0 {
+            *value = SECRET_MASK.to_owned();
+        }
+    }
+    hook
+}
+
+/// The delivery as `actor` may see it: for a caller who may not read secrets,
+/// each attempt's request headers keep only the values Hookline itself set
+/// (see [`set_by_hookline`]); every other value came from the hook's custom
+/// headers (or a test's form) and is masked like them. Signatures stay: they
+/// are not the key. Response headers and bodies are the receiver's and stay.
+pub(crate) fn delivery_for(actor: &Actor, mut delivery: Delivery) -> Delivery {
+    if !actor.sees_secrets() {
+        for attempt in &mut delivery.attempts {
+            for (name, value) in &mut attempt.request_headers {
+                if !set_by_hookline(name, value) {
+                    *value = SECRET_MASK.to_owned();
+                }
+            }
+        }
+    }
+    delivery
+}
+
+/// The event with each of its deliveries as `actor` may see it.
+pub(crate) fn event_for(actor: &Actor, mut event: EventRecord) -> EventRecord {
+    event.deliveries = event
+        .deliveries
+        .into_iter()
+        .map(|delivery| delivery_for(actor, delivery))
+        .collect();
+    event
+}
+
+/// Whether a logged request header is one Hookline sets and a hook cannot
+/// override: content type, signatures, `webhook-id` and `-timestamp`; and
+/// `user-agent` while it is Hookline's own (`Hookline/<version>`), since a
+/// custom header may replace it.
+fn set_by_hookline(name: &str, value: &str) -> bool {
+    const OWN: [&str; 5] = [
+        "content-type",
+        "logto-signature-sha-256",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    ];
+    if OWN.iter().any(|own| name.eq_ignore_ascii_case(own)) {
+        return true;
+    }
+    name.eq_ignore_ascii_case("user-agent")
+        && value.strip_prefix("Hookline/").is_some_and(|version| {
+            !version.is_empty()
+                && version
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::console::ActorKind;
+    use app::model::delivery::{Attempt, DeliveryState, Trigger};
+    use app::model::hook::{Headers, HookConfig};
+    use app::model::user::Role;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            role,
+            kind: ActorKind::ApiKey { id: "k".into() },
+        }
+    }
+
+    fn hook() -> Hook {
+        Hook {
+            id: "h1".into(),
+            name: "CRM".into(),
+            events: vec!["PostRegister".into()],
+            config: HookConfig {
+                url: "https://example.com".into(),
+                headers: Headers(vec![("X-Api-Key".into(), "s3cret".into())]),
+            },
+            signing_key: "k".repeat(32),
+            enabled: true,
+            disabled_reason: None,
+            created_at: 0,
+            updated_at: 0,
+            execution_stats: None,
+        }
+    }
+
+    #[test]
+    fn viewers_get_the_key_and_header_values_masked_admins_everything() {
+        let masked = hook_for(&actor(Role::Viewer), hook());
+        assert_eq!(masked.signing_key, SECRET_MASK);
+        assert_eq!(
+            masked.config.headers.0,
+            vec![("X-Api-Key".to_owned(), SECRET_MASK.to_owned())]
+        );
+        assert_eq!(masked.config.url, "https://example.com");
+        assert_eq!(hook_for(&actor(Role::Admin), hook()), hook());
+    }
+
+    #[test]
+    fn viewers_see_only_the_request_headers_hookline_set() {
+        let sent = |ua: &str| -> Vec<(String, String)> {
+            [
+                ("user-agent", ua),
+                ("content-type", "application/json"),
+                ("x-api-key", "s3cret"),
+                ("logto-signature-sha-256", "abc"),
+                ("webhook-id", "d1"),
+                ("webhook-timestamp", "1"),
+                ("webhook-signature", "v1,xyz"),
+            ]
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+        };
+        let delivery = |ua: &str| Delivery {
+            id: "d1".into(),
+            event_id: "e1".into(),
+            hook_id: "h1".into(),
+            event: "PostRegister".into(),
+            state: DeliveryState::Delivered,
+            attempt_count: 1,
+            next_attempt_at: None,
+            created_at: 0,
+            updated_at: 0,
+            attempts: vec![Attempt {
+                id: "a1".into(),
+                delivery_id: "d1".into(),
+                hook_id: "h1".into(),
+                event: "PostRegister".into(),
+                number: 1,
+                trigger: Trigger::Auto,
+                url: "https://example.com".into(),
+                request_headers: sent(ua),
+                request_body: "{}".into(),
+                response_status: Some(200),
+                response_headers: Some(vec![("x-echo".into(), "visible".into())]),
+                response_body: Some("ok".into()),
+                response_body_truncated: false,
+                error: None,
+                success: true,
+                started_at: 0,
+                duration_ms: 1,
+            }],
+        };
+        let viewer = delivery_for(&actor(Role::Viewer), delivery("Hookline/0.1.0"));
+        let mut expected = sent("Hookline/0.1.0");
+        expected[2].1 = SECRET_MASK.to_owned();
+        assert_eq!(viewer.attempts[0].request_headers, expected);
+        assert_eq!(
+            viewer.attempts[0].response_headers,
+            Some(vec![("x-echo".to_owned(), "visible".to_owned())])
+        );
+        // A user-agent the hook set is one of its custom headers.
+        let custom = delivery_for(&actor(Role::Viewer), delivery("Acme token=1"));
+        assert_eq!(custom.attempts[0].request_headers[0].1, SECRET_MASK);
+        let admin = delivery_for(&actor(Role::Admin), delivery("Acme token=1"));
+        assert_eq!(admin, delivery("Acme token=1"));
+    }
 }
