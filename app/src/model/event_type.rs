@@ -7,7 +7,13 @@ use super::AppError;
 
 /// The console group custom types are listed under.
 pub const CUSTOM_GROUP: &str = "Custom";
+/// The longest name a custom event type may have, in characters.
+pub const NAME_MAX_CHARS: usize = 128;
+/// The longest description an event type may have, in characters.
 pub const DESCRIPTION_MAX_CHARS: usize = 256;
+/// The largest JSON Schema a custom event type may have, in bytes of compact
+/// JSON.
+pub const SCHEMA_MAX_BYTES: usize = 64 * 1024;
 
 /// One event type as `GET /api/event-types` lists it.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -48,11 +54,12 @@ pub fn builtin_event_types() -> Vec<EventTypeInfo> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewEventType {
     /// Letters and digits, starting with a letter, in dot-separated parts;
-    /// not a built-in name.
+    /// not a built-in name; at most 128 characters.
     #[cfg_attr(
         feature = "ssr",
         schema(
             pattern = "^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$",
+            max_length = 128,
             example = "Order.Paid"
         )
     )]
@@ -80,7 +87,7 @@ fn json_schema() -> utoipa::openapi::Object {
         ]))
         .description(Some(
             "A JSON Schema (draft 2020-12 or earlier; remote `$ref`s are not fetched) \
-             that the fields of each event of this type must match",
+             that the fields of each event of this type must match; at most 64 KiB",
         ))
         .build()
 }
@@ -90,6 +97,12 @@ impl NewEventType {
     /// whether the schema compiles is the server's to check.
     pub fn validated(&self) -> Result<NewEventType, AppError> {
         let name = self.name.trim();
+        if name.chars().count() > NAME_MAX_CHARS {
+            return Err(AppError::invalid(
+                "name",
+                format!("name must be at most {NAME_MAX_CHARS} characters"),
+            ));
+        }
         if !is_valid_name(name) {
             return Err(AppError::invalid(
                 "name",
@@ -112,6 +125,19 @@ impl NewEventType {
             return Err(AppError::invalid(
                 "schema",
                 "schema must be a JSON Schema (an object)",
+            ));
+        }
+        let schema_bytes = self
+            .schema
+            .as_ref()
+            .map_or(0, |schema| schema.to_string().len());
+        if schema_bytes > SCHEMA_MAX_BYTES {
+            return Err(AppError::invalid(
+                "schema",
+                format!(
+                    "schema must be at most {} KiB as compact JSON",
+                    SCHEMA_MAX_BYTES / 1024
+                ),
             ));
         }
         Ok(NewEventType {
@@ -162,6 +188,36 @@ mod tests {
             no_schema_object.validated().unwrap_err().field.as_deref(),
             Some("schema")
         );
+    }
+
+    #[test]
+    fn name_description_and_schema_are_capped() {
+        let longest = format!("A{}", "a".repeat(NAME_MAX_CHARS - 1));
+        assert_eq!(new(&longest).validated().unwrap().name, longest);
+        let err = new(&format!("{longest}a")).validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("name"));
+        assert!(err.message.contains("128"), "{err}");
+        let err = new(&"A".repeat(1024 * 1024)).validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("name"));
+
+        let mut long_description = new("Order.Paid");
+        long_description.description = "d".repeat(DESCRIPTION_MAX_CHARS + 1);
+        assert_eq!(
+            long_description.validated().unwrap_err().field.as_deref(),
+            Some("description")
+        );
+
+        let schema_of = |bytes: usize| {
+            // `{"description":"…"}` is 18 bytes around the text.
+            let text = "x".repeat(bytes - 18);
+            let mut input = new("Order.Paid");
+            input.schema = Some(serde_json::json!({ "description": text }));
+            input
+        };
+        assert!(schema_of(SCHEMA_MAX_BYTES).validated().is_ok());
+        let err = schema_of(SCHEMA_MAX_BYTES + 1).validated().unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("schema"));
+        assert!(err.message.contains("64 KiB"), "{err}");
     }
 
     #[test]
