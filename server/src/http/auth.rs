@@ -27,9 +27,7 @@ where
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
+            .and_then(bearer_token)
             .ok_or_else(|| ApiError(AppError::unauthorized()))?;
         service
             .api_key_actor(key)
@@ -41,5 +39,45 @@ where
                     "API key is not valid or was revoked",
                 ))
             })
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` value. The scheme is
+/// matched case-insensitively and may be followed by more than one space
+/// (RFC 9110 §11.1, RFC 6750 §2.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once([' ', '\t'])?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_scheme_is_case_insensitive_and_spaces_may_repeat() {
+        for value in [
+            "Bearer k1",
+            "bearer k1",
+            "BEARER k1",
+            "bEaReR k1",
+            "Bearer   k1",
+            "Bearer\tk1",
+            "Bearer k1 ",
+        ] {
+            assert_eq!(bearer_token(value), Some("k1"), "{value:?}");
+        }
+        for value in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Bearer   ",
+            "Basic k1",
+            "Bearerk1",
+            "Token k1",
+        ] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
     }
 }
