@@ -7,6 +7,7 @@ use app::model::event_type::{builtin_event_types, EventTypeInfo, NewEventType};
 use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
 
+use super::event_body::EventBody;
 use super::{db_error, now_ms, Service};
 use crate::store::is_unique_violation;
 
@@ -60,10 +61,10 @@ impl Service {
     }
 
     /// Refuses an event whose type is unknown (400) or whose fields do not
-    /// match its custom type's schema (422, naming the failing path).
-    /// `payload` is the producer's fields as stored; it is only parsed when a
-    /// schema has to read it.
-    pub(super) async fn check_event_type(&self, name: &str, payload: &str) -> Result<(), AppError> {
+    /// match its custom type's schema (422, naming the failing path). The
+    /// fields are only parsed when a schema has to read them.
+    pub(super) async fn check_event_type(&self, event: &EventBody) -> Result<(), AppError> {
+        let name = event.name();
         if find_event(name).is_some() {
             return Ok(());
         }
@@ -82,9 +83,11 @@ impl Service {
             return Ok(());
         };
         // The schema compiled when it was saved; it cannot fail now.
-        let validator = jsonschema::validator_for(&schema).map_err(|_| AppError::internal())?;
-        let fields: serde_json::Value =
-            serde_json::from_str(payload).map_err(|_| AppError::internal())?;
+        let validator = jsonschema::validator_for(&schema).map_err(|err| {
+            tracing::error!(event = name, error = %err, "a saved event schema does not compile");
+            AppError::internal()
+        })?;
+        let fields = event.fields_value()?;
         let mismatch = validator.iter_errors(&fields).next().map(|error| {
             let path = error.instance_path().to_string();
             let path = if path.is_empty() {
@@ -92,10 +95,10 @@ impl Service {
             } else {
                 path
             };
+            let message = format!("`{name}` event does not match its schema at {path}: {error}");
             AppError {
-                code: ErrorCode::SchemaMismatch,
-                message: format!("`{name}` event does not match its schema at {path}: {error}"),
                 field: Some(path),
+                ..AppError::new(ErrorCode::SchemaMismatch, message)
             }
         });
         mismatch.map_or(Ok(()), Err)

@@ -8,14 +8,13 @@ use app::console::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use app::model::catalog::find_event;
 use app::model::delivery::{
     Attempt, Delivery, EventRecord, HookTest, HookTestResult, Ingested, Outcome, Trigger,
-    EVENT_BODY_LIMIT, MAX_WAIT_SECS,
+    MAX_WAIT_SECS,
 };
 use app::model::hook::{validate_config, validate_events};
 use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
-use indexmap::IndexMap;
-use serde_json::value::RawValue;
 
+use super::event_body::EventBody;
 use super::secrets::{new_id, sha256_hex};
 use super::{db_error, now_ms, Service};
 use crate::dispatcher::signer::SigningKeys;
@@ -24,40 +23,6 @@ use crate::store::{IdempotencyKey, Ingestion, NewEvent};
 
 /// How long an `Idempotency-Key` is remembered (SPEC §5).
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
-/// The fields Hookline sets in every body; a producer may not.
-const RESERVED_FIELDS: [&str; 2] = ["hookId", "createdAt"];
-
-/// The producer's top-level fields, each value kept exactly as sent.
-type Fields = IndexMap<String, Box<RawValue>>;
-
-/// Reads `{event, ...fields}`: the event's name, and the other fields as the
-/// JSON object the `events` table keeps. Whether the name is a known type is
-/// the service's to check.
-pub fn parse_event(body: &[u8]) -> Result<(String, String), AppError> {
-    if body.len() > EVENT_BODY_LIMIT {
-        return Err(AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("an event may be at most {} KiB", EVENT_BODY_LIMIT / 1024),
-        ));
-    }
-    let mut fields: Fields = serde_json::from_slice(body).map_err(|err| {
-        AppError::invalid("body", format!("the body must be a JSON object: {err}"))
-    })?;
-    let name = fields
-        .shift_remove("event")
-        .ok_or_else(|| AppError::invalid("event", "`event` is required"))?;
-    let name: String = serde_json::from_str(name.get())
-        .map_err(|_| AppError::invalid("event", "`event` must be a string"))?;
-    if let Some(field) = RESERVED_FIELDS.iter().find(|f| fields.contains_key(**f)) {
-        return Err(AppError::invalid(
-            field,
-            format!("`{field}` is set by Hookline and may not be sent"),
-        ));
-    }
-    let payload = serde_json::to_string(&fields).map_err(|_| AppError::internal())?;
-    Ok((name, payload))
-}
-
 /// An `Idempotency-Key` must be 1 to 255 visible ASCII characters.
 fn validate_idempotency_key(key: &str) -> Result<(), AppError> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -93,8 +58,8 @@ impl DeliveryPort for Service {
                 format!("wait may be at most {MAX_WAIT_SECS}s"),
             ));
         }
-        let (name, payload) = parse_event(body)?;
-        self.check_event_type(&name, &payload).await?;
+        let parsed = EventBody::parse(body)?;
+        self.check_event_type(&parsed).await?;
         if let Some(key) = idempotency_key {
             validate_idempotency_key(key)?;
         }
@@ -102,8 +67,8 @@ impl DeliveryPort for Service {
         let id = new_id();
         let event = NewEvent {
             id: &id,
-            name: &name,
-            payload: &payload,
+            name: parsed.name(),
+            payload: parsed.fields(),
             created_at: now,
         };
         // The key's scope and the request's hash matter only with a key.

@@ -4,6 +4,7 @@
 
 mod api_keys;
 mod auth;
+mod event_body;
 mod event_types;
 mod events;
 mod hooks;
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use app::model::AppError;
+pub use event_body::{EventBody, MAX_EVENT_DEPTH};
 
 use crate::dispatcher::{DeliverySettings, Dispatcher};
 use crate::metrics::Metrics;
