@@ -171,11 +171,11 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_api_routes() {
                 continue;
             }
             assert!(op.get("security").is_none(), "{method} {path}");
-            // Every 4xx is the API's error body.
+            // Every 4xx and 5xx is the API's error body.
             let responses = op["responses"].as_object().unwrap();
             assert!(responses.contains_key("401"), "{method} {path}: no 401");
             for (status, response) in responses {
-                if status.starts_with('4') {
+                if status.starts_with('4') || status.starts_with('5') {
                     assert_eq!(
                         response["content"]["application/json"]["schema"]["$ref"],
                         "#/components/schemas/AppError",
@@ -206,6 +206,7 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_api_routes() {
         "unauthorized",
         "not_found",
         "schema_mismatch",
+        "unavailable",
     ] {
         assert!(
             codes.as_array().unwrap().contains(&json!(code)),
@@ -242,6 +243,13 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_api_routes() {
         ]
     );
     assert!(logs["responses"]["200"]["headers"]["Total-Number"].is_object());
+    // Ingestion may be told to come back later, and when.
+    let unavailable = &raw["paths"]["/api/events"]["post"]["responses"]["503"];
+    assert_eq!(
+        unavailable["headers"]["Retry-After"]["schema"]["type"],
+        "integer",
+        "{unavailable}"
+    );
     let list = &raw["paths"]["/api/hooks"]["get"]["parameters"][0];
     assert_eq!(list["name"], "includeExecutionStats");
 }

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// Something failed on our side (500); never caused by client input.
     Internal,
+    /// The database cannot be reached for now (503); the answer says when to
+    /// retry (`Retry-After`).
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -43,6 +46,7 @@ impl ErrorCode {
             ErrorCode::SchemaMismatch => 422,
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 }
@@ -96,6 +100,13 @@ impl AppError {
 
     pub fn internal() -> Self {
         Self::new(ErrorCode::Internal, "internal error; see the server log")
+    }
+
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "the database cannot be reached for now; try again shortly",
+        )
     }
 
     /// The message to show beside `field`, if this error is about it.

@@ -1,11 +1,13 @@
-//! How errors leave the REST API: `{"code", "message"}` with a 4xx (or, for our
-//! own failures only, a 500).
+//! How errors leave the REST API: `{"code", "message"}` with a 4xx, a 503
+//! with `Retry-After` while the database cannot be reached, or, for our own
+//! failures only, a 500.
 
 use app::model::{AppError, ErrorCode};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::OriginalUri;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
@@ -17,11 +19,25 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// The `Retry-After` of a 503 or 429 whose error does not name its own wait:
+/// long enough for a database restart or a busy moment to pass.
+pub const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(self.0)).into_response()
+        let mut response = (status, Json(self.0)).into_response();
+        let passing = matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        );
+        if passing && !response.headers().contains_key(RETRY_AFTER) {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(DEFAULT_RETRY_AFTER_SECS));
+        }
+        response
     }
 }
 

@@ -18,7 +18,8 @@ use utoipa_axum::routes;
 use super::auth::ApiActor;
 use super::error::{ApiBody, ApiPath, ApiQuery, ApiResult};
 use super::openapi::{
-    BadRequest, Conflict, EventBody, NotFound, PayloadTooLarge, SchemaMismatch, Unauthorized,
+    BadRequest, Conflict, EventBody, NotFound, PayloadTooLarge, SchemaMismatch, ServiceUnavailable,
+    Unauthorized,
 };
 use super::AppState;
 use crate::service::Service;
@@ -60,7 +61,7 @@ struct IngestQuery {
          links(("getEvent" = (operation_id = "getEvent", parameters(("id" = "$response.body#/id")))))),
         (status = 202, description = "Stored; delivery goes on", body = Ingested,
          links(("getEvent" = (operation_id = "getEvent", parameters(("id" = "$response.body#/id")))))),
-        BadRequest, Unauthorized, Conflict, PayloadTooLarge, SchemaMismatch
+        BadRequest, Unauthorized, Conflict, PayloadTooLarge, SchemaMismatch, ServiceUnavailable
     )
 )]
 async fn ingest(
@@ -109,7 +110,8 @@ fn parse_wait(text: &str) -> Result<Duration, AppError> {
         )),
         BadRequest,
         Unauthorized,
-        NotFound
+        NotFound,
+        ServiceUnavailable
     )
 )]
 async fn one(

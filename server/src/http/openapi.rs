@@ -16,9 +16,12 @@ use axum::Extension;
 use utoipa::openapi::schema::AdditionalProperties;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{
-    ContentBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Schema, Type,
+    ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, Response, ResponseBuilder, Schema,
+    Type,
 };
 use utoipa::{IntoResponses, Modify, OpenApi, PartialSchema, ToSchema};
+
+use crate::service::MAX_EVENT_DEPTH;
 
 /// The document's header; the paths come from the route modules.
 #[derive(OpenApi)]
@@ -121,7 +124,7 @@ pub async fn openapi_json(Extension(doc): Extension<Document>) -> impl IntoRespo
     ([(CONTENT_TYPE, "application/json")], Bytes::clone(&doc.0))
 }
 
-fn error_response(description: &str) -> RefOr<Response> {
+fn error_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(
@@ -131,7 +134,6 @@ fn error_response(description: &str) -> RefOr<Response> {
                 .build(),
         )
         .build()
-        .into()
 }
 
 /// One error response per type, for `responses(...)` lists.
@@ -143,7 +145,7 @@ macro_rules! error_responses {
 
             impl IntoResponses for $name {
                 fn responses() -> BTreeMap<String, RefOr<Response>> {
-                    BTreeMap::from([($status.to_string(), error_response($description))])
+                    BTreeMap::from([($status.to_string(), error_response($description).into())])
                 }
             }
         )*
@@ -165,6 +167,30 @@ error_responses! {
     SchemaMismatch = 422, "The event does not match its type's JSON Schema; `field` is the failing path (`schema_mismatch`)";
 }
 
+/// 503 `unavailable`, with the `Retry-After` header it always carries.
+pub struct ServiceUnavailable;
+
+impl IntoResponses for ServiceUnavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut response = error_response(
+            "The database cannot be reached for now; retry after `Retry-After` seconds \
+             (`unavailable`)",
+        );
+        response.headers.insert(
+            "Retry-After".to_owned(),
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait before trying again"))
+                .build(),
+        );
+        BTreeMap::from([("503".to_owned(), response.into())])
+    }
+}
+
 /// The body of `POST /api/events`: read as raw bytes by the handler, so its
 /// schema is written here.
 pub struct EventBody;
@@ -172,11 +198,14 @@ pub struct EventBody;
 impl PartialSchema for EventBody {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
-            .description(Some(
+            .description(Some(format!(
                 "An event: `event` names its type (built-in or custom), every other field \
                  is the producer's and is delivered exactly as sent. `hookId` and \
-                 `createdAt` are Hookline's to set and may not be sent. At most 256 KiB.",
-            ))
+                 `createdAt` are Hookline's to set and may not be sent. At most 256 KiB, \
+                 nested at most {MAX_EVENT_DEPTH} levels (the event's object is level 1); \
+                 every number must fit a 64-bit float and every string be valid Unicode \
+                 (no lone surrogate escapes).",
+            )))
             .property(
                 "event",
                 ObjectBuilder::new()

@@ -123,8 +123,14 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Logs a database failure and hides its details from the caller.
+/// Logs a database failure and hides its details from the caller: 503
+/// `unavailable` while the database cannot be reached (so producers retry),
+/// 500 `internal` otherwise.
 fn db_error(err: sqlx::Error) -> AppError {
+    if crate::store::is_unavailable(&err) {
+        tracing::warn!(error = %err, "database unavailable");
+        return AppError::unavailable();
+    }
     tracing::error!(error = %err, "database error");
     AppError::internal()
 }

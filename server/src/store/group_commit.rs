@@ -91,6 +91,13 @@ pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
                         let _ = pending.answer.send(Ok(answer));
                     }
                 }
+                // The database cannot be reached: writing each event again
+                // alone would only wait as long once more per event.
+                Err(err) if super::is_unavailable(&err) => {
+                    for pending in batch.drain(..) {
+                        let _ = pending.answer.send(Err(unavailable_again(&err)));
+                    }
+                }
                 // One event's failure must not fail the others: each is
                 // written again alone, and gets its own answer.
                 Err(_) => {
@@ -103,6 +110,16 @@ pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
         }
     });
     sender
+}
+
+/// The same "cannot be reached" failure, for each caller of a failed batch
+/// (`sqlx::Error` cannot be cloned).
+fn unavailable_again(err: &sqlx::Error) -> sqlx::Error {
+    match err {
+        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
+        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
+        other => sqlx::Error::Io(std::io::Error::other(other.to_string())),
+    }
 }
 
 /// Writes the batch in one transaction: events without an idempotency key

@@ -148,7 +148,7 @@ impl Store {
                     ("jit", "off"),
                 ]);
                 let pool = pool_options(16)
-                    .acquire_timeout(Duration::from_secs(10))
+                    .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?;
                 sqlx::migrate!("../migrations/postgres").run(&pool).await?;
@@ -215,6 +215,12 @@ impl Store {
 /// that second ping, a round trip to SQLite's worker thread or to PostgreSQL
 /// per statement, is left out. A connection that broke while idle fails its
 /// next statement instead, which every caller handles as a database error.
+/// How long a statement waits for a PostgreSQL connection, connecting
+/// included. While the server cannot be reached (a restart) sqlx keeps
+/// retrying refused connections until then, so this is how long a request
+/// takes to be answered 503 rather than hang.
+const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 fn pool_options<DB: sqlx::Database>(max: u32) -> PoolOptions<DB> {
     PoolOptions::new()
         .max_connections(max)
@@ -228,7 +234,112 @@ async fn begin(pool: &Pool) -> StoreResult<Tx> {
     })
 }
 
+/// True when `err` says the database cannot be reached for now rather than
+/// that the statement is wrong: no connection could be had in time, the pool
+/// is closed, the connection broke, or the server is shutting down, starting
+/// up, out of connections or (SQLite) locked by another process. Callers
+/// answer these 503, to be retried.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            let Some(code) = db.code() else {
+                return false;
+            };
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some()
+            {
+                postgres_unavailable(&code)
+            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                sqlite_unavailable(&code)
+            } else {
+                false
+            }
+        }
+        _ => false,
+    }
+}
+
+/// SQLSTATEs of a server that cannot serve for now: class 08 (connection
+/// exception), 53300 (too many connections), 57P01-57P03 (admin shutdown,
+/// crash shutdown, cannot connect now).
+fn postgres_unavailable(sqlstate: &str) -> bool {
+    sqlstate.starts_with("08") || matches!(sqlstate, "53300" | "57P01" | "57P02" | "57P03")
+}
+
+/// SQLite's extended result codes whose primary code is `SQLITE_BUSY` (5,
+/// "database is locked") or `SQLITE_LOCKED` (6).
+fn sqlite_unavailable(code: &str) -> bool {
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
 /// True when `err` is a UNIQUE constraint violation.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod unavailable_tests {
+    use sqlx::{ConnectOptions, Connection};
+
+    use super::*;
+
+    #[test]
+    fn server_states_that_pass_are_unavailable_and_faults_are_not() {
+        for code in [
+            "57P01", "57P02", "57P03", "53300", "08006", "08001", "08000",
+        ] {
+            assert!(postgres_unavailable(code), "{code}");
+        }
+        for code in ["23505", "42P01", "40001", "57014", "XX000"] {
+            assert!(!postgres_unavailable(code), "{code}");
+        }
+        // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED; not SQLITE_CONSTRAINT_UNIQUE, SQLITE_FULL.
+        for (code, unavailable) in [
+            ("5", true),
+            ("517", true),
+            ("6", true),
+            ("2067", false),
+            ("13", false),
+        ] {
+            assert_eq!(sqlite_unavailable(code), unavailable, "{code}");
+        }
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(is_unavailable(&sqlx::Error::PoolClosed));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
+    }
+
+    /// Another process holding the write lock: "database is locked".
+    #[tokio::test]
+    async fn a_locked_sqlite_database_is_unavailable() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("locked.db"))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(Duration::ZERO);
+        let mut holder = options.connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        sqlx::query("BEGIN EXCLUSIVE")
+            .execute(&mut holder)
+            .await
+            .unwrap();
+        let mut other = options.connect().await.unwrap();
+        let err = sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut other)
+            .await
+            .unwrap_err();
+        assert!(is_unavailable(&err), "{err:?}");
+        let unique = sqlx::query("CREATE TABLE t (x INTEGER)")
+            .execute(&mut holder)
+            .await
+            .unwrap_err();
+        assert!(!is_unavailable(&unique), "{unique:?}");
+        other.close().await.unwrap();
+    }
 }
