@@ -115,19 +115,35 @@ fn check_values(body: &[u8]) -> Result<(), AppError> {
 /// Where the check is in the body, and the first problem it found.
 #[derive(Default)]
 struct Walk {
-    /// The JSON Pointer tokens (escaped) of the value being read.
-    path: Vec<String>,
+    /// Where the value being read is: keys and indexes from the top.
+    path: Vec<Step>,
     /// How many arrays and objects enclose the value being read.
     depth: usize,
     problem: Option<AppError>,
 }
 
+/// One step down into the body.
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
 impl Walk {
+    /// The current path as a JSON Pointer (RFC 6901), `/` for the top.
     fn pointer(&self) -> String {
         if self.path.is_empty() {
             return "/".to_owned();
         }
-        self.path.iter().map(|token| format!("/{token}")).collect()
+        let mut pointer = String::new();
+        for step in &self.path {
+            pointer.push('/');
+            match step {
+                // `~` and `/` are escaped in a pointer's tokens.
+                Step::Key(key) => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                Step::Index(index) => pointer.push_str(&index.to_string()),
+            }
+        }
+        pointer
     }
 
     /// Records the first problem, at the current path.
@@ -236,7 +252,7 @@ impl<'de> Visitor<'de> for Node<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.enter()?;
         for index in 0usize.. {
-            self.0.borrow_mut().path.push(index.to_string());
+            self.0.borrow_mut().path.push(Step::Index(index));
             let next = seq.next_element_seed(self);
             self.0.borrow_mut().path.pop();
             if next?.is_none() {
@@ -254,9 +270,7 @@ impl<'de> Visitor<'de> for Node<'_> {
                 .next_key::<String>()
                 .inspect_err(|err| self.0.borrow_mut().refused(&err.to_string(), true))?;
             let Some(key) = key else { break };
-            // RFC 6901: `~` and `/` are escaped in a pointer's tokens.
-            let token = key.replace('~', "~0").replace('/', "~1");
-            self.0.borrow_mut().path.push(token);
+            self.0.borrow_mut().path.push(Step::Key(key));
             let value = map.next_value_seed(self);
             self.0.borrow_mut().path.pop();
             value?;
