@@ -65,10 +65,15 @@ async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
         String::from_utf8_lossy(&output.stderr)
     );
     let service = Service::new(Store::connect(&url).await.unwrap(), Default::default());
-    let session =
-        app::console::SessionPort::sign_in(&service, "ops@example.com", "a long password")
-            .await
-            .unwrap();
+    let loopback = std::net::Ipv4Addr::LOCALHOST.into();
+    let session = app::console::SessionPort::sign_in(
+        &service,
+        "ops@example.com",
+        "a long password",
+        loopback,
+    )
+    .await
+    .unwrap();
     assert_eq!(session.user.role, app::model::user::Role::Admin);
     assert_eq!(
         service.open_setup().await.unwrap(),

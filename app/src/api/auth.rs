@@ -18,8 +18,9 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    let client = super::session::client_addr()?;
     let session = super::session::console()?
-        .sign_in(&email, &password)
+        .sign_in(&email, &password, client)
         .await?;
     super::session::set_session_cookie(Some(&session))?;
     leptos_axum::redirect("/webhooks");

@@ -42,6 +42,15 @@ pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
+/// Where the request came from (see `ClientAddr`); unknown callers share one key.
+pub fn client_addr() -> Result<std::net::IpAddr, AppError> {
+    let unknown = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+    Ok(request_parts()?
+        .extensions
+        .get::<crate::console::ClientAddr>()
+        .map_or(unknown, |addr| addr.0))
+}
+
 /// The signed-in caller, or `None`.
 pub async fn current_actor() -> Result<Option<Actor>, AppError> {
     match session_token()? {

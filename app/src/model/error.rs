@@ -60,6 +60,14 @@ pub struct AppError {
     /// The input field at fault, so a form can show the message beside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds to wait before trying again, for refusals that pass (also sent
+    /// as the `Retry-After` header).
+    #[serde(
+        default,
+        rename = "retryAfter",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -68,7 +76,14 @@ impl AppError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// Says when to try again: at least a second, as `Retry-After` counts.
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self
     }
 
     /// A bad value in one named input field.
@@ -77,6 +92,7 @@ impl AppError {
             code: ErrorCode::InvalidInput,
             message: message.into(),
             field: Some(field.to_owned()),
+            retry_after: None,
         }
     }
 
@@ -142,6 +158,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             if let Ok(status) = http::StatusCode::from_u16(self.code.http_status()) {
                 response.set_status(status);
+            }
+            if let Some(seconds) = self.retry_after {
+                response.insert_header(http::header::RETRY_AFTER, seconds.into());
             }
         }
         use leptos::server_fn::Encodes;

@@ -1,5 +1,6 @@
 //! Sessions, sign-in and the first-run setup.
 
+use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::Instant;
 
@@ -35,37 +36,54 @@ impl SessionPort for Service {
         }))
     }
 
-    async fn sign_in(&self, email: &str, password: &str) -> Result<NewSession, AppError> {
+    async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        client: IpAddr,
+    ) -> Result<NewSession, AppError> {
         let wrong = || AppError::new(ErrorCode::Unauthorized, "wrong email or password");
         let email = email.trim().to_lowercase();
         // No account has such an address; don't let it into the throttle's memory.
         if email.len() > MAX_EMAIL_LEN {
             return Err(wrong());
         }
-        if let Err(wait) = self.login_throttle.begin_attempt(&email, Instant::now()) {
+        if let Err(wait) = self
+            .login_throttle
+            .begin_attempt(client, &email, Instant::now())
+        {
             return Err(AppError::new(
                 ErrorCode::TooManyRequests,
                 format!(
-                    "too many failed sign-ins; try again in {} s",
-                    wait.as_secs().max(1)
+                    "too many sign-ins; try again in {} s",
+                    wait.as_secs_f64().ceil().max(1.0)
                 ),
-            ));
+            )
+            .retry_after(wait));
         }
         let row = self.store.user_by_email(&email).await.map_err(db_error)?;
         let hash = row.as_ref().map(|r| r.password_hash.clone());
         let password = password.to_owned();
-        let matches = tokio::task::spawn_blocking(move || {
-            verify_password(&password, hash.as_deref().unwrap_or(&UNKNOWN_USER_HASH))
-        })
-        .await
-        .map_err(|_| AppError::internal())?;
+        let checked = self
+            .password_checks
+            .run(move || verify_password(&password, hash.as_deref().unwrap_or(&UNKNOWN_USER_HASH)))
+            .await;
+        let matches = match checked {
+            Ok(matches) => matches,
+            Err(busy) => {
+                // Not a guess that failed: the next try may come at once.
+                self.login_throttle.record_success(client, &email);
+                return Err(busy);
+            }
+        };
         match row {
             Some(row) if matches => {
-                self.login_throttle.record_success(&email);
+                self.login_throttle.record_success(client, &email);
                 self.start_session(row.into_user()).await
             }
             _ => {
-                self.login_throttle.record_failure(&email, Instant::now());
+                self.login_throttle
+                    .record_failure(client, &email, Instant::now());
                 Err(wrong())
             }
         }

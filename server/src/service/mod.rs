@@ -10,6 +10,7 @@ mod events;
 mod hooks;
 mod known_keys;
 mod logs;
+pub mod password_checks;
 mod retention;
 pub mod secrets;
 mod throttle;
@@ -33,6 +34,8 @@ pub struct Service {
     /// The one-time first-run token, while no user exists.
     setup_token: Mutex<Option<String>>,
     login_throttle: throttle::LoginThrottle,
+    /// Bounds the argon2 checks of sign-in, setup and new users.
+    password_checks: password_checks::PasswordChecks,
     known_keys: known_keys::KnownKeys,
     dispatcher: Arc<Dispatcher>,
     metrics: Arc<Metrics>,
@@ -50,6 +53,9 @@ impl Service {
             store,
             setup_token: Mutex::new(None),
             login_throttle: throttle::LoginThrottle::default(),
+            password_checks: password_checks::PasswordChecks::new(
+                password_checks::PasswordChecks::default_slots(),
+            ),
             known_keys: known_keys::KnownKeys::default(),
             dispatcher: Dispatcher::new(settings, metrics.clone()),
             metrics,
@@ -60,6 +66,12 @@ impl Service {
     /// Keeps the log for `retention` unless the console saves another window.
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.retention_default = retention;
+        self
+    }
+
+    /// Runs at most `slots` password checks at once (default: two per core).
+    pub fn with_password_checks(mut self, slots: usize) -> Self {
+        self.password_checks = password_checks::PasswordChecks::new(slots);
         self
     }
 

@@ -78,7 +78,8 @@ impl Service {
         }
     }
 
-    /// A user row with a freshly hashed password (argon2 runs off the async threads).
+    /// A user row with a freshly hashed password (argon2 runs off the async
+    /// threads, under the bound on password checks).
     pub(super) async fn new_user_row(
         &self,
         email: &str,
@@ -86,9 +87,10 @@ impl Service {
         role: Role,
     ) -> Result<UserRow, AppError> {
         let password = password.to_owned();
-        let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|_| AppError::internal())?
+        let password_hash = self
+            .password_checks
+            .run(move || hash_password(&password))
+            .await?
             .map_err(|e| {
                 tracing::error!(error = %e, "password hashing failed");
                 AppError::internal()
