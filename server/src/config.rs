@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use crate::dispatcher::endpoint::EndpointPolicy;
 use crate::dispatcher::retry::{RetrySchedule, DEFAULT_SCHEDULE};
 use crate::dispatcher::DeliverySettings;
+use crate::http::HttpSettings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,7 +60,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the console, the API and the dispatcher. The default.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage console users.
@@ -117,8 +118,84 @@ pub struct ServeArgs {
     #[arg(long, env = "HOOKLINE_RETENTION", default_value = "14d", value_parser = duration, global = true)]
     pub retention: Duration,
 
+    /// Password checks (sign-in, setup, new users) running at once; each takes
+    /// about 19 MiB while it runs. Default: two per processor core.
+    #[arg(long, env = "HOOKLINE_MAX_PASSWORD_CHECKS",
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_password_checks: Option<u32>,
+
     #[command(flatten)]
     pub delivery: DeliveryArgs,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// How the HTTP server guards itself against slow, greedy and foreign clients.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// The console's address as browsers see it (e.g. https://hooks.example.com)
+    /// when Hookline runs behind a proxy. Console requests that change state
+    /// must come from this origin; without it, from the request's own host.
+    #[arg(long, env = "HOOKLINE_PUBLIC_URL", value_parser = public_url, global = true)]
+    pub public_url: Option<url::Url>,
+
+    /// Proxies whose `X-Forwarded-For` is believed, comma-separated CIDRs.
+    /// A request from any other peer is attributed to the peer itself.
+    #[arg(
+        long,
+        env = "HOOKLINE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// How long a client may take to send a request's headers; an idle
+    /// keep-alive connection is closed after the same time.
+    #[arg(long, env = "HOOKLINE_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration, global = true)]
+    pub header_read_timeout: Duration,
+
+    /// How long a client may take to send a request's whole body.
+    #[arg(long, env = "HOOKLINE_BODY_READ_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
+    pub body_read_timeout: Duration,
+
+    /// Connections served at once; further clients wait in the listen queue.
+    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS", default_value_t = 1024,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections: u32,
+
+    /// Live-update streams (`/live/...`) one console session may hold open.
+    #[arg(long, env = "HOOKLINE_LIVE_STREAMS_PER_SESSION", default_value_t = 4,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub live_streams_per_session: u32,
+}
+
+/// A public URL is an origin: `http` or `https`, a host, nothing after it.
+fn public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("not a URL: {err}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("expected http(s)://host[:port]".into());
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err("give the origin only, without a path (e.g. https://hooks.example.com)".into());
+    }
+    Ok(url)
+}
+
+impl HttpArgs {
+    pub fn settings(&self) -> HttpSettings {
+        HttpSettings {
+            public_origin: self
+                .public_url
+                .as_ref()
+                .map(|url| url.origin().ascii_serialization()),
+            trusted_proxies: self.trusted_proxies.clone(),
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            max_connections: self.max_connections as usize,
+            live_streams_per_session: self.live_streams_per_session as usize,
+        }
+    }
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -243,6 +320,41 @@ mod tests {
         assert_eq!(settings.lease, Duration::from_secs(40));
         assert!(!settings.endpoint_policy.allow_private);
         assert_eq!(cli.log_format, LogFormat::Text);
+        let http = cli.serve.http.settings();
+        assert_eq!(http.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(http.public_origin, None);
+        assert!(http.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn http_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "hookline",
+            "--public-url",
+            "https://hooks.example.com",
+            "--trusted-proxies",
+            "10.0.0.1/32,fd00::/8",
+            "--max-connections",
+            "50",
+            "--max-password-checks",
+            "3",
+        ])
+        .unwrap();
+        let http = cli.serve.http.settings();
+        assert_eq!(
+            http.public_origin.as_deref(),
+            Some("https://hooks.example.com")
+        );
+        assert_eq!(http.trusted_proxies.len(), 2);
+        assert_eq!(http.max_connections, 50);
+        assert_eq!(cli.serve.max_password_checks, Some(3));
+        for bad in ["ftp://x.io", "https://x.io/console", "not a url"] {
+            assert!(
+                Cli::try_parse_from(["hookline", "--public-url", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(Cli::try_parse_from(["hookline", "--max-connections", "0"]).is_err());
     }
 
     #[test]

@@ -11,13 +11,14 @@ pub mod service;
 pub mod store;
 pub mod tasks;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::http::HttpSettings;
 use crate::service::Service;
 
 /// Options for the console's pages: the built assets live in `site_root`.
@@ -30,34 +31,61 @@ pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOpt
         .build()
 }
 
+/// What `serve` needs besides the service: where the console's assets are,
+/// and how the HTTP server guards itself.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub site_root: PathBuf,
+    pub http: HttpSettings,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            site_root: PathBuf::from("target/site"),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
 /// Serves the console and the API on `listener`, and runs the dispatcher,
 /// until `shutdown` is cancelled: then the server stops taking requests, the
 /// dispatcher drains, and this returns.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
-    site_root: &Path,
+    options: ServeOptions,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
+    http::connections::ensure_file_limit(options.http.max_connections);
+    let grace = service.dispatcher().settings().shutdown_grace;
     let dispatcher = dispatcher::spawn(
         service.dispatcher(),
         service.store().clone(),
         shutdown.clone(),
     );
     let retention = tasks::spawn_retention(service.clone(), shutdown.clone());
+    let http_settings = Arc::new(options.http);
     let state = http::AppState {
         service,
-        leptos_options: leptos_options(site_root, addr),
+        leptos_options: leptos_options(&options.site_root, addr),
         shutdown: shutdown.clone(),
+        http: http_settings.clone(),
+        live_streams: Arc::default(),
     };
-    let served = axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    http::connections::serve(
+        listener,
+        http::router(state),
+        &http_settings,
+        shutdown.clone(),
+        grace,
+    )
+    .await;
     shutdown.cancel();
     if let Err(err) = dispatcher.await {
         tracing::error!(error = %err, "the dispatcher stopped abnormally");
     }
     let _ = retention.await;
-    served
+    Ok(())
 }

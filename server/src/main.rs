@@ -3,13 +3,15 @@ use std::sync::Arc;
 
 use clap::Parser;
 use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command, LogFormat, ServeArgs};
+use hookline::service::password_checks::{self, PasswordChecks};
 use hookline::service::Service;
 use hookline::store::Store;
-use hookline::{cli, serve};
+use hookline::{cli, serve, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    password_checks::release_large_allocations();
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let result = match &cli.command {
@@ -49,7 +51,14 @@ fn init_logging(format: LogFormat) {
 async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
     let settings = args.delivery.settings()?;
     let store = Store::connect(database_url).await?;
-    let service = Arc::new(Service::new(store, settings).with_retention(args.retention));
+    let password_checks = args
+        .max_password_checks
+        .map_or_else(PasswordChecks::default_slots, |n| n as usize);
+    let service = Arc::new(
+        Service::new(store, settings)
+            .with_retention(args.retention)
+            .with_password_checks(password_checks),
+    );
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     let addr = listener.local_addr()?;
     println!("Hookline is listening on http://{addr}");
@@ -68,7 +77,11 @@ async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
         tracing::info!("shutting down: draining attempts in flight");
         on_signal.cancel();
     });
-    serve(listener, service, &args.site_root(), shutdown).await?;
+    let options = ServeOptions {
+        site_root: args.site_root(),
+        http: args.http.settings(),
+    };
+    serve(listener, service, options, shutdown).await?;
     Ok(())
 }
 

@@ -106,8 +106,7 @@ async fn session_cookie_is_httponly_lax_and_secure_only_over_https() {
     assert!(!set_cookie.contains("Secure"), "{set_cookie}");
 
     let proxied = app
-        .client
-        .post(app.url("/rpc/sign_in"))
+        .rpc("sign_in", None)
         .header("x-forwarded-proto", "https")
         .form(&[("email", "a@example.com"), ("password", PASSWORD)])
         .send()

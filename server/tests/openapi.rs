@@ -246,8 +246,7 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_api_routes() {
     // Ingestion may be told to come back later, and when.
     let unavailable = &raw["paths"]["/api/events"]["post"]["responses"]["503"];
     assert_eq!(
-        unavailable["headers"]["Retry-After"]["schema"]["type"],
-        "integer",
+        unavailable["headers"]["Retry-After"]["schema"]["type"], "integer",
         "{unavailable}"
     );
     let list = &raw["paths"]["/api/hooks"]["get"]["parameters"][0];

@@ -19,7 +19,8 @@ impl From<AppError> for ApiError {
     }
 }
 
-/// The `Retry-After` of a 503 or 429 whose error does not name its own wait:
+/// The `Retry-After` of a 503 or 429 whose error does not name its own wait
+/// (`AppError::retry_after`):
 /// long enough for a database restart or a busy moment to pass.
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 5;
 
@@ -27,15 +28,19 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, Json(self.0)).into_response();
         let passing = matches!(
             status,
             StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
         );
-        if passing && !response.headers().contains_key(RETRY_AFTER) {
+        let retry_after = self
+            .0
+            .retry_after
+            .or(passing.then_some(DEFAULT_RETRY_AFTER_SECS));
+        let mut response = (status, Json(self.0)).into_response();
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(DEFAULT_RETRY_AFTER_SECS));
+                .insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -1,12 +1,15 @@
 //! `/live/hooks/:id`: server-sent events for the console, one `attempt` event
 //! (its data the delivery id) each time an attempt of that hook is logged.
+//! A stream stays open as long as its page does, so each session may hold
+//! only a few (`--live-streams-per-session`).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use app::console::SessionPort;
-use app::model::AppError;
+use app::model::{AppError, ErrorCode};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -17,16 +20,57 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{ApiPath, ApiResult};
-use super::AppState;
+use super::{AppState, HttpSettings};
 use crate::service::Service;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/live/hooks/{id}", get(hook_attempts))
 }
 
+/// How many streams each session holds open, by the session token's hash.
+#[derive(Default)]
+pub struct OpenStreams(Mutex<HashMap<String, usize>>);
+
+impl OpenStreams {
+    /// Counts one more stream for `session`, unless it holds `limit` already;
+    /// the stream is counted until the returned guard is dropped.
+    fn open(self: &Arc<Self>, session: String, limit: usize) -> Option<OpenStream> {
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(session.clone()).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(OpenStream {
+            streams: self.clone(),
+            session,
+        })
+    }
+}
+
+/// One open stream; dropping it (the client went away) frees its place.
+struct OpenStream {
+    streams: Arc<OpenStreams>,
+    session: String,
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        let mut open = self.streams.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.session) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.session);
+            }
+        }
+    }
+}
+
 async fn hook_attempts(
     State(service): State<Arc<Service>>,
     State(shutdown): State<CancellationToken>,
+    State(settings): State<Arc<HttpSettings>>,
+    State(streams): State<Arc<OpenStreams>>,
     ApiPath(hook_id): ApiPath<String>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
@@ -37,6 +81,19 @@ async fn hook_attempts(
         .await?
         .ok_or_else(AppError::unauthorized)?;
     app::console::HookPort::get_hook(&*service, &actor, &hook_id, false).await?;
+    let session = crate::service::secrets::sha256_hex(&token);
+    let open = streams
+        .open(session, settings.live_streams_per_session)
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "this session already has {} live streams open; close a tab",
+                    settings.live_streams_per_session
+                ),
+            )
+            .retry_after(Duration::from_secs(5))
+        })?;
     let logged = service.dispatcher().subscribe();
     let stream = futures::stream::unfold(logged, move |mut logged| {
         let hook_id = hook_id.clone();
@@ -59,6 +116,12 @@ async fn hook_attempts(
         }
     });
     // Ends when the server stops, so an open console tab never holds up shutdown.
-    let stream = stream.take_until(shutdown.cancelled_owned());
+    let stream = stream
+        .take_until(shutdown.cancelled_owned())
+        // The stream holds its place until the client goes away.
+        .map(move |event| {
+            let _held = &open;
+            event
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -2,10 +2,12 @@
 //! (pages plus its server functions under `/rpc`).
 
 mod auth;
+pub mod connections;
 mod deliveries;
 mod error;
 mod event_types;
 mod events;
+mod guards;
 mod health;
 mod hooks;
 mod live;
@@ -13,14 +15,19 @@ mod metrics;
 mod openapi;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use app::console::Console;
 use app::{shell, App};
 use axum::extract::FromRef;
+use axum::http::header::CONTENT_SECURITY_POLICY;
+use axum::http::HeaderValue;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
-use leptos::prelude::{provide_context, LeptosOptions};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use ipnet::IpNet;
+use leptos::prelude::{provide_context, use_context, LeptosOptions};
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -38,7 +45,40 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Cancelled when the server is stopping: long-lived responses end then.
     pub shutdown: tokio_util::sync::CancellationToken,
+    pub http: Arc<HttpSettings>,
+    /// Live-update streams open per console session.
+    pub live_streams: Arc<live::OpenStreams>,
 }
+
+/// How the HTTP server guards itself (the `HttpArgs` flags).
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `scheme://host[:port]` of the console behind a proxy; without it,
+    /// console requests must come from the host they were sent to.
+    pub public_origin: Option<String>,
+    /// Peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<IpNet>,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub max_connections: usize,
+    pub live_streams_per_session: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            public_origin: None,
+            trusted_proxies: Vec::new(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            live_streams_per_session: 4,
+        }
+    }
+}
+
+/// No route takes a larger body (axum's default limit); events take less.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Where the REST API is mounted.
 const API_PREFIX: &str = "/api";
@@ -76,7 +116,19 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
-            move || provide_context(console.clone()),
+            move || {
+                provide_context(console.clone());
+                // Pages get a CSP naming the nonce of their inline scripts.
+                if let (Some(nonce), Some(response)) =
+                    (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+                {
+                    if let Ok(policy) =
+                        guards::content_security_policy(&nonce).parse::<HeaderValue>()
+                    {
+                        response.insert_header(CONTENT_SECURITY_POLICY, policy);
+                    }
+                }
+            },
             move || shell(leptos_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -91,7 +143,14 @@ pub fn router(state: AppState) -> Router {
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-                ),
+                )
+                .layer(from_fn(guards::security_headers))
+                .layer(from_fn_with_state(state.http.clone(), guards::client_addr))
+                .layer(from_fn_with_state(state.http.clone(), guards::same_origin))
+                .layer(from_fn_with_state(
+                    state.http.clone(),
+                    guards::body_deadline,
+                )),
         )
         .with_state(state)
 }

@@ -8,7 +8,6 @@ pub mod flow;
 pub mod process;
 pub mod receiver;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use hookline::dispatcher::endpoint::EndpointPolicy;
 use hookline::dispatcher::DeliverySettings;
 use hookline::service::Service;
 use hookline::store::Store;
+use hookline::ServeOptions;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -56,6 +56,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
+    spawn_app_with_options(settings, ServeOptions::default()).await
+}
+
+/// `spawn_app_with`, with the HTTP server's own options.
+pub async fn spawn_app_with_options(settings: DeliverySettings, options: ServeOptions) -> TestApp {
     let database = TestDatabase::fresh().await;
     let service = Arc::new(Service::new(
         Store::connect(&database.url).await.expect("database"),
@@ -69,7 +74,7 @@ pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     let server = tokio::spawn(async move {
-        hookline::serve(listener, server_service, Path::new("target/site"), stop)
+        hookline::serve(listener, server_service, options, stop)
             .await
             .expect("server");
     });
@@ -143,9 +148,13 @@ impl TestApp {
             .id
     }
 
-    /// A request to a console server function, with the session cookie if given.
+    /// A request to a console server function, with the session cookie if
+    /// given, from the console's own origin as a browser would send it.
     pub fn rpc(&self, name: &str, cookie: Option<&str>) -> reqwest::RequestBuilder {
-        let request = self.client.post(self.url(&format!("/rpc/{name}")));
+        let request = self
+            .client
+            .post(self.url(&format!("/rpc/{name}")))
+            .header("origin", &self.base);
         match cookie {
             Some(cookie) => request.header("cookie", cookie),
             None => request,
