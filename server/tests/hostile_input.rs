@@ -189,19 +189,19 @@ async fn event_type_names_descriptions_and_schemas_are_capped() {
 async fn the_bearer_scheme_is_case_insensitive() {
     let app = spawn_app().await;
     let key = &app.api_key;
+    let list_hooks = |authorization: String| {
+        app.client
+            .get(app.url("/api/hooks"))
+            .header("authorization", authorization)
+            .send()
+    };
     for value in [
         format!("Bearer {key}"),
         format!("bearer {key}"),
         format!("BEARER {key}"),
         format!("Bearer   {key}"),
     ] {
-        let response = app
-            .client
-            .get(app.url("/api/hooks"))
-            .header("authorization", &value)
-            .send()
-            .await
-            .unwrap();
+        let response = list_hooks(value.clone()).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK, "{value}");
     }
     for value in [
@@ -209,13 +209,7 @@ async fn the_bearer_scheme_is_case_insensitive() {
         format!("Bearer{key}"),
         "bearer ".into(),
     ] {
-        let response = app
-            .client
-            .get(app.url("/api/hooks"))
-            .header("authorization", &value)
-            .send()
-            .await
-            .unwrap();
+        let response = list_hooks(value).await.unwrap();
         assert_error(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
 }
