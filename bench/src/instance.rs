@@ -10,16 +10,35 @@ use anyhow::{bail, Context};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::cgroup::CpuGroup;
+
 pub struct Instance {
     child: Child,
     pub base: String,
+    /// Declared after `child`, so that when an instance is dropped without
+    /// being stopped the process is killed before its group is removed.
+    group: Option<CpuGroup>,
 }
 
 impl Instance {
     /// Starts `hookline serve` on an ephemeral port, its log written to
-    /// `log`; returns once it listens.
-    pub async fn start(binary: &Path, database_url: &str, log: &Path) -> anyhow::Result<Instance> {
-        let mut child = Command::new(binary)
+    /// `log`, in `group` if given (it joins it before it runs); returns
+    /// once it listens.
+    pub async fn start(
+        binary: &Path,
+        database_url: &str,
+        log: &Path,
+        group: Option<CpuGroup>,
+    ) -> anyhow::Result<Instance> {
+        let mut command = Command::new(binary);
+        if let Some(group) = &group {
+            // SAFETY: the closure only opens a file by a path made before
+            // the fork and writes to it (see `CpuGroup::joiner`).
+            unsafe {
+                command.pre_exec(group.joiner());
+            }
+        }
+        let mut child = command
             .args([
                 "serve",
                 "--addr",
@@ -46,10 +65,31 @@ impl Instance {
         .context("hookline did not listen within 60 s")??;
         // Keep reading so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Instance { child, base })
+        if let Some(group) = &group {
+            let pid = child.id().context("hookline has exited")?;
+            anyhow::ensure!(
+                group.holds(pid),
+                "hookline (pid {pid}) is not in its CPU cgroup; see /proc/{pid}/cgroup"
+            );
+        }
+        Ok(Instance { child, base, group })
     }
 
-    /// The most memory the process has held resident so far (`VmHWM`), in bytes.
+    /// Starts the peak of resident memory afresh (`VmHWM` falls to the
+    /// current size), so that the next `peak_rss` is a phase's own.
+    pub fn reset_peak_rss(&self) -> anyhow::Result<()> {
+        let pid = self.child.id().context("hookline has exited")?;
+        let path = format!("/proc/{pid}/clear_refs");
+        std::fs::write(&path, "5").with_context(|| format!("cannot write 5 to {path}"))
+    }
+
+    /// How long the instance's CPU cgroup held it back, if it has one.
+    pub fn throttled(&self) -> Option<anyhow::Result<Duration>> {
+        self.group.as_ref().map(CpuGroup::throttled)
+    }
+
+    /// The most memory the process has held resident (`VmHWM`) since it
+    /// started or since `reset_peak_rss`, in bytes.
     pub fn peak_rss(&self) -> anyhow::Result<u64> {
         let pid = self.child.id().context("hookline has exited")?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -107,7 +147,11 @@ pub async fn create_api_key(binary: &Path, database_url: &str) -> anyhow::Result
 
 /// `hookline --version`, for the report.
 pub async fn version(binary: &Path) -> anyhow::Result<String> {
-    let output = Command::new(binary).arg("--version").output().await?;
+    let output = Command::new(binary)
+        .arg("--version")
+        .output()
+        .await
+        .with_context(|| format!("cannot run {}", binary.display()))?;
     Ok(String::from_utf8(output.stdout)?.trim().to_owned())
 }
 

@@ -3,6 +3,7 @@
 //! at a real receiver, and the same receiver hit by a bare HTTP client gives
 //! the ceiling. Nothing is built here; point it at a release binary.
 
+mod cgroup;
 mod database;
 mod instance;
 mod load;
@@ -11,15 +12,17 @@ mod receiver;
 pub mod report;
 mod stats;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Parser;
 
+use cgroup::CpuLimit;
 use database::Database;
 use load::{Budget, Payload};
 use receiver::Receiver;
 pub use report::Report;
+use report::{Baseline, CpuLimitReport, SetupReport};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -30,6 +33,19 @@ pub struct Settings {
     /// The hookline binary to measure (build it first: `cargo build --release -p server`).
     #[arg(long, default_value = "target/release/hookline")]
     pub hookline: PathBuf,
+
+    /// Another hookline binary (say main at an older commit, built outside
+    /// the repository) to run through every phase in the same run, each
+    /// setup right after this one's, on a fresh database; the report shows
+    /// both and the ratio of each figure (this run / baseline).
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+
+    /// Hold each hookline process to this many cores, in a CPU cgroup of its
+    /// own (cgroup v2 `cpu.max` or v1 `cpu.cfs_quota_us`; needs root). If the
+    /// groups cannot be made, the run says why and goes on unconfined.
+    #[arg(long, value_name = "CORES")]
+    pub instance_cpu: Option<f64>,
 
     /// A PostgreSQL server (`postgres://…`): also measure on PostgreSQL, with
     /// one and with two instances, each run in a fresh schema.
@@ -111,46 +127,106 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
     let logs = settings
         .json
         .parent()
-        .unwrap_or(std::path::Path::new("."))
+        .unwrap_or(Path::new("."))
         .join("logs");
     std::fs::create_dir_all(&logs)?;
-    let mut results = Vec::new();
-    for setup in setups {
-        let database = match setup {
-            Setup::Sqlite => Database::sqlite()?,
-            Setup::Postgres { .. } => {
-                Database::postgres(settings.postgres_url.as_deref().unwrap_or_default()).await?
-            }
-        };
-        let instances = match setup {
-            Setup::Sqlite => 1,
-            Setup::Postgres { instances } => instances,
-        };
-        let run = phases::SetupRun {
-            name: setup.name(),
-            instances,
-            settings,
-            receiver: &receiver,
-            payload: &payload,
-            ceiling_per_sec: ceiling.per_sec,
-            logs_dir: &logs,
-        };
-        // The log queries run once per database.
-        let time_logs = instances == 1;
-        // A setup that fails is reported and left out; the others still count.
-        match run.measure(&database, time_logs).await {
-            Ok(result) => results.push(result),
-            Err(err) => eprintln!("{} failed: {err:#}", setup.name()),
-        }
-        database.remove().await?;
+    // A binary that cannot run fails the run now, not every setup later.
+    let version = instance::version(&settings.hookline).await?;
+    let baseline_version = match &settings.baseline {
+        Some(binary) => Some(instance::version(binary).await?),
+        None => None,
+    };
+    let (cpu_limit, cpu_limit_report) = cpu_limit(settings.instance_cpu);
+    // This run's binary, then the baseline's, setup by setup, so that both
+    // see the machine in the same state.
+    let mut binaries = vec![(settings.hookline.as_path(), "")];
+    if let Some(baseline) = &settings.baseline {
+        binaries.push((baseline.as_path(), "baseline-"));
     }
+    let mut results: Vec<Vec<SetupReport>> = binaries.iter().map(|_| Vec::new()).collect();
+    for setup in setups {
+        for (&(binary, log_prefix), results) in binaries.iter().zip(&mut results) {
+            let database = match setup {
+                Setup::Sqlite => Database::sqlite()?,
+                Setup::Postgres { .. } => {
+                    Database::postgres(settings.postgres_url.as_deref().unwrap_or_default()).await?
+                }
+            };
+            let instances = match setup {
+                Setup::Sqlite => 1,
+                Setup::Postgres { instances } => instances,
+            };
+            let run = phases::SetupRun {
+                name: setup.name(),
+                binary,
+                log_prefix,
+                cpu_limit: cpu_limit.as_ref(),
+                instances,
+                settings,
+                receiver: &receiver,
+                payload: &payload,
+                ceiling_per_sec: ceiling.per_sec,
+                logs_dir: &logs,
+            };
+            // The log queries run once per database.
+            let time_logs = instances == 1;
+            // A setup that fails is reported and left out; the others still count.
+            match run.measure(&database, time_logs).await {
+                Ok(result) => results.push(result),
+                Err(err) => eprintln!("{log_prefix}{} failed: {err:#}", setup.name()),
+            }
+            database.remove().await?;
+        }
+    }
+    let mut results = results.into_iter();
+    let this = results.next().unwrap_or_default();
+    let baseline = settings
+        .baseline
+        .as_ref()
+        .zip(baseline_version)
+        .map(|(binary, hookline)| Baseline {
+            hookline,
+            binary: binary.display().to_string(),
+            setups: results.next().unwrap_or_default(),
+        });
     let report = Report::new(
-        instance::version(&settings.hookline).await?,
+        version,
         SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
         settings,
+        cpu_limit_report,
         ceiling,
-        results,
+        this,
+        baseline,
     );
     std::fs::write(&settings.json, serde_json::to_string_pretty(&report)?)?;
     Ok(report)
+}
+
+/// The CPU cgroups of `--instance-cpu`, if asked for and they can be made;
+/// if not, why not, said now and in the report.
+fn cpu_limit(cores: Option<f64>) -> (Option<CpuLimit>, Option<CpuLimitReport>) {
+    let Some(cores) = cores else {
+        return (None, None);
+    };
+    match CpuLimit::create(cores) {
+        Ok(limit) => {
+            let report = CpuLimitReport {
+                requested_cores: cores,
+                applied: true,
+                how: limit.mechanism(),
+            };
+            (Some(limit), Some(report))
+        }
+        Err(err) => {
+            eprintln!(
+                "--instance-cpu {cores}: cannot confine the instances, they run unconfined: {err:#}"
+            );
+            let report = CpuLimitReport {
+                requested_cores: cores,
+                applied: false,
+                how: format!("{err:#}"),
+            };
+            (None, Some(report))
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use reqwest::StatusCode;
 
+use crate::cgroup::CpuLimit;
 use crate::database::Database;
 use crate::instance::{self, Instance, MachineTime};
 use crate::load::{self, Api, Budget, Payload, Sent};
@@ -58,6 +59,11 @@ pub async fn ceiling(
 /// One database setup being measured.
 pub struct SetupRun<'a> {
     pub name: String,
+    /// The `hookline` measured: the run's own, or the baseline.
+    pub binary: &'a Path,
+    /// Names this binary's logs apart from the other's.
+    pub log_prefix: &'a str,
+    pub cpu_limit: Option<&'a CpuLimit>,
     pub instances: usize,
     pub settings: &'a Settings,
     pub receiver: &'a Receiver,
@@ -72,12 +78,45 @@ struct Fixture {
     instances: Vec<Instance>,
     one_hook: String,
     fan_out: Vec<String>,
+    /// Whether each phase's peak memory is its own (`clear_refs` works).
+    peak_rss_per_phase: bool,
 }
 
 impl Fixture {
     /// The processor time all instances have used so far.
     fn cpu_time(&self) -> anyhow::Result<Duration> {
         self.instances.iter().map(Instance::cpu_time).sum()
+    }
+
+    /// Starts every instance's peak memory afresh, for a phase of its own
+    /// (if the kernel can: else the peaks count from the start).
+    fn reset_peak_rss(&self) -> anyhow::Result<()> {
+        if self.peak_rss_per_phase {
+            for instance in &self.instances {
+                instance.reset_peak_rss()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The largest peak resident memory of any instance, in MB.
+    fn peak_rss_mb(&self) -> anyhow::Result<f64> {
+        let mut peak = 0;
+        for instance in &self.instances {
+            peak = peak.max(instance.peak_rss()?);
+        }
+        Ok(peak as f64 / (1024.0 * 1024.0))
+    }
+
+    /// How long the instances' CPU cgroups held them back, if they have any.
+    fn throttled(&self) -> anyhow::Result<Option<Duration>> {
+        let mut total = None;
+        for instance in &self.instances {
+            if let Some(throttled) = instance.throttled() {
+                *total.get_or_insert(Duration::ZERO) += throttled?;
+            }
+        }
+        Ok(total)
     }
 }
 
@@ -101,12 +140,14 @@ impl SetupRun<'_> {
     }
 
     async fn start(&self, database: &Database) -> anyhow::Result<Fixture> {
-        let binary = &self.settings.hookline;
+        let binary = self.binary;
         let key = instance::create_api_key(binary, database.url()).await?;
         let mut instances = Vec::new();
         for index in 0..self.instances {
-            let log = instance::log_path(self.logs_dir, &self.name.replace(' ', "-"), index);
-            instances.push(Instance::start(binary, database.url(), &log).await?);
+            let setup = format!("{}{}", self.log_prefix, self.name.replace(' ', "-"));
+            let log = instance::log_path(self.logs_dir, &setup, index);
+            let group = self.cpu_limit.map(CpuLimit::group).transpose()?;
+            instances.push(Instance::start(binary, database.url(), &log, group).await?);
         }
         let api = Arc::new(Api::new(
             key,
@@ -123,11 +164,19 @@ impl SetupRun<'_> {
                     .await?,
             );
         }
+        let peak_rss_per_phase = match instances.iter().try_for_each(Instance::reset_peak_rss) {
+            Ok(()) => true,
+            Err(err) => {
+                eprintln!("peak RSS counts from each instance's start, not per phase: {err:#}");
+                false
+            }
+        };
         Ok(Fixture {
             api,
             instances,
             one_hook,
             fan_out,
+            peak_rss_per_phase,
         })
     }
 
@@ -150,10 +199,6 @@ impl SetupRun<'_> {
             .throughput(fixture, FAN_OUT_EVENT, FAN_OUT_HOOKS, budget)
             .await
             .context("throughput, fan-out")?;
-        let mut peak_rss = 0;
-        for instance in &fixture.instances {
-            peak_rss = peak_rss.max(instance.peak_rss()?);
-        }
         let latency_fixed = self
             .latency(fixture, settings.rate, budget)
             .await
@@ -162,15 +207,31 @@ impl SetupRun<'_> {
             .latency(fixture, 0.8 * one_hook.events_per_sec, budget)
             .await
             .context("latency at 80 % of the maximum")?;
+        // A baseline from before a change to the log's tables cannot be
+        // filled by this harness; its other figures still count.
         let log_queries = if time_logs {
-            Some(
-                self.log_queries(fixture, database)
-                    .await
-                    .context("log queries")?,
-            )
+            match self.log_queries(fixture, database).await {
+                Ok(queries) => Some(queries),
+                Err(err) => {
+                    eprintln!(
+                        "{}{}: log queries failed: {err:#}",
+                        self.log_prefix, self.name
+                    );
+                    None
+                }
+            }
         } else {
             None
         };
+        let throttled = fixture.throttled()?;
+        let peak_rss_mb = [
+            one_hook.peak_rss_mb,
+            fan_out.peak_rss_mb,
+            latency_fixed.peak_rss_mb,
+            latency_80.peak_rss_mb,
+        ]
+        .into_iter()
+        .fold(0.0, f64::max);
         Ok(SetupReport {
             name: self.name.clone(),
             instances: self.instances,
@@ -179,7 +240,9 @@ impl SetupRun<'_> {
             ingestion,
             latency_fixed,
             latency_80,
-            peak_rss_mb: peak_rss as f64 / (1024.0 * 1024.0),
+            peak_rss_mb,
+            peak_rss_per_phase: fixture.peak_rss_per_phase,
+            cpu_throttled_s: throttled.map(|t| t.as_secs_f64()),
             log_queries,
         })
     }
@@ -195,6 +258,7 @@ impl SetupRun<'_> {
     ) -> anyhow::Result<(Throughput, Ingestion)> {
         let logged_before = fixture.api.logged_attempts().await?;
         self.receiver.take();
+        fixture.reset_peak_rss()?;
         let cpu_before = fixture.cpu_time()?;
         let machine_before = MachineTime::now()?;
         let sent = self
@@ -208,6 +272,7 @@ impl SetupRun<'_> {
         let done = self.drained(fixture, expected, logged_before).await?;
         let cpu = fixture.cpu_time()? - cpu_before;
         let machine_busy = MachineTime::now()?.busy_since(&machine_before);
+        let peak_rss_mb = fixture.peak_rss_mb()?;
         let arrivals = self.receiver.take();
         let seconds = (done - sent.started).as_secs_f64();
         let deliveries = distinct(&arrivals);
@@ -230,6 +295,7 @@ impl SetupRun<'_> {
                 of_ceiling: deliveries as f64 / seconds / self.ceiling_per_sec,
                 cpu_per_delivery_us: per_item_us(cpu, deliveries as u64),
                 machine_busy,
+                peak_rss_mb,
             },
             ingestion,
         ))
@@ -245,6 +311,7 @@ impl SetupRun<'_> {
     ) -> anyhow::Result<Latency> {
         let logged_before = fixture.api.logged_attempts().await?;
         self.receiver.take();
+        fixture.reset_peak_rss()?;
         let sent = self
             .offer(fixture, ONE_HOOK_EVENT, |sender| {
                 load::open_loop(rate, budget, move |seq| sender.send(seq))
@@ -252,6 +319,7 @@ impl SetupRun<'_> {
             .await;
         self.drained(fixture, sent.accepted.len(), logged_before)
             .await?;
+        let peak_rss_mb = fixture.peak_rss_mb()?;
         let arrived: HashMap<u64, Instant> = self
             .receiver
             .take()
@@ -269,6 +337,7 @@ impl SetupRun<'_> {
             missing: sent.accepted.len().saturating_sub(times.len()) as u64,
             refused: sent.refused,
             times: Percentiles::of(times),
+            peak_rss_mb,
         })
     }
 
