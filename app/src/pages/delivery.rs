@@ -162,11 +162,15 @@ fn Headers(pairs: Vec<(String, String)>) -> impl IntoView {
     view! {
         <details class="headers">
             <summary>{format!("Headers ({})", pairs.len())}</summary>
+            // The <tbody> is written out: a browser's parser adds one around
+            // bare rows, and hydration must find the DOM it rendered.
             <table class="kv-table">
-                {pairs
-                    .into_iter()
-                    .map(|(name, value)| view! { <tr><th>{name}</th><td class="mono wrap">{value}</td></tr> })
-                    .collect_view()}
+                <tbody>
+                    {pairs
+                        .into_iter()
+                        .map(|(name, value)| view! { <tr><th>{name}</th><td class="mono wrap">{value}</td></tr> })
+                        .collect_view()}
+                </tbody>
             </table>
         </details>
     }

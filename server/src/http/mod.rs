@@ -108,6 +108,20 @@ fn api_routes() -> Router<AppState> {
 pub fn router(state: AppState) -> Router {
     let console: Arc<dyn Console> = state.service.clone();
     let leptos_options = state.leptos_options.clone();
+    // What every page is rendered with, the not-found page included (without
+    // the console it could not tell who is signed in, and would hydrate a
+    // signed-out app).
+    let page_context = move || {
+        provide_context(console.clone());
+        // Pages get a CSP naming the nonce of their inline scripts.
+        if let (Some(nonce), Some(response)) =
+            (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+        {
+            if let Ok(policy) = guards::content_security_policy(&nonce).parse::<HeaderValue>() {
+                response.insert_header(CONTENT_SECURITY_POLICY, policy);
+            }
+        }
+    };
     Router::new()
         .nest(API_PREFIX, api_routes())
         .route("/health", get(health::health))
@@ -116,22 +130,13 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
-            move || {
-                provide_context(console.clone());
-                // Pages get a CSP naming the nonce of their inline scripts.
-                if let (Some(nonce), Some(response)) =
-                    (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
-                {
-                    if let Ok(policy) =
-                        guards::content_security_policy(&nonce).parse::<HeaderValue>()
-                    {
-                        response.insert_header(CONTENT_SECURITY_POLICY, policy);
-                    }
-                }
-            },
+            page_context.clone(),
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(page_context, shell))
         .layer(
             tower::ServiceBuilder::new()
                 // Outermost: every request gets an `x-request-id` (a caller's
