@@ -435,3 +435,49 @@ async fn pages_forbid_framing_and_inline_scripts_without_their_nonce_and_secrets
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(created.headers()["cache-control"], "no-store");
 }
+
+#[tokio::test]
+async fn a_session_holds_only_a_few_live_streams_and_a_closed_one_frees_its_place() {
+    let app = app_with_http(HttpSettings {
+        live_streams_per_session: 2,
+        ..HttpSettings::default()
+    })
+    .await;
+    app.add_user("admin@example.com", PASSWORD, app::model::user::Role::Admin)
+        .await;
+    let cookie = app.sign_in("admin@example.com", PASSWORD).await;
+    let other_session = app.sign_in("admin@example.com", PASSWORD).await;
+    let created = app.create_hook(common::valid_hook()).await;
+    let hook: Value = created.json().await.unwrap();
+    let live = app.url(&format!("/live/hooks/{}", hook["id"].as_str().unwrap()));
+    let open = |cookie: &str| {
+        app.client
+            .get(&live)
+            .header("cookie", cookie.to_owned())
+            .send()
+    };
+
+    let first = open(&cookie).await.unwrap();
+    let second = open(&cookie).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    let third = open(&cookie).await.unwrap();
+    let body =
+        common::assert_error(third, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    assert!(body["message"].as_str().unwrap().contains("2 live streams"));
+    // Another session has places of its own.
+    assert_eq!(open(&other_session).await.unwrap().status(), StatusCode::OK);
+
+    // The page went away: its stream's place is free again.
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let again = open(&cookie).await.unwrap();
+        if again.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(Instant::now() < deadline, "the closed stream still counts");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
