@@ -81,6 +81,12 @@ pub struct Settings {
     #[arg(long, default_value_t = 200)]
     pub log_queries: usize,
 
+    /// Deliveries left waiting for a receiver that is down, then drained
+    /// when it comes up (the backlog phase; 0 leaves it out). The issue's
+    /// figure is 1,000,000.
+    #[arg(long, default_value_t = 0)]
+    pub backlog: u64,
+
     /// Where to write the figures as JSON; each instance's log goes to
     /// `logs/` beside it.
     #[arg(long, default_value = "target/bench/report.json")]

@@ -14,8 +14,8 @@ use crate::cgroup::CpuLimit;
 use crate::database::Database;
 use crate::instance::{self, Instance, MachineTime};
 use crate::load::{self, Api, Budget, Payload, Sent};
-use crate::receiver::{Arrival, Receiver};
-use crate::report::{Ceiling, Ingestion, Latency, LogQuery, SetupReport, Throughput};
+use crate::receiver::{Arrival, Receiver, BACKLOG_PREFIX};
+use crate::report::{Backlog, Ceiling, Ingestion, Latency, LogQuery, SetupReport, Throughput};
 use crate::stats::Percentiles;
 use crate::Settings;
 
@@ -23,6 +23,9 @@ use crate::Settings;
 const ONE_HOOK_EVENT: &str = "User.Created";
 const FAN_OUT_EVENT: &str = "User.Deleted";
 const FAN_OUT_HOOKS: usize = 10;
+const BACKLOG_EVENT: &str = "User.Data.Updated";
+/// The longest the backlog phase posts events for, however many are asked.
+const BACKLOG_FILL_AT_MOST: Duration = Duration::from_secs(3600);
 /// How long the deliveries of a phase may take to arrive after it ends.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -78,6 +81,8 @@ struct Fixture {
     instances: Vec<Instance>,
     one_hook: String,
     fan_out: Vec<String>,
+    /// Whether the backlog phase runs (its hook was made).
+    backlog: bool,
     /// Whether each phase's peak memory is its own (`clear_refs` works).
     peak_rss_per_phase: bool,
 }
@@ -164,6 +169,11 @@ impl SetupRun<'_> {
                     .await?,
             );
         }
+        let backlog = self.settings.backlog > 0;
+        if backlog {
+            let url = self.receiver.url(BACKLOG_PREFIX);
+            api.create_hook("backlog", BACKLOG_EVENT, &url).await?;
+        }
         let peak_rss_per_phase = match instances.iter().try_for_each(Instance::reset_peak_rss) {
             Ok(()) => true,
             Err(err) => {
@@ -176,6 +186,7 @@ impl SetupRun<'_> {
             instances,
             one_hook,
             fan_out,
+            backlog,
             peak_rss_per_phase,
         })
     }
@@ -223,6 +234,11 @@ impl SetupRun<'_> {
         } else {
             None
         };
+        let backlog = if fixture.backlog {
+            Some(self.backlog(fixture).await.context("backlog")?)
+        } else {
+            None
+        };
         let throttled = fixture.throttled()?;
         let peak_rss_mb = [
             one_hook.peak_rss_mb,
@@ -231,6 +247,7 @@ impl SetupRun<'_> {
             latency_80.peak_rss_mb,
         ]
         .into_iter()
+        .chain(backlog.as_ref().map(|b| b.peak_rss_mb))
         .fold(0.0, f64::max);
         Ok(SetupReport {
             name: self.name.clone(),
@@ -244,6 +261,7 @@ impl SetupRun<'_> {
             peak_rss_per_phase: fixture.peak_rss_per_phase,
             cpu_throttled_s: throttled.map(|t| t.as_secs_f64()),
             log_queries,
+            backlog,
         })
     }
 
@@ -341,6 +359,59 @@ impl SetupRun<'_> {
         })
     }
 
+    /// `--backlog` events for one hook while its receiver is down, then the
+    /// receiver up: how fast the waiting deliveries drain, and the memory
+    /// the instances held meanwhile.
+    async fn backlog(&self, fixture: &Fixture) -> anyhow::Result<Backlog> {
+        let logged_before = fixture.api.logged_attempts().await?;
+        self.receiver.take();
+        fixture.reset_peak_rss()?;
+        self.receiver.set_backlog_up(false);
+        let budget = Budget {
+            duration: BACKLOG_FILL_AT_MOST,
+            limit: self.settings.backlog,
+        };
+        let sent = self
+            .offer(fixture, BACKLOG_EVENT, |sender| {
+                load::closed_loop(self.settings.concurrency, budget, move |seq| {
+                    sender.send(seq)
+                })
+            })
+            .await;
+        let arrived_before = self.receiver.count();
+        let cpu_before = fixture.cpu_time()?;
+        let machine_before = MachineTime::now()?;
+        let released = Instant::now();
+        self.receiver.set_backlog_up(true);
+        let expected = sent.accepted.len();
+        // A generous wait: at least 100 deliveries a second.
+        let timeout = DRAIN_TIMEOUT + Duration::from_secs(expected as u64 / 100);
+        let done = self
+            .drained_within(fixture, expected, logged_before, timeout)
+            .await?;
+        let cpu = fixture.cpu_time()? - cpu_before;
+        let machine_busy = MachineTime::now()?.busy_since(&machine_before);
+        let peak_rss_mb = fixture.peak_rss_mb()?;
+        let arrivals = self.receiver.take();
+        let deliveries = distinct(&arrivals);
+        let drained = deliveries.saturating_sub(arrived_before);
+        let drain_seconds = done.saturating_duration_since(released).as_secs_f64();
+        Ok(Backlog {
+            events: expected as u64,
+            fill_seconds: (sent.finished - sent.started).as_secs_f64(),
+            events_per_sec: sent.accepted_per_sec(),
+            refused: sent.refused,
+            waiting: expected.saturating_sub(arrived_before) as u64,
+            drain_seconds,
+            drain_per_sec: drained as f64 / drain_seconds.max(1e-3),
+            missing: expected.saturating_sub(deliveries) as u64,
+            duplicates: (arrivals.len() - deliveries) as u64,
+            cpu_per_delivery_us: per_item_us(cpu, drained as u64),
+            machine_busy,
+            peak_rss_mb,
+        })
+    }
+
     /// Sends events named `event` through `generator`, which gets a sender.
     async fn offer<G, Fut>(&self, fixture: &Fixture, event: &str, generator: G) -> Sent
     where
@@ -363,7 +434,19 @@ impl SetupRun<'_> {
         expected: usize,
         logged_before: u64,
     ) -> anyhow::Result<Instant> {
-        let deadline = Instant::now() + DRAIN_TIMEOUT;
+        self.drained_within(fixture, expected, logged_before, DRAIN_TIMEOUT)
+            .await
+    }
+
+    /// `drained`, waiting at most `timeout`.
+    async fn drained_within(
+        &self,
+        fixture: &Fixture,
+        expected: usize,
+        logged_before: u64,
+        timeout: Duration,
+    ) -> anyhow::Result<Instant> {
+        let deadline = Instant::now() + timeout;
         loop {
             if self.receiver.count() >= expected {
                 let logged = fixture.api.logged_attempts().await? - logged_before;

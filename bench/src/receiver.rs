@@ -1,8 +1,11 @@
 //! The fastest receiver we can write: an axum server on loopback that answers
-//! 204 at once and notes which event reached which path, and when.
+//! 204 at once and notes which event reached which path, and when. For the
+//! backlog phase, the paths under `backlog` can be held "down": each request
+//! there waits until they are up again (or `HOLD_AT_MOST`, well inside
+//! Hookline's request timeout, so that no attempt fails and is retried).
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,6 +13,11 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use serde::Deserialize;
+use tokio::sync::watch;
+
+/// The paths the backlog phase holds down.
+pub const BACKLOG_PREFIX: &str = "backlog";
+const HOLD_AT_MOST: Duration = Duration::from_secs(2);
 
 /// One request the receiver saw.
 #[derive(Debug, Clone)]
@@ -21,10 +29,18 @@ pub struct Arrival {
     pub at: Instant,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Receiver {
     arrivals: Arc<Mutex<Vec<Arrival>>>,
+    /// True while the backlog paths are up.
+    backlog_up: Arc<watch::Sender<bool>>,
     base: String,
+}
+
+#[derive(Clone)]
+struct Shared {
+    arrivals: Arc<Mutex<Vec<Arrival>>>,
+    backlog_up: watch::Receiver<bool>,
 }
 
 /// All the receiver reads of a body.
@@ -37,13 +53,18 @@ impl Receiver {
     /// Starts listening on an ephemeral loopback port.
     pub async fn start() -> anyhow::Result<Receiver> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let (backlog_up, up) = watch::channel(true);
         let receiver = Receiver {
+            arrivals: Arc::default(),
+            backlog_up: Arc::new(backlog_up),
             base: format!("http://{}", listener.local_addr()?),
-            ..Receiver::default()
         };
         let app = Router::new()
             .route("/{*path}", post(arrive))
-            .with_state(receiver.arrivals.clone());
+            .with_state(Shared {
+                arrivals: receiver.arrivals.clone(),
+                backlog_up: up,
+            });
         tokio::spawn(async move { axum::serve(listener, app).await });
         Ok(receiver)
     }
@@ -62,17 +83,23 @@ impl Receiver {
         std::mem::take(&mut *self.arrivals.lock().unwrap())
     }
 
+    /// Holds the backlog paths down (false) or brings them up (true).
+    pub fn set_backlog_up(&self, up: bool) {
+        self.backlog_up.send_replace(up);
+    }
+
     /// When the latest request came, if any did.
     pub fn last_arrival(&self) -> Option<Instant> {
         self.arrivals.lock().unwrap().last().map(|a| a.at)
     }
 }
 
-async fn arrive(
-    State(arrivals): State<Arc<Mutex<Vec<Arrival>>>>,
-    Path(path): Path<String>,
-    body: Bytes,
-) -> StatusCode {
+async fn arrive(State(shared): State<Shared>, Path(path): Path<String>, body: Bytes) -> StatusCode {
+    if path.starts_with(BACKLOG_PREFIX) {
+        let mut up = shared.backlog_up.clone();
+        let _ = tokio::time::timeout(HOLD_AT_MOST, up.wait_for(|up| *up)).await;
+    }
+    let arrivals = shared.arrivals;
     let at = Instant::now();
     let seq = serde_json::from_slice::<Probe>(&body)
         .ok()

@@ -84,7 +84,7 @@ pub struct SetupReport {
     pub latency_fixed: Latency,
     pub latency_80: Latency,
     /// The largest peak resident memory of any instance over the
-    /// throughput and latency phases.
+    /// throughput, latency and backlog phases.
     pub peak_rss_mb: f64,
     /// Whether each phase's peak is its own (reset with
     /// `/proc/PID/clear_refs`), or counts from the instance's start.
@@ -93,6 +93,31 @@ pub struct SetupReport {
     /// over the whole setup, all instances together.
     pub cpu_throttled_s: Option<f64>,
     pub log_queries: Option<Vec<LogQuery>>,
+    /// With `--backlog`: deliveries waiting for a receiver that was down.
+    pub backlog: Option<Backlog>,
+}
+
+/// Events posted for one hook while its receiver was down (each request
+/// held, so no attempt failed), then the receiver up.
+#[derive(Debug, Serialize)]
+pub struct Backlog {
+    pub events: u64,
+    pub fill_seconds: f64,
+    pub events_per_sec: f64,
+    pub refused: u64,
+    /// Deliveries that had not arrived when the receiver came up.
+    pub waiting: u64,
+    /// From the receiver up to the last delivery arrived and logged.
+    pub drain_seconds: f64,
+    pub drain_per_sec: f64,
+    pub missing: u64,
+    pub duplicates: u64,
+    /// Processor time of the instances over the drain, per delivery drained.
+    pub cpu_per_delivery_us: f64,
+    /// Over the drain.
+    pub machine_busy: f64,
+    /// Over the fill and the drain.
+    pub peak_rss_mb: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -358,6 +383,50 @@ fn rows(setups: &[&SetupReport]) -> Vec<Row> {
                 Some(vec![query.times.p50_ms, query.times.p99_ms])
             }),
             millis,
+        );
+    }
+    if setups.iter().any(|s| s.backlog.is_some()) {
+        row(
+            "backlog: deliveries waiting",
+            &["backlog.waiting"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.waiting as f64])),
+            whole,
+        );
+        row(
+            "  posted, events/s",
+            &["backlog.events_per_sec"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.events_per_sec])),
+            whole,
+        );
+        row(
+            "  drained in s",
+            &["backlog.drain_seconds"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.drain_seconds])),
+            seconds,
+        );
+        row(
+            "  drain, deliveries/s",
+            &["backlog.drain_per_sec"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.drain_per_sec])),
+            whole,
+        );
+        row(
+            "  Hookline CPU µs per delivery",
+            &["backlog.cpu_per_delivery_us"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.cpu_per_delivery_us])),
+            whole,
+        );
+        row(
+            "  machine busy",
+            &["backlog.machine_busy_percent"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.machine_busy * 100.0])),
+            percent,
+        );
+        row(
+            "  peak RSS MB",
+            &["backlog.peak_rss_mb"],
+            Box::new(|s| Some(vec![s.backlog.as_ref()?.peak_rss_mb])),
+            whole,
         );
     }
     row(

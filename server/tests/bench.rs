@@ -1,10 +1,10 @@
 //! The benchmark harness (`hookline-bench`), run small against the debug
 //! binary: a few hundred events per phase, a log of 40,000 attempts (past
-//! the point where recent-logs stops counting). The same binary is its own
-//! baseline (so both columns and their ratios are filled), and each instance
-//! runs in a CPU cgroup of one core where the machine allows it (root and a
-//! `cpu` controller); where not, that check is skipped, said so, and the
-//! rest still runs.
+//! the point where recent-logs stops counting), a backlog of 200 deliveries.
+//! The same binary is its own baseline (so both columns and their ratios are
+//! filled), and each instance runs in a CPU cgroup of one core where the
+//! machine allows it (root and a `cpu` controller); where not, that check is
+//! skipped, said so, and the rest still runs.
 //! It keeps the harness working; the figures that count come from the full
 //! run on a release build (docs/performance.md).
 
@@ -14,6 +14,7 @@ use hookline_bench::report::SetupReport;
 use hookline_bench::{run, Settings};
 
 const EVENTS: u64 = 100;
+const BACKLOG: u64 = 200;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_benchmark_measures_every_phase() {
@@ -30,6 +31,7 @@ async fn the_benchmark_measures_every_phase() {
         payload_bytes: 512,
         log_attempts: 40_000,
         log_queries: 5,
+        backlog: BACKLOG,
         json: dir.path().join("report.json"),
     };
     let report = run(&settings).await.unwrap();
@@ -157,7 +159,15 @@ fn check_setup(setup: &SetupReport) {
     } else {
         assert!(setup.log_queries.is_none());
     }
+    let backlog = setup.backlog.as_ref().expect("the backlog phase ran");
+    assert_eq!(backlog.events, BACKLOG, "{name}");
+    assert_eq!((backlog.missing, backlog.duplicates), (0, 0), "{name}");
+    // At most a few went out while the receiver was down (the hook's
+    // requests in flight, let go after two seconds each).
+    assert!(backlog.waiting >= BACKLOG / 2, "{name}: {backlog:?}");
+    assert!(backlog.drain_per_sec > 0.0, "{name}: {backlog:?}");
     for rss in [
+        backlog.peak_rss_mb,
         setup.one_hook.peak_rss_mb,
         setup.fan_out.peak_rss_mb,
         setup.latency_fixed.peak_rss_mb,
