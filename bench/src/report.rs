@@ -655,6 +655,9 @@ impl fmt::Display for Report {
     }
 }
 
+/// The width of a column: three latencies of four digits fit.
+const CELL: usize = 25;
+
 /// What a column of the table shows.
 enum Column<'a> {
     Of(&'a SetupReport),
@@ -668,14 +671,17 @@ fn table(
     names: &[String],
     columns: &[Column],
 ) -> fmt::Result {
+    // At least as wide as the log queries' labels, so that the tables of
+    // setups with and without them line up.
     let width = rows
         .iter()
         .map(|r| r.label.chars().count())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .max(48);
     write!(f, "{:<width$}", "")?;
     for name in names {
-        write!(f, " {name:>23}")?;
+        write!(f, " {name:>CELL$}")?;
     }
     writeln!(f)?;
     for row in rows {
@@ -698,7 +704,7 @@ fn table(
             };
             // The space keeps a cell that outgrows its column apart from
             // the one before.
-            write!(f, " {:>23}", cell.unwrap_or_else(|| "-".to_owned()))?;
+            write!(f, " {:>CELL$}", cell.unwrap_or_else(|| "-".to_owned()))?;
         }
         writeln!(f)?;
     }
