@@ -57,6 +57,19 @@ pub const SECRET_MASK: &str = "••••••••";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub std::net::IpAddr);
 
+impl ClientAddr {
+    /// The key limits count this client under: an IPv4 address (also when it
+    /// arrives mapped into IPv6), or an IPv6 /64, since one host usually
+    /// holds a whole /64.
+    pub fn key(self) -> std::net::IpAddr {
+        use std::net::{IpAddr, Ipv6Addr};
+        match self.0.to_canonical() {
+            IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1))),
+            v4 => v4,
+        }
+    }
+}
+
 /// A new session: the user, the secret token for the session cookie, and when
 /// it ends (unix ms).
 #[derive(Debug, Clone)]

@@ -71,14 +71,15 @@ impl SessionPort for Service {
         let matches = match checked {
             Ok(matches) => matches,
             Err(busy) => {
-                // Not a guess that failed: the next try may come at once.
-                self.login_throttle.record_success(client, &email);
+                // Not a guess: it does not count, but the failures before it do.
+                self.login_throttle.undo_attempt(client, &email);
                 return Err(busy);
             }
         };
         match row {
             Some(row) if matches => {
-                self.login_throttle.record_success(client, &email);
+                self.login_throttle
+                    .record_success(client, &email, Instant::now());
                 self.start_session(row.into_user()).await
             }
             _ => {

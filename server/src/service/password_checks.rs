@@ -36,10 +36,10 @@ impl PasswordChecks {
         }
     }
 
-    /// Two per core: enough to keep the cores busy, little enough that the
-    /// memory they take is a few tens of MiB.
+    /// Two per core, at most eight: enough to keep the cores busy, little
+    /// enough that the memory they take stays under ~150 MiB on any machine.
     pub fn default_slots() -> usize {
-        std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+        std::thread::available_parallelism().map_or(2, |n| (n.get() * 2).min(8))
     }
 
     /// Runs `check` on the blocking pool once a slot is free; refuses with
@@ -63,16 +63,28 @@ impl PasswordChecks {
     }
 
     async fn wait_for_slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
-        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.max_waiting {
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(busy());
-        }
-        let slot = tokio::time::timeout(MAX_WAIT, self.slots.clone().acquire_owned()).await;
-        self.waiting.fetch_sub(1, Ordering::AcqRel);
-        match slot {
+        let _waiting = Waiting::join(&self.waiting, self.max_waiting).ok_or_else(busy)?;
+        match tokio::time::timeout(MAX_WAIT, self.slots.clone().acquire_owned()).await {
             Ok(Ok(slot)) => Ok(slot),
             _ => Err(busy()),
         }
+    }
+}
+
+/// One caller counted among those waiting for a slot, until it is dropped:
+/// also when the request is abandoned mid-wait (the client went away).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn join(waiting: &'a AtomicUsize, max: usize) -> Option<Self> {
+        let joined = Waiting(waiting);
+        (waiting.fetch_add(1, Ordering::AcqRel) < max).then_some(joined)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -141,5 +153,19 @@ mod tests {
         for waiter in waiters {
             assert_eq!(waiter.await.unwrap().unwrap(), 7, "waiters get their turn");
         }
+    }
+
+    #[tokio::test]
+    async fn a_waiter_that_gives_up_leaves_its_place() {
+        let checks = Arc::new(PasswordChecks::new(1));
+        let held = checks.slots.clone().acquire_owned().await.unwrap();
+        // Callers abandoned mid-wait (a closed connection drops the request).
+        for _ in 0..WAITING_PER_SLOT * 2 {
+            let abandoned = tokio::time::timeout(Duration::from_millis(20), checks.run(|| 7));
+            assert!(abandoned.await.is_err());
+        }
+        assert_eq!(checks.waiting.load(Ordering::Acquire), 0);
+        drop(held);
+        assert_eq!(checks.run(|| 7).await.unwrap(), 7);
     }
 }

@@ -5,14 +5,17 @@
 //! - per client address, over all emails: a token bucket, so one address
 //!   cannot try many accounts quickly (or flood the password checks).
 //! - over the whole server: a ceiling on sign-ins per second, whatever the
-//!   number of addresses.
+//!   number of addresses. An email signing in again from an address it
+//!   signed in from before is exempt, so a flood from many addresses cannot
+//!   lock out the people who use the console.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use app::console::ClientAddr;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
 
@@ -30,11 +33,19 @@ pub const OVERALL_BURST: u32 = 60;
 pub const OVERALL_PER_SECOND: u32 = 20;
 /// Addresses remembered by the per-address bucket before idle ones are dropped.
 const ADDRESSES_KEPT: usize = 10_000;
+/// How long a successful sign-in exempts its address and email from the
+/// server's ceiling, and how many such pairs are remembered.
+const KNOWN_FOR: Duration = Duration::from_secs(30 * 24 * 3600);
+const KNOWN_KEPT: usize = 10_000;
 
 pub struct LoginThrottle {
     failures: Mutex<HashMap<(IpAddr, String), (u32, Instant)>>,
     per_address: DefaultKeyedRateLimiter<IpAddr>,
+    /// When the per-address bucket was last pruned (at most once a second).
+    pruned: Mutex<Option<Instant>>,
     overall: DefaultDirectRateLimiter,
+    /// Address and email pairs that signed in, and when.
+    known: Mutex<HashMap<(IpAddr, String), Instant>>,
 }
 
 impl Default for LoginThrottle {
@@ -49,7 +60,9 @@ impl Default for LoginThrottle {
                 PER_ADDRESS_BURST,
                 PER_ADDRESS_PER_SECOND,
             )),
+            pruned: Mutex::default(),
             overall: governor::RateLimiter::direct(quota(OVERALL_BURST, OVERALL_PER_SECOND)),
+            known: Mutex::default(),
         }
     }
 }
@@ -61,7 +74,7 @@ impl LoginThrottle {
     /// comes too soon.
     pub fn begin_attempt(&self, client: IpAddr, email: &str, now: Instant) -> Result<(), Duration> {
         let client = address_key(client);
-        self.admit(client)?;
+        self.admit(client, email, now)?;
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         failures.retain(|_, (_, last)| now.saturating_duration_since(*last) < FORGET_AFTER);
         let (count, last) = failures
@@ -78,19 +91,41 @@ impl LoginThrottle {
         Ok(())
     }
 
-    /// The per-address bucket, then the server's: an address over its share
-    /// does not use up everyone's.
-    fn admit(&self, client: IpAddr) -> Result<(), Duration> {
-        if self.per_address.len() > ADDRESSES_KEPT {
-            self.per_address.retain_recent();
-        }
+    /// The per-address bucket, then the server's (an address over its share
+    /// does not use up everyone's), which known pairs skip.
+    fn admit(&self, client: IpAddr, email: &str, now: Instant) -> Result<(), Duration> {
+        self.prune_addresses(now);
         let clock = DefaultClock::default();
         self.per_address
             .check_key(&client)
             .map_err(|not_until| not_until.wait_time_from(clock.now()))?;
+        if self.is_known(client, email, now) {
+            return Ok(());
+        }
         self.overall
             .check()
             .map_err(|not_until| not_until.wait_time_from(clock.now()))
+    }
+
+    /// Drops idle addresses from the per-address bucket once it holds many,
+    /// at most once a second (a pass reads every entry).
+    fn prune_addresses(&self, now: Instant) {
+        if self.per_address.len() <= ADDRESSES_KEPT {
+            return;
+        }
+        let mut pruned = self.pruned.lock().unwrap_or_else(|e| e.into_inner());
+        if pruned.is_none_or(|at| now.saturating_duration_since(at) >= Duration::from_secs(1)) {
+            *pruned = Some(now);
+            self.per_address.retain_recent();
+        }
+    }
+
+    fn is_known(&self, client: IpAddr, email: &str, now: Instant) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(client, email.to_owned()))
+            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_FOR)
     }
 
     /// Marks the end of a failed attempt: the wait before the next one runs from here.
@@ -106,27 +141,42 @@ impl LoginThrottle {
         }
     }
 
-    pub fn record_success(&self, client: IpAddr, email: &str) {
+    /// Takes back an attempt that was not a guess (the server was too busy to
+    /// check it): the failures counted before it stay.
+    pub fn undo_attempt(&self, client: IpAddr, email: &str) {
+        let key = (address_key(client), email.to_owned());
+        if let Some((count, _)) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(&key)
+        {
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    /// Clears the pair's failures and remembers it as known.
+    pub fn record_success(&self, client: IpAddr, email: &str, now: Instant) {
+        let key = (address_key(client), email.to_owned());
         self.failures
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&(address_key(client), email.to_owned()));
+            .remove(&key);
+        let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= KNOWN_KEPT {
+            known.retain(|_, at| now.saturating_duration_since(*at) < KNOWN_FOR);
+            if known.len() >= KNOWN_KEPT {
+                // Full of recent pairs: the ones that signed in longest ago go.
+                let oldest = known.values().min().copied();
+                known.retain(|_, at| Some(*at) != oldest);
+            }
+        }
+        known.insert(key, now);
     }
 }
 
-/// One key per client: an IPv4 address (also when it arrives mapped into
-/// IPv6), or an IPv6 /64, since one host usually holds a whole /64.
 fn address_key(client: IpAddr) -> IpAddr {
-    match client {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-                IpAddr::V6(Ipv6Addr::from(prefix))
-            }
-        },
-        v4 => v4,
-    }
+    ClientAddr(client).key()
 }
 
 /// 1 s after the fourth failure, doubling up to a minute.
@@ -169,8 +219,24 @@ mod tests {
             Ok(()),
             "the same email from another address is unaffected"
         );
-        throttle.record_success(HOME, "a@x.io");
+        throttle.record_success(HOME, "a@x.io", t1);
         assert_eq!(throttle.begin_attempt(HOME, "a@x.io", t1), Ok(()));
+    }
+
+    #[test]
+    fn an_attempt_taken_back_keeps_the_failures_before_it() {
+        let throttle = LoginThrottle::default();
+        let t0 = Instant::now();
+        for _ in 0..4 {
+            assert_eq!(throttle.begin_attempt(HOME, "a@x.io", t0), Ok(()));
+        }
+        let t1 = t0 + Duration::from_secs(1);
+        assert_eq!(throttle.begin_attempt(HOME, "a@x.io", t1), Ok(()));
+        throttle.undo_attempt(HOME, "a@x.io");
+        assert!(
+            throttle.begin_attempt(HOME, "a@x.io", t1).is_err(),
+            "the fourth failure still imposes its wait"
+        );
     }
 
     #[test]
@@ -197,6 +263,19 @@ mod tests {
             })
             .count();
         assert_eq!(admitted, OVERALL_BURST as usize);
+    }
+
+    #[test]
+    fn a_known_address_and_email_sign_in_past_the_servers_ceiling() {
+        let throttle = LoginThrottle::default();
+        let now = Instant::now();
+        throttle.record_success(HOME, "admin@x.io", now);
+        for n in 0..OVERALL_BURST {
+            let client = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + n));
+            assert_eq!(throttle.begin_attempt(client, "a@x.io", now), Ok(()));
+        }
+        assert!(throttle.begin_attempt(AWAY, "admin@x.io", now).is_err());
+        assert_eq!(throttle.begin_attempt(HOME, "admin@x.io", now), Ok(()));
     }
 
     #[test]
