@@ -159,6 +159,17 @@ pub struct HttpArgs {
     #[arg(long, env = "HOOKLINE_BODY_READ_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
     pub body_read_timeout: Duration,
 
+    /// How long a write may wait for the client to read; a client that stops
+    /// reading an answer is disconnected after it.
+    #[arg(long, env = "HOOKLINE_WRITE_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
+    pub write_timeout: Duration,
+
+    /// Connections one client address (an IPv6 /64) may hold at once;
+    /// `--trusted-proxies` are not counted. Further ones are closed at once.
+    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_connections_per_address: u32,
+
     /// Connections served at once; further clients wait in the listen queue.
     #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS", default_value_t = 1024,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
@@ -192,7 +203,9 @@ impl HttpArgs {
             trusted_proxies: self.trusted_proxies.clone(),
             header_read_timeout: self.header_read_timeout,
             body_read_timeout: self.body_read_timeout,
+            write_timeout: self.write_timeout,
             max_connections: self.max_connections as usize,
+            max_connections_per_address: self.max_connections_per_address as usize,
             live_streams_per_session: self.live_streams_per_session as usize,
         }
     }

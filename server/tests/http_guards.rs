@@ -89,7 +89,16 @@ async fn flood(base: &str, sources: &[String]) -> (usize, Duration) {
             tokio::spawn(async move {
                 let started = Instant::now();
                 let email = format!("guess{n}@example.com");
-                let response = sign_in_from(&client, &base, &email, "not the password").await;
+                let sent = client
+                    .post(format!("{base}/rpc/sign_in"))
+                    .header("origin", &base)
+                    .form(&[("email", email.as_str()), ("password", "not the password")])
+                    .send()
+                    .await;
+                // Past its connections per address, a client is cut off at once.
+                let Ok(response) = sent else {
+                    return (true, started.elapsed());
+                };
                 let refused = response.status() == StatusCode::TOO_MANY_REQUESTS;
                 if refused {
                     assert!(response.headers().contains_key("retry-after"));
@@ -112,6 +121,81 @@ async fn flood(base: &str, sources: &[String]) -> (usize, Duration) {
         }
     }
     (refused, slowest_refusal)
+}
+
+#[tokio::test]
+async fn one_address_holds_only_its_share_of_connections() {
+    let app = app_with_http(HttpSettings {
+        max_connections_per_address: 3,
+        ..HttpSettings::default()
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(TcpStream::connect(&addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut over = TcpStream::connect(&addr).await.unwrap();
+    assert!(
+        closed_within(&mut over, Duration::from_secs(2)).await,
+        "the fourth is closed"
+    );
+    // Another address is served meanwhile; closing one frees a place.
+    let elsewhere = client_from("127.0.0.2");
+    let health = elsewhere.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = client_from("127.0.0.1")
+        .get(app.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_anonymous_body_is_not_read_and_console_bodies_are_capped() {
+    let app = spawn_app().await;
+    // A large event without a key: refused before its body is read.
+    let anonymous = app
+        .client
+        .post(app.url("/api/events"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // Server functions take at most 256 KiB, declared or streamed.
+    let declared = app
+        .rpc("sign_in", None)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 300 * 1024])
+        .send()
+        .await
+        .unwrap();
+    common::assert_error(declared, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+    // Chunked, so no length is declared: cut off as it passes the cap.
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /rpc/sign_in HTTP/1.1\r\nHost: {addr}\r\nOrigin: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n",
+        app.base
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("2000\r\n{}\r\n", "a".repeat(8 * 1024));
+    for _ in 0..40 {
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
 
 /// Memory stays bounded: each password check takes ~19 MiB, and only a few
@@ -440,6 +524,7 @@ async fn pages_forbid_framing_and_inline_scripts_without_their_nonce_and_secrets
 async fn a_session_holds_only_a_few_live_streams_and_a_closed_one_frees_its_place() {
     let app = app_with_http(HttpSettings {
         live_streams_per_session: 2,
+        max_connections: 12,
         ..HttpSettings::default()
     })
     .await;
@@ -465,8 +550,18 @@ async fn a_session_holds_only_a_few_live_streams_and_a_closed_one_frees_its_plac
     let body =
         common::assert_error(third, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     assert!(body["message"].as_str().unwrap().contains("2 live streams"));
-    // Another session has places of its own.
-    assert_eq!(open(&other_session).await.unwrap().status(), StatusCode::OK);
+    // Another session has places of its own, up to the server's share of
+    // connections for streams (a quarter of --max-connections).
+    let other = open(&other_session).await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+    let third_session = app.sign_in("admin@example.com", PASSWORD).await;
+    let over_all = open(&third_session).await.unwrap();
+    let body =
+        common::assert_error(over_all, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("3 live streams"),
+        "{body}"
+    );
 
     // The page went away: its stream's place is free again.
     drop(first);

@@ -1,13 +1,22 @@
 //! The accept loop. `axum::serve` has no timers and no limit, so a client that
 //! trickles its headers, or thousands that connect and wait, would hold
 //! sockets forever. Here each connection takes a slot of `max_connections`
-//! (when none is free, new clients wait in the kernel's listen queue), must
-//! send its headers within `header_read_timeout` (idle keep-alive connections
-//! included), and is told the peer's address.
+//! (when none is free, new clients wait in the kernel's listen queue), one
+//! client address may hold at most `max_connections_per_address` of them
+//! (trusted proxies excepted), a connection must send its headers within
+//! `header_read_timeout` (idle keep-alive connections included), a write
+//! the client does not read for `write_timeout` ends it, and the router is
+//! told the peer's address.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use app::console::ClientAddr;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
@@ -15,6 +24,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +46,7 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let per_address = Arc::new(PerAddress::default());
     loop {
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
@@ -51,6 +62,20 @@ pub async fn serve(
             },
             () = shutdown.cancelled() => break,
         };
+        let trusted = settings
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer.ip().to_canonical()));
+        let held = if trusted {
+            None
+        } else {
+            match per_address.take(peer.ip(), settings.max_connections_per_address) {
+                Some(held) => Some(held),
+                // Over its share: closed at once, its slot back in the pool.
+                None => continue,
+            }
+        };
+        let stream = WriteDeadline::new(stream, settings.write_timeout);
         let service =
             router
                 .clone()
@@ -63,7 +88,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // Errors here are the client's (reset, timed out): nothing to report.
             let _ = connection.await;
-            drop(slot);
+            drop((slot, held));
         });
     }
     drop(listener);
@@ -72,6 +97,120 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("connections still open after the shutdown grace; closing them");
+    }
+}
+
+/// Connections open per client (an IPv4 address or an IPv6 /64).
+#[derive(Default)]
+struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
+
+impl PerAddress {
+    /// Counts one more connection from `peer` unless it holds `limit`; the
+    /// count drops with the returned guard.
+    fn take(self: &Arc<Self>, peer: IpAddr, limit: usize) -> Option<HeldConnection> {
+        let key = ClientAddr(peer).key();
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(key).or_default();
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(HeldConnection {
+            open: self.clone(),
+            key,
+        })
+    }
+}
+
+struct HeldConnection {
+    open: Arc<PerAddress>,
+    key: IpAddr,
+}
+
+impl Drop for HeldConnection {
+    fn drop(&mut self) {
+        let mut open = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// A socket whose writes fail once the client has not taken any data for
+/// `timeout`: hyper has no write timeout, so a client that stops reading a
+/// large answer would otherwise hold its connection forever.
+struct WriteDeadline<S> {
+    inner: S,
+    timeout: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteDeadline<S> {
+    fn new(inner: S, timeout: Duration) -> Self {
+        Self {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// Passes a write's progress on; a write still waiting when the deadline
+    /// (armed when it first had to wait) passes becomes an error.
+    fn guard<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        use std::future::Future as _;
+        match poll {
+            Poll::Ready(result) => {
+                self.stalled = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let timeout = self.timeout;
+                let stalled = self
+                    .stalled
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match stalled.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "the client stopped reading",
+                    ))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.guard(cx, poll)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_flush(cx);
+        self.guard(cx, poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.guard(cx, poll)
     }
 }
 
@@ -130,4 +269,55 @@ pub fn peer_addr<B>(request: &axum::http::Request<B>) -> Option<SocketAddr> {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| *addr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_the_client_does_not_take_fails_after_the_timeout() {
+        // A client with a 64-byte window that never reads.
+        let (server, _client) = tokio::io::duplex(64);
+        let mut socket = WriteDeadline::new(server, Duration::from_secs(30));
+        let started = tokio::time::Instant::now();
+        let error = socket.write_all(&[0u8; 1024]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed(), Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_client_that_keeps_reading_is_never_cut_off() {
+        let (server, mut client) = tokio::io::duplex(64);
+        let reader = tokio::spawn(async move {
+            let mut buffer = [0u8; 16];
+            let mut total = 0;
+            while total < 4096 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                total += tokio::io::AsyncReadExt::read(&mut client, &mut buffer)
+                    .await
+                    .unwrap();
+            }
+        });
+        let mut socket = WriteDeadline::new(server, Duration::from_secs(30));
+        // Far longer than the timeout in all, but never 30 s without progress.
+        socket.write_all(&[0u8; 4096]).await.unwrap();
+        reader.await.unwrap();
+    }
+
+    #[test]
+    fn an_address_holds_at_most_its_share_and_a_closed_connection_frees_one() {
+        let open = Arc::new(PerAddress::default());
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "2001:db8::1".parse().unwrap();
+        let b_sibling: IpAddr = "2001:db8::2".parse().unwrap();
+        let first = open.take(a, 2).unwrap();
+        let _second = open.take(a, 2).unwrap();
+        assert!(open.take(a, 2).is_none());
+        let _b = open.take(b, 1).unwrap();
+        assert!(open.take(b_sibling, 1).is_none(), "one /64, one share");
+        drop(first);
+        assert!(open.take(a, 2).is_some());
+    }
 }

@@ -36,6 +36,8 @@ pub async fn client_addr(
 /// write anything at the left end).
 fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    // On a dual-stack socket IPv4 peers arrive as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
     if !is_trusted(&peer) {
         return peer;
     }
@@ -47,7 +49,7 @@ fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
         .collect();
     let mut client = peer;
     for hop in forwarded.iter().rev() {
-        match hop.trim().parse::<IpAddr>() {
+        match hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) {
             Ok(ip) => {
                 client = ip;
                 if !is_trusted(&ip) {
@@ -117,51 +119,137 @@ fn check_origin(headers: &HeaderMap, public_origin: Option<&str>) -> Result<(), 
     }
 }
 
-/// Reads the body of a request that has one within `body_read_timeout`
-/// (tower-http's body timeout restarts with every chunk, so a client
-/// trickling a byte at a time would never hit it), then hands it on.
-pub async fn body_deadline(
+/// Holds a request's body to `body_read_timeout` from the start of the
+/// request (tower-http's body timeout restarts with every chunk, so a client
+/// trickling a byte at a time would never hit it) and to a size: 256 KiB for
+/// the console's server functions, `MAX_BODY_BYTES` elsewhere. Nothing is
+/// buffered here: the route reads the body when it wants it, after it has
+/// checked the caller, so an anonymous client cannot make the server hold
+/// bodies it would refuse.
+pub async fn body_limits(
     State(settings): State<Arc<HttpSettings>>,
     request: Request,
     next: Next,
 ) -> Response {
-    use http_body_util::BodyExt as _;
     if request.method().is_safe() {
         return next.run(request).await;
     }
-    let (parts, body) = request.into_parts();
-    // Larger bodies than any route takes are refused by the route's own limit.
-    let limited = http_body_util::Limited::new(body, super::MAX_BODY_BYTES);
-    match tokio::time::timeout(settings.body_read_timeout, limited.collect()).await {
-        Ok(Ok(collected)) => {
-            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
-                .await
-        }
-        Ok(Err(err)) if err.is::<http_body_util::LengthLimitError>() => ApiError(AppError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("the body is larger than {} bytes", super::MAX_BODY_BYTES),
-        ))
-        .into_response(),
-        Ok(Err(_)) => ApiError(AppError::new(
-            ErrorCode::InvalidInput,
-            "the request body could not be read",
-        ))
-        .into_response(),
-        Err(_) => {
-            let mut response = ApiError(AppError::new(
+    let limit = if request.uri().path().starts_with("/rpc/") {
+        super::RPC_BODY_BYTES
+    } else {
+        super::MAX_BODY_BYTES
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return body_refused(BodyCut::TooLarge(limit), &settings);
+    }
+    let cut = Arc::new(std::sync::Mutex::new(None));
+    let request = request.map(|body| {
+        Body::new(GuardedBody {
+            inner: body,
+            deadline: Box::pin(tokio::time::sleep(settings.body_read_timeout)),
+            remaining: limit,
+            limit,
+            cut: cut.clone(),
+        })
+    });
+    let response = next.run(request).await;
+    let cut = *cut.lock().unwrap_or_else(|e| e.into_inner());
+    match cut {
+        // The route saw a read error; say what really happened.
+        Some(cut) => body_refused(cut, &settings),
+        None => response,
+    }
+}
+
+/// Why a body was cut off.
+#[derive(Debug, Clone, Copy)]
+enum BodyCut {
+    Late,
+    TooLarge(usize),
+}
+
+fn body_refused(cut: BodyCut, settings: &HttpSettings) -> Response {
+    let (status, error) = match cut {
+        BodyCut::Late => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            AppError::new(
                 ErrorCode::InvalidInput,
                 format!(
                     "the request body did not arrive within {}",
                     humantime::format_duration(settings.body_read_timeout)
                 ),
-            ))
-            .into_response();
-            *response.status_mut() = axum::http::StatusCode::REQUEST_TIMEOUT;
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            response
+            ),
+        ),
+        BodyCut::TooLarge(limit) => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("the body is larger than {limit} bytes"),
+            ),
+        ),
+    };
+    let mut response = ApiError(error).into_response();
+    *response.status_mut() = status;
+    // The rest of the body was not read: the connection cannot be reused.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// A request body that ends in an error once its deadline passes or it
+/// grows past its limit, and records which.
+struct GuardedBody {
+    inner: Body,
+    deadline: std::pin::Pin<Box<tokio::time::Sleep>>,
+    remaining: usize,
+    limit: usize,
+    cut: Arc<std::sync::Mutex<Option<BodyCut>>>,
+}
+
+impl GuardedBody {
+    fn cut(&self, why: BodyCut) -> axum::Error {
+        *self.cut.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+        axum::Error::new(format!("request body cut off: {why:?}"))
+    }
+}
+
+impl http_body::Body for GuardedBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        use std::future::Future as _;
+        use std::task::Poll;
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(self.cut(BodyCut::Late))));
         }
+        let frame = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &frame {
+            let size = frame.data_ref().map_or(0, |data| data.len());
+            if size > self.remaining {
+                let limit = self.limit;
+                return Poll::Ready(Some(Err(self.cut(BodyCut::TooLarge(limit)))));
+            }
+            self.remaining -= size;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -248,6 +336,12 @@ mod tests {
         let stranger: IpAddr = "198.51.100.1".parse().unwrap();
         assert_eq!(client_ip(stranger, &forwarded, &trusted), stranger);
         assert_eq!(client_ip(proxy, &HeaderMap::new(), &trusted), proxy);
+        let mapped_proxy: IpAddr = "::ffff:10.0.0.5".parse().unwrap();
+        assert_eq!(
+            client_ip(mapped_proxy, &forwarded, &trusted),
+            "203.0.113.7".parse::<IpAddr>().unwrap(),
+            "a proxy reaching a dual-stack socket is still trusted"
+        );
         let garbage = headers(&[("x-forwarded-for", "not-an-ip")]);
         assert_eq!(client_ip(proxy, &garbage, &trusted), proxy);
     }

@@ -1,7 +1,9 @@
 //! `/live/hooks/:id`: server-sent events for the console, one `attempt` event
 //! (its data the delivery id) each time an attempt of that hook is logged.
-//! A stream stays open as long as its page does, so each session may hold
-//! only a few (`--live-streams-per-session`).
+//! A stream stays open as long as its page does and its session is valid
+//! (checked again every minute), so each session may hold only a few
+//! (`--live-streams-per-session`), and all of them together at most a quarter
+//! of `--max-connections`, which leaves the rest to everything else.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -27,21 +29,37 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/live/hooks/{id}", get(hook_attempts))
 }
 
+/// How often an open stream checks that its session is still valid.
+const SESSION_CHECK: Duration = Duration::from_secs(60);
+
 /// How many streams each session holds open, by the session token's hash.
 #[derive(Default)]
 pub struct OpenStreams(Mutex<HashMap<String, usize>>);
 
 impl OpenStreams {
-    /// Counts one more stream for `session`, unless it holds `limit` already;
-    /// the stream is counted until the returned guard is dropped.
-    fn open(self: &Arc<Self>, session: String, limit: usize) -> Option<OpenStream> {
+    /// Counts one more stream for `session`, unless it holds `per_session`
+    /// already or all sessions together hold `in_all`; the stream is counted
+    /// until the returned guard is dropped.
+    fn open(
+        self: &Arc<Self>,
+        session: String,
+        per_session: usize,
+        in_all: usize,
+    ) -> Result<OpenStream, String> {
         let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if open.values().sum::<usize>() >= in_all {
+            return Err(format!(
+                "the server has {in_all} live streams open, its most; try again later"
+            ));
+        }
         let count = open.entry(session.clone()).or_default();
-        if *count >= limit {
-            return None;
+        if *count >= per_session {
+            return Err(format!(
+                "this session already has {per_session} live streams open; close a tab"
+            ));
         }
         *count += 1;
-        Some(OpenStream {
+        Ok(OpenStream {
             streams: self.clone(),
             session,
         })
@@ -83,32 +101,44 @@ async fn hook_attempts(
     app::console::HookPort::get_hook(&*service, &actor, &hook_id, false).await?;
     let session = crate::service::secrets::sha256_hex(&token);
     let open = streams
-        .open(session, settings.live_streams_per_session)
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::TooManyRequests,
-                format!(
-                    "this session already has {} live streams open; close a tab",
-                    settings.live_streams_per_session
-                ),
-            )
-            .retry_after(Duration::from_secs(5))
+        .open(
+            session,
+            settings.live_streams_per_session,
+            (settings.max_connections / 4).max(1),
+        )
+        .map_err(|reason| {
+            AppError::new(ErrorCode::TooManyRequests, reason).retry_after(Duration::from_secs(5))
         })?;
     let logged = service.dispatcher().subscribe();
-    let stream = futures::stream::unfold(logged, move |mut logged| {
+    let mut session_check = tokio::time::interval(SESSION_CHECK);
+    session_check.tick().await;
+    let state = (logged, session_check);
+    let stream = futures::stream::unfold(state, move |(mut logged, mut session_check)| {
         let hook_id = hook_id.clone();
+        let (service, token) = (service.clone(), token.clone());
         async move {
             loop {
-                match logged.recv().await {
+                let received = tokio::select! {
+                    received = logged.recv() => received,
+                    _ = session_check.tick() => {
+                        // Signed out, expired or deleted: the stream ends.
+                        match service.session_actor(&token).await {
+                            Ok(Some(_)) | Err(_) => continue,
+                            Ok(None) => return None,
+                        }
+                    }
+                };
+                match received {
                     Ok(batch) => {
                         if let Some(hit) = batch.iter().find(|l| l.hook_id == hook_id) {
                             let event = Event::default().event("attempt").data(&hit.delivery_id);
-                            return Some((Ok(event), logged));
+                            return Some((Ok(event), (logged, session_check)));
                         }
                     }
                     // Fell behind: say something happened, the page reloads its rows.
                     Err(RecvError::Lagged(_)) => {
-                        return Some((Ok(Event::default().event("attempt").data("")), logged))
+                        let event = Event::default().event("attempt").data("");
+                        return Some((Ok(event), (logged, session_check)));
                     }
                     Err(RecvError::Closed) => return None,
                 }

@@ -60,7 +60,12 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<IpNet>,
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
+    /// How long a write may wait for the client to take data.
+    pub write_timeout: Duration,
     pub max_connections: usize,
+    /// Connections one client address (an IPv6 /64) may hold; trusted
+    /// proxies are not counted.
+    pub max_connections_per_address: usize,
     pub live_streams_per_session: usize,
 }
 
@@ -71,7 +76,9 @@ impl Default for HttpSettings {
             trusted_proxies: Vec::new(),
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            max_connections_per_address: 64,
             live_streams_per_session: 4,
         }
     }
@@ -79,6 +86,10 @@ impl Default for HttpSettings {
 
 /// No route takes a larger body (axum's default limit); events take less.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// The console's server functions take small forms and JSON (a custom event
+/// type's schema, at most 64 KiB, is the largest); sign-in reads its body
+/// before it knows the caller, so this bounds what anyone can make it hold.
+pub const RPC_BODY_BYTES: usize = 256 * 1024;
 
 /// Where the REST API is mounted.
 const API_PREFIX: &str = "/api";
@@ -152,10 +163,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn(guards::security_headers))
                 .layer(from_fn_with_state(state.http.clone(), guards::client_addr))
                 .layer(from_fn_with_state(state.http.clone(), guards::same_origin))
-                .layer(from_fn_with_state(
-                    state.http.clone(),
-                    guards::body_deadline,
-                )),
+                .layer(from_fn_with_state(state.http.clone(), guards::body_limits)),
         )
         .with_state(state)
 }
