@@ -1,8 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
 
 // One story, in order: the server starts empty, so each step builds on the last.
 test.describe.configure({ mode: "serial" });
@@ -13,49 +11,12 @@ const shots = join(__dirname, "..", "test-results", "screenshots");
 // The API key the admin creates, for sending events as a producer would.
 let apiKey = "";
 
-/** A real webhook receiver on an ephemeral port: answers `script` in order, then 200 "ok". */
-async function startReceiver() {
-  const script: { status: number; body: string }[] = [];
-  const received: string[] = [];
-  const server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk) => (body += chunk));
-    request.on("end", () => {
-      received.push(body);
-      const reply = script.shift() ?? { status: 200, body: "ok" };
-      response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/orders`, script, received, close: () => server.close() };
-}
-
-function setupUrl(): string {
-  const log = readFileSync(join(__dirname, "..", "test-results", "server.log"), "utf8");
-  const match = log.match(/http:\/\/\S+\/setup\?token=\w+/);
-  if (!match) throw new Error(`no setup link in the server log:\n${log}`);
-  return match[0];
-}
-
 async function signIn(page: Page, who: { email: string; password: string }) {
   await page.goto("/sign-in");
   await page.getByLabel("Email", { exact: true }).fill(who.email);
   await page.getByLabel("Password", { exact: true }).fill(who.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
-}
-
-/** Waits until the wasm app has hydrated, so clicks reach Rust handlers. */
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-}
-
-async function confirmDialog(page: Page, button: string) {
-  const dialog = page.getByRole("dialog");
-  await expect(dialog).toBeVisible();
-  await dialog.getByRole("button", { name: button }).click();
-  await expect(dialog).toBeHidden();
 }
 
 // Whatever the browser reports as an error fails the test that caused it.
@@ -216,7 +177,7 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
 });
 
 test("an admin follows a failed delivery, resends it, recovers failures and sends samples", async ({ page, request }) => {
-  const receiver = await startReceiver();
+  const receiver = await startReceiver("/hooks/orders");
   const ingest = async (body: object) => {
     const response = await request.post("/api/events", {
       headers: { authorization: `Bearer ${apiKey}` },

@@ -1,8 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
 
 // Every console page opened by its URL (a shared link, a reload), not reached
 // by clicking through: the server renders it, the browser parses that HTML,
@@ -36,36 +34,6 @@ const data = {
   deliveredDelivery: "",
 };
 
-/** A real webhook receiver on an ephemeral port: answers `script` in order, then 200 "ok". */
-async function startReceiver() {
-  const script: { status: number; body: string }[] = [];
-  const received: string[] = [];
-  const server = createServer((request, response) => {
-    let body = "";
-    request.on("data", (chunk) => (body += chunk));
-    request.on("end", () => {
-      received.push(body);
-      const reply = script.shift() ?? { status: 200, body: "ok" };
-      response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/direct`, script, received, close: () => server.close() };
-}
-
-function setupUrl(): string {
-  const log = readFileSync(join(__dirname, "..", "test-results", "server.log"), "utf8");
-  const match = log.match(/http:\/\/\S+\/setup\?token=\w+/);
-  if (!match) throw new Error(`no setup link in the server log:\n${log}`);
-  return match[0];
-}
-
-/** Waits until the wasm app has hydrated, so clicks reach Rust handlers. */
-async function hydrated(page: Page) {
-  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
-}
-
 /** Opens `path` by its full URL, as a fresh load, and waits for hydration. */
 async function directLoad(page: Page, path: string) {
   await page.goto(base + path);
@@ -92,13 +60,6 @@ async function screenshots(page: Page, name: string) {
     expect(scrollWidth, `${name} is wider than the ${label} screen`).toBeLessThanOrEqual(width);
   }
   await page.setViewportSize({ width: 1360, height: 900 });
-}
-
-async function confirmDialog(page: Page, button: string) {
-  const dialog = page.getByRole("dialog");
-  await expect(dialog).toBeVisible();
-  await dialog.getByRole("button", { name: button }).click();
-  await expect(dialog).toBeHidden();
 }
 
 // Any error the browser reports fails the test: a console error, an uncaught
@@ -166,7 +127,7 @@ test("the sign-in page, opened directly, signs in; the data for the other pages"
     data: { name: "Invoice.Settled", description: "An invoice was settled" },
   });
   expect(type.status()).toBe(201);
-  const receiver = await startReceiver();
+  const receiver = await startReceiver("/hooks/direct");
   try {
     const hook = await request.post(base + "/api/hooks", {
       headers: api,

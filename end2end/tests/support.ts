@@ -1,0 +1,47 @@
+import { expect, Page } from "@playwright/test";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { AddressInfo } from "node:net";
+import { join } from "node:path";
+
+// What the browser tests share: a real receiver, the server's setup link,
+// and waiting for hydration.
+
+/** A real webhook receiver on an ephemeral port, serving `path`: answers `script` in order, then 200 "ok". */
+export async function startReceiver(path: string) {
+  const script: { status: number; body: string }[] = [];
+  const received: string[] = [];
+  const server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push(body);
+      const reply = script.shift() ?? { status: 200, body: "ok" };
+      response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}${path}`, script, received, close: () => server.close() };
+}
+
+/** The one-time setup link the server printed at start (serve-fresh.sh logs it). */
+export function setupUrl(): string {
+  const log = readFileSync(join(__dirname, "..", "test-results", "server.log"), "utf8");
+  const match = log.match(/http:\/\/\S+\/setup\?token=\w+/);
+  if (!match) throw new Error(`no setup link in the server log:\n${log}`);
+  return match[0];
+}
+
+/** Waits until the wasm app has hydrated, so clicks reach Rust handlers. */
+export async function hydrated(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+}
+
+/** Confirms the open dialog with `button` and waits for it to close. */
+export async function confirmDialog(page: Page, button: string) {
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: button }).click();
+  await expect(dialog).toBeHidden();
+}
