@@ -166,7 +166,7 @@ pub struct HttpArgs {
 
     /// Connections one client address (an IPv6 /64) may hold at once;
     /// `--trusted-proxies` are not counted. Further ones are closed at once.
-    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64,
+    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_connections_per_address: u32,
 

@@ -78,7 +78,7 @@ impl Default for HttpSettings {
             body_read_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(30),
             max_connections: 1024,
-            max_connections_per_address: 64,
+            max_connections_per_address: 256,
             live_streams_per_session: 4,
         }
     }
