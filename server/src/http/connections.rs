@@ -8,11 +8,10 @@
 //! the client does not read for `write_timeout` ends it, and the router is
 //! told the peer's address.
 
-use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -30,6 +29,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
+use super::counted::Counted;
 use super::HttpSettings;
 
 /// Serves `router` on `listener` until `shutdown` is cancelled; then stops
@@ -46,7 +46,8 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(settings.header_read_timeout);
     let graceful = GracefulShutdown::new();
-    let per_address = Arc::new(PerAddress::default());
+    // Connections open per client (an IPv4 address or an IPv6 /64).
+    let per_address = Arc::new(Counted::<IpAddr>::default());
     loop {
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
@@ -69,10 +70,11 @@ pub async fn serve(
         let held = if trusted {
             None
         } else {
-            match per_address.take(peer.ip(), settings.max_connections_per_address) {
-                Some(held) => Some(held),
+            let client = ClientAddr(peer.ip()).key();
+            match per_address.take(client, settings.max_connections_per_address, usize::MAX) {
+                Ok(held) => Some(held),
                 // Over its share: closed at once, its slot back in the pool.
-                None => continue,
+                Err(_) => continue,
             }
         };
         let stream = WriteDeadline::new(stream, settings.write_timeout);
@@ -97,45 +99,6 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("connections still open after the shutdown grace; closing them");
-    }
-}
-
-/// Connections open per client (an IPv4 address or an IPv6 /64).
-#[derive(Default)]
-struct PerAddress(Mutex<HashMap<IpAddr, usize>>);
-
-impl PerAddress {
-    /// Counts one more connection from `peer` unless it holds `limit`; the
-    /// count drops with the returned guard.
-    fn take(self: &Arc<Self>, peer: IpAddr, limit: usize) -> Option<HeldConnection> {
-        let key = ClientAddr(peer).key();
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let count = open.entry(key).or_default();
-        if *count >= limit {
-            return None;
-        }
-        *count += 1;
-        Some(HeldConnection {
-            open: self.clone(),
-            key,
-        })
-    }
-}
-
-struct HeldConnection {
-    open: Arc<PerAddress>,
-    key: IpAddr,
-}
-
-impl Drop for HeldConnection {
-    fn drop(&mut self) {
-        let mut open = self.open.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.key) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.key);
-            }
-        }
     }
 }
 
@@ -304,20 +267,5 @@ mod tests {
         // Far longer than the timeout in all, but never 30 s without progress.
         socket.write_all(&[0u8; 4096]).await.unwrap();
         reader.await.unwrap();
-    }
-
-    #[test]
-    fn an_address_holds_at_most_its_share_and_a_closed_connection_frees_one() {
-        let open = Arc::new(PerAddress::default());
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        let b: IpAddr = "2001:db8::1".parse().unwrap();
-        let b_sibling: IpAddr = "2001:db8::2".parse().unwrap();
-        let first = open.take(a, 2).unwrap();
-        let _second = open.take(a, 2).unwrap();
-        assert!(open.take(a, 2).is_none());
-        let _b = open.take(b, 1).unwrap();
-        assert!(open.take(b_sibling, 1).is_none(), "one /64, one share");
-        drop(first);
-        assert!(open.take(a, 2).is_some());
     }
 }

@@ -5,9 +5,8 @@
 //! (`--live-streams-per-session`), and all of them together at most a quarter
 //! of `--max-connections`, which leaves the rest to everything else.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use app::console::SessionPort;
@@ -21,6 +20,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
+use super::counted::{Counted, Full};
 use super::error::{ApiPath, ApiResult};
 use super::{AppState, HttpSettings};
 use crate::service::Service;
@@ -33,56 +33,7 @@ pub fn routes() -> Router<AppState> {
 const SESSION_CHECK: Duration = Duration::from_secs(60);
 
 /// How many streams each session holds open, by the session token's hash.
-#[derive(Default)]
-pub struct OpenStreams(Mutex<HashMap<String, usize>>);
-
-impl OpenStreams {
-    /// Counts one more stream for `session`, unless it holds `per_session`
-    /// already or all sessions together hold `in_all`; the stream is counted
-    /// until the returned guard is dropped.
-    fn open(
-        self: &Arc<Self>,
-        session: String,
-        per_session: usize,
-        in_all: usize,
-    ) -> Result<OpenStream, String> {
-        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if open.values().sum::<usize>() >= in_all {
-            return Err(format!(
-                "the server has {in_all} live streams open, its most; try again later"
-            ));
-        }
-        let count = open.entry(session.clone()).or_default();
-        if *count >= per_session {
-            return Err(format!(
-                "this session already has {per_session} live streams open; close a tab"
-            ));
-        }
-        *count += 1;
-        Ok(OpenStream {
-            streams: self.clone(),
-            session,
-        })
-    }
-}
-
-/// One open stream; dropping it (the client went away) frees its place.
-struct OpenStream {
-    streams: Arc<OpenStreams>,
-    session: String,
-}
-
-impl Drop for OpenStream {
-    fn drop(&mut self) {
-        let mut open = self.streams.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(count) = open.get_mut(&self.session) {
-            *count -= 1;
-            if *count == 0 {
-                open.remove(&self.session);
-            }
-        }
-    }
-}
+pub type OpenStreams = Counted<String>;
 
 async fn hook_attempts(
     State(service): State<Arc<Service>>,
@@ -100,13 +51,20 @@ async fn hook_attempts(
         .ok_or_else(AppError::unauthorized)?;
     app::console::HookPort::get_hook(&*service, &actor, &hook_id, false).await?;
     let session = crate::service::secrets::sha256_hex(&token);
+    // A quarter of the connections, so streams never hold all of them.
+    let in_all = (settings.max_connections / 4).max(1);
     let open = streams
-        .open(
-            session,
-            settings.live_streams_per_session,
-            (settings.max_connections / 4).max(1),
-        )
-        .map_err(|reason| {
+        .take(session, settings.live_streams_per_session, in_all)
+        .map_err(|full| {
+            let reason = match full {
+                Full::Key => format!(
+                    "this session already has {} live streams open; close a tab",
+                    settings.live_streams_per_session
+                ),
+                Full::Total => {
+                    format!("the server has {in_all} live streams open, its most; try again later")
+                }
+            };
             AppError::new(ErrorCode::TooManyRequests, reason).retry_after(Duration::from_secs(5))
         })?;
     let logged = service.dispatcher().subscribe();

@@ -3,6 +3,7 @@
 
 mod auth;
 pub mod connections;
+mod counted;
 mod deliveries;
 mod error;
 mod event_types;
