@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { join } from "node:path";
-import { confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
+import { addUser, confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
 
 // One story, in order: the server starts empty, so each step builds on the last.
 test.describe.configure({ mode: "serial" });
@@ -146,12 +146,7 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
   await page.getByRole("button", { name: "Create webhook" }).click();
   await expect(page.getByRole("heading", { name: "Audit log", exact: true })).toBeVisible();
 
-  await page.getByRole("link", { name: "Users" }).click();
-  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
-  await page.getByLabel("Password", { exact: true }).fill(viewer.password);
-  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
-  await page.getByRole("button", { name: "Add user" }).click();
-  await expect(page.locator("tbody tr", { hasText: viewer.email })).toContainText("viewer");
+  await addUser(page, viewer, "viewer");
 
   await page.getByRole("link", { name: "API keys" }).click();
   await page.getByLabel("New key name", { exact: true }).fill("logto-production");

@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { join } from "node:path";
-import { confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
+import { addUser, confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
 
 // Every console page opened by its URL (a shared link, a reload), not reached
 // by clicking through: the server renders it, the browser parses that HTML,
@@ -113,12 +113,7 @@ test("the sign-in page, opened directly, signs in; the data for the other pages"
   await page.getByRole("button", { name: "Create key" }).click();
   await expect(page.getByTestId("new-api-key")).toHaveText(/^hkl_[0-9A-Za-z]{40}$/);
   data.apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
-  await page.getByRole("link", { name: "Users" }).click();
-  await page.getByLabel("Email", { exact: true }).fill(viewer.email);
-  await page.getByLabel("Password", { exact: true }).fill(viewer.password);
-  await page.getByLabel("Role", { exact: true }).selectOption("viewer");
-  await page.getByRole("button", { name: "Add user" }).click();
-  await expect(page.locator("tbody tr", { hasText: viewer.email })).toContainText("viewer");
+  await addUser(page, viewer, "viewer");
 
   // A custom event type, a hook with a secret header, and deliveries with attempts.
   const api = { authorization: `Bearer ${data.apiKey}` };

@@ -45,3 +45,13 @@ export async function confirmDialog(page: Page, button: string) {
   await dialog.getByRole("button", { name: button }).click();
   await expect(dialog).toBeHidden();
 }
+
+/** Adds a console user with `role` on the Users page (the page is signed in as an admin). */
+export async function addUser(page: Page, who: { email: string; password: string }, role: "admin" | "viewer") {
+  await page.getByRole("link", { name: "Users" }).click();
+  await page.getByLabel("Email", { exact: true }).fill(who.email);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  await page.getByLabel("Role", { exact: true }).selectOption(role);
+  await page.getByRole("button", { name: "Add user" }).click();
+  await expect(page.locator("tbody tr", { hasText: who.email })).toContainText(role);
+}
