@@ -241,8 +241,9 @@ pub struct DeliveryArgs {
     #[arg(long, env = "HOOKLINE_REQUEST_TIMEOUT", default_value = "10s", value_parser = duration, global = true)]
     pub request_timeout: Duration,
 
-    /// How long a worker's claim on a delivery lasts; another instance takes
-    /// the delivery over when it runs out. Default: the request timeout + 30s.
+    /// How long a lease on a delivery lasts unless renewed (its holder renews
+    /// it every second while it lives); another instance takes the delivery
+    /// over when it runs out. Default: the request timeout + 30s.
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", value_parser = duration, global = true)]
     pub delivery_lease: Option<Duration>,
 
@@ -259,6 +260,12 @@ pub struct DeliveryArgs {
     #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = 256,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_in_flight: u32,
+
+    /// Deliveries queued in this process's memory at most (a quarter of them
+    /// at most of one hook); the rest wait in the database.
+    #[arg(long, env = "HOOKLINE_MAX_QUEUED", default_value_t = 2048,
+          value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_queued: u32,
 
     /// On SIGTERM/SIGINT, how long attempts in flight may take to finish.
     #[arg(long, env = "HOOKLINE_SHUTDOWN_GRACE", default_value = "15s", value_parser = duration, global = true)]
@@ -288,6 +295,7 @@ impl DeliveryArgs {
             disable_after: self.disable_after,
             hook_max_in_flight: self.hook_max_in_flight,
             max_in_flight: self.max_in_flight,
+            max_queued: self.max_queued,
             shutdown_grace: self.shutdown_grace,
             key_rotation_overlap: self.key_rotation_overlap,
         })

@@ -45,6 +45,8 @@ async fn two_instances_share_the_work_and_survive_one_being_killed() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut first = Hookline::start(&database, &args).await;
         let second = Hookline::start(&database, &args).await;
+        first.wait_healthy().await;
+        second.wait_healthy().await;
         let receivers = [
             Receiver::start(Reply::status(200).delay(Duration::from_millis(150))).await,
             Receiver::start(Reply::status(200).delay(Duration::from_millis(150))).await,

@@ -1,7 +1,7 @@
 //! One attempt: build the signed request for a target, send it, and decide
 //! what follows for the delivery and for its hook.
 
-use app::model::delivery::{Attempt, Trigger};
+use app::model::delivery::{Attempt, DeliveryState, Trigger};
 use app::model::hook::Headers;
 
 use super::retry::parse_retry_after;
@@ -10,7 +10,28 @@ use super::signer::{self, SigningKeys};
 use super::Dispatcher;
 use crate::service::now_ms;
 use crate::service::secrets::new_id;
-use crate::store::{ClaimedDelivery, HookVerdict, NextStep, Outcome};
+use crate::store::{HealthChange, LeasedDelivery, Settlement};
+
+/// What happens to a delivery after an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Delivered,
+    /// Try again at this time (unix ms).
+    RetryAt(i64),
+    /// Give up: no attempt succeeded and none is left.
+    Failed,
+}
+
+impl NextStep {
+    /// The delivery's state, and when its next attempt is due.
+    fn written(self) -> (DeliveryState, Option<i64>) {
+        match self {
+            NextStep::Delivered => (DeliveryState::Delivered, None),
+            NextStep::RetryAt(at) => (DeliveryState::Pending, Some(at)),
+            NextStep::Failed => (DeliveryState::Failed, None),
+        }
+    }
+}
 
 /// Where and what to send: one event to one hook's endpoint.
 pub struct Target<'a> {
@@ -78,43 +99,40 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
     attempt
 }
 
-/// Makes the next attempt of a claimed delivery and decides what follows.
-pub async fn deliver(dispatcher: &Dispatcher, delivery: &ClaimedDelivery) -> Outcome {
+/// Makes the next attempt of a leased delivery and decides what follows.
+pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Settlement {
     let settings = dispatcher.settings();
-    let mut outcome = skipped(delivery);
-    if !delivery.hook_enabled {
-        return outcome;
+    let hook = &delivery.hook;
+    if !hook.enabled {
+        return skipped(delivery);
     }
     let now = now_ms();
-    let previous = delivery
+    let previous = hook
         .previous_signing_key
         .as_deref()
-        .filter(|_| delivery.previous_key_expires_at.is_some_and(|at| at > now));
+        .filter(|_| hook.previous_key_expires_at.is_some_and(|at| at > now));
     let target = Target {
         delivery_id: &delivery.id,
-        hook_id: &delivery.hook_id,
-        event: &delivery.event_name,
-        event_created_at: delivery.event_created_at,
-        payload: &delivery.payload,
-        url: &delivery.url,
-        headers: &delivery.headers,
+        hook_id: &hook.id,
+        event: &delivery.event.name,
+        event_created_at: delivery.event.created_at,
+        payload: &delivery.event.payload,
+        url: &hook.url,
+        headers: &hook.headers,
         keys: SigningKeys {
-            current: &delivery.signing_key,
+            current: &hook.signing_key,
             previous,
         },
     };
     let number = delivery.attempt_count + 1;
-    let trigger = Trigger::parse(&delivery.next_trigger).unwrap_or(Trigger::Retry);
-    let attempt = dispatcher.send_now(&target, number, trigger).await;
+    let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;
     let finished = attempt.started_at + attempt.duration_ms;
-    (outcome.next, outcome.verdict) = if attempt.success {
-        (NextStep::Delivered, Some(HookVerdict::Answered))
+    let (next, health) = if attempt.success {
+        (NextStep::Delivered, HealthChange::Answered)
     } else if attempt.response_status == Some(410) {
         (
             NextStep::Failed,
-            Some(HookVerdict::Disable(
-                "The endpoint answered 410 Gone".to_owned(),
-            )),
+            HealthChange::Disable("The endpoint answered 410 Gone".to_owned()),
         )
     } else {
         let retry_after = retry_after(&attempt).and_then(|v| parse_retry_after(v, finished));
@@ -122,29 +140,39 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &ClaimedDelivery) -> Out
             Some(wait) => NextStep::RetryAt(finished + wait.as_millis() as i64),
             None => NextStep::Failed,
         };
-        let verdict = HookVerdict::Failing {
+        let health = HealthChange::Failing {
             disable_if_failing_since: finished - settings.disable_after.as_millis() as i64,
             reason: format!(
                 "Every attempt failed for {}",
                 humantime::format_duration(settings.disable_after)
             ),
         };
-        (next, Some(verdict))
+        (next, health)
     };
-    outcome.attempt = Some(attempt);
-    outcome
+    settlement(delivery, Some(attempt), next, Some(health))
 }
 
-/// The outcome of a delivery whose hook was disabled since it was scheduled:
-/// no attempt, and it ends as failed.
-pub fn skipped(delivery: &ClaimedDelivery) -> Outcome {
-    Outcome {
+/// The settlement of a delivery whose hook was disabled since it was
+/// scheduled: no attempt, and it ends as failed.
+pub fn skipped(delivery: &LeasedDelivery) -> Settlement {
+    settlement(delivery, None, NextStep::Failed, None)
+}
+
+fn settlement(
+    delivery: &LeasedDelivery,
+    attempt: Option<Attempt>,
+    next: NextStep,
+    health: Option<HealthChange>,
+) -> Settlement {
+    let (state, next_attempt_at) = next.written();
+    Settlement {
         delivery_id: delivery.id.clone(),
-        hook_id: delivery.hook_id.clone(),
+        hook_id: delivery.hook.id.clone(),
         lease_token: delivery.lease_token.clone(),
-        attempt: None,
-        next: NextStep::Failed,
-        verdict: None,
+        attempt,
+        state,
+        next_attempt_at,
+        health,
     }
 }
 

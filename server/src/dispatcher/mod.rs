@@ -1,39 +1,49 @@
-//! The dispatcher: claims due deliveries with a lease, sends them signed,
-//! decides what follows each attempt, and hands the outcomes to the recorder,
-//! which logs them in batches.
+//! The dispatcher: sends leased deliveries signed, decides what follows each
+//! attempt, and hands the outcomes to the recorder, which logs them in
+//! batches.
 //!
-//! A lease is a row update any process could make, so several instances can
-//! share one database; a process that dies just lets its leases run out.
+//! A fresh delivery reaches it straight from ingestion, leased to this process
+//! in the transaction that stored it (`store::Intake`): no claim and no read
+//! on the way. Claims (`sql/claim.*.sql`) take the rest: retries that came
+//! due, resends, leases that ran out (an instance that stopped), and what the
+//! in-memory queue had no room for. Several instances claim side by side;
+//! each keeps to its share of every hook's in-flight limit (`roster.rs`), so
+//! the limit holds over all of them without a lock between them.
+//!
+//! What this process holds is one [`State`] behind one lock (`state.rs`).
+//! Leases are renewed once a beat while the process lives; one that dies just
+//! lets its leases run out.
 
 mod attempt;
 pub mod endpoint;
-mod ready;
 mod recorder;
 pub mod retry;
 mod roster;
 mod sender;
 pub mod signer;
+mod state;
 
-use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, Notify};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 pub use attempt::Target;
 use endpoint::EndpointPolicy;
-use ready::Ready;
 use retry::RetrySchedule;
-use roster::Roster;
+use roster::{Roster, BEAT};
 use sender::Sender;
+use state::{HeldLease, Limits, State};
 
 use crate::metrics::Metrics;
 use crate::service::now_ms;
 use crate::service::secrets::new_id;
-use crate::store::{Claim, ClaimedDelivery, HookVerdict, Share, Store};
+use crate::store::{
+    Claim, HealthChange, Intake, LeaseTerms, LeasedDelivery, Reservation, Settlement, Store,
+};
 
 /// How the dispatcher behaves; every field has a flag (see `config.rs`).
 #[derive(Debug, Clone)]
@@ -49,23 +59,13 @@ pub struct DeliverySettings {
     pub hook_max_in_flight: u32,
     /// At most this many attempts in flight in this process.
     pub max_in_flight: u32,
+    /// At most this many deliveries queued in this process's memory; the
+    /// rest wait in the database.
+    pub max_queued: u32,
     /// How long shutdown waits for attempts in flight.
     pub shutdown_grace: Duration,
     /// How long a rotated-out signing key still signs (SPEC §3).
     pub key_rotation_overlap: Duration,
-}
-
-impl DeliverySettings {
-    /// How many of a hook's deliveries a claim may queue past its in-flight
-    /// limit: as many as can wait their turn and still be sent before their
-    /// lease runs out, each turn taking at most a request's timeout, with a
-    /// second to spare.
-    fn queue_per_hook(&self) -> i64 {
-        let spare = Duration::from_secs(1);
-        let turns =
-            self.lease.saturating_sub(spare).as_millis() / self.request_timeout.as_millis().max(1);
-        (turns.max(1) as i64 - 1) * i64::from(self.hook_max_in_flight)
-    }
 }
 
 impl Default for DeliverySettings {
@@ -78,6 +78,7 @@ impl Default for DeliverySettings {
             disable_after: Duration::from_secs(24 * 3600),
             hook_max_in_flight: 10,
             max_in_flight: 256,
+            max_queued: 2048,
             shutdown_grace: Duration::from_secs(15),
             key_rotation_overlap: Duration::from_secs(24 * 3600),
         }
@@ -91,38 +92,76 @@ pub struct Logged {
     pub hook_id: String,
 }
 
-/// Where finished attempts go to be logged.
-type OutcomeSender = mpsc::Sender<crate::store::Outcome>;
-
 /// Without any wake-up, look for due work this often: retries scheduled by
 /// another instance and leases that ran out.
 const POLL_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The most bytes of events queued in memory.
+const MAX_QUEUED_BYTES: usize = 64 << 20;
 
 /// What the dispatcher shares with the rest of the server.
 pub struct Dispatcher {
     settings: DeliverySettings,
     sender: Sender,
-    /// Rung when new deliveries are stored or attempts are logged.
-    wake: Notify,
+    /// Whose leases this process takes.
+    owner: Arc<str>,
+    metrics: Arc<Metrics>,
+    state: Mutex<State>,
+    /// Rung when the database may hold due work for this process: a resend,
+    /// deliveries stored without a lease, retries scheduled.
+    look: Notify,
+    /// Rung when the queue has room again.
+    room: Notify,
+    /// More due deliveries wait in the database than the last claim took.
+    backlog: AtomicBool,
+    /// Leases to give back at the claim loop's next turn.
+    to_release: Mutex<Vec<HeldLease>>,
+    /// Where finished attempts go to be logged; taken at shutdown, so that the
+    /// recorder ends once the last attempt's outcome is in.
+    outcomes: Mutex<Option<mpsc::Sender<Settlement>>>,
+    recorder_inbox: Mutex<Option<mpsc::Receiver<Settlement>>>,
+    workers: TaskTracker,
+    /// Cancelled at the end of the shutdown grace period: attempts still
+    /// under way stop.
+    cut_off: CancellationToken,
     /// The deliveries whose attempts were just logged.
     logged: broadcast::Sender<Arc<[Logged]>>,
     /// True while the claim loop runs (for `/health`).
     running: AtomicBool,
-    /// Whose leases this process's claims take (see `Store::claim_due`).
-    owner: String,
-    metrics: Arc<Metrics>,
 }
 
 impl Dispatcher {
     pub fn new(settings: DeliverySettings, metrics: Arc<Metrics>) -> Arc<Dispatcher> {
+        let (outcomes, recorder_inbox) = mpsc::channel(recorder::MAX_BATCH * 4);
+        let max_queued = settings.max_queued as usize;
+        let limits = Limits {
+            per_hook: settings.hook_max_in_flight as usize,
+            max_sending: settings.max_in_flight as usize,
+            max_queued,
+            // Deep enough to keep a hook's slots busy between refills, not so
+            // deep that work waits here that another instance could do.
+            max_queued_per_hook: (max_queued / 4)
+                .min(32 * settings.hook_max_in_flight as usize)
+                .max(1),
+            max_queued_bytes: MAX_QUEUED_BYTES,
+            attempt_ms: settings.request_timeout.as_millis() as i64,
+        };
         Arc::new(Dispatcher {
             metrics,
             sender: Sender::new(settings.endpoint_policy.clone(), settings.request_timeout),
             settings,
-            wake: Notify::new(),
+            owner: new_id().into(),
+            state: Mutex::new(State::new(limits)),
+            look: Notify::new(),
+            room: Notify::new(),
+            backlog: AtomicBool::new(false),
+            to_release: Mutex::default(),
+            outcomes: Mutex::new(Some(outcomes)),
+            recorder_inbox: Mutex::new(Some(recorder_inbox)),
+            workers: TaskTracker::new(),
+            cut_off: CancellationToken::new(),
             logged: broadcast::channel(256).0,
             running: AtomicBool::new(false),
-            owner: new_id(),
         })
     }
 
@@ -130,14 +169,16 @@ impl Dispatcher {
         &self.settings
     }
 
-    /// True while the claim loop runs.
+    /// True while the claim loop runs and this dispatcher has its shares of
+    /// the hooks' limits (a beat or two after it starts beside others).
     pub fn is_running(&self) -> bool {
-        self.running.load(Ordering::Relaxed)
+        self.running.load(Ordering::Relaxed) && self.state.lock().unwrap().has_shares()
     }
 
-    /// New deliveries are waiting: look now rather than at the next poll.
+    /// Due deliveries may be waiting in the database (a resend): look now
+    /// rather than at the next poll.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.look.notify_one();
     }
 
     /// The deliveries whose attempts were just logged, batch by batch.
@@ -160,10 +201,10 @@ impl Dispatcher {
         attempt::make(&self.sender, target, number, trigger).await
     }
 
-    /// Runs the claim loop until `shutdown`, then drains: attempts in flight
-    /// get `shutdown_grace` to finish, the rest are cancelled, the leases of
-    /// those and of the deliveries still queued are released, and every
-    /// outcome is logged before this returns.
+    /// Runs until `shutdown`, then drains: attempts under way get
+    /// `shutdown_grace` to finish, the rest are cancelled, the leases of those
+    /// and of the deliveries still queued are given back, and every outcome is
+    /// logged before this returns.
     pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
         let notices = match store.attempt_notices().await {
             Ok(notices) => notices,
@@ -174,156 +215,177 @@ impl Dispatcher {
         };
         let announce_locally = notices.is_none();
         let relay = notices.map(|n| recorder::relay(n, self.clone(), shutdown.clone()));
-        let finished = Finished::default();
-        let (outcomes, recorder) = recorder::spawn(
-            store.clone(),
-            self.clone(),
-            finished.clone(),
-            announce_locally,
-        );
-        let work = Work {
-            outcomes,
-            held: Held::default(),
-            finished,
-            ready: Arc::new(Mutex::new(Ready::new(
-                self.settings.hook_max_in_flight as usize,
-                self.settings.max_in_flight as usize,
-            ))),
-            stopping: shutdown.clone(),
+        let inbox = self.recorder_inbox.lock().unwrap().take();
+        let Some(inbox) = inbox else {
+            tracing::error!("the dispatcher was started twice");
+            return;
         };
-        // Enough leases to keep every slot busy while the next claim runs.
-        let capacity = 2 * self.settings.max_in_flight as usize;
-        let mut workers = JoinSet::new();
-        let mut roster = Roster::new(&self.owner);
+        let recorder = recorder::spawn(store.clone(), self.clone(), inbox, announce_locally);
+        // Beats go on through the drain: attempts under way keep their leases.
+        let beating = CancellationToken::new();
+        let beats = tokio::spawn(self.clone().beat(store.clone(), beating.clone()));
+        store.hand_fresh_deliveries_to(Some(Arc::new(Handoff(self.clone()))));
         self.running.store(true, Ordering::Relaxed);
-        while !shutdown.is_cancelled() {
-            while workers.try_join_next().is_some() {}
-            let room = capacity.saturating_sub(work.held.len());
-            let share = roster.share(&store).await;
-            let claimed = self.claim(&store, room, &work.finished.list(), share).await;
-            let full_batch = room > 0 && claimed.len() == room;
-            let claimed_some = !claimed.is_empty();
-            work.held.add(&claimed);
-            let startable = {
-                let mut ready = work.ready.lock().unwrap();
-                ready.push(claimed);
-                ready.startable()
-            };
-            for delivery in startable {
-                workers.spawn(self.clone().work(delivery, work.clone()));
-            }
-            if full_batch {
-                continue;
-            }
-            // Deliveries just claimed wake this loop when their attempts
-            // end; only an empty claim needs to know when the next is due.
-            let wait = if claimed_some {
-                POLL_INTERVAL
-            } else {
-                self.idle_wait(&store).await
-            };
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(wait) => {}
-            }
-        }
+        self.claim_loop(&store, &shutdown).await;
         self.running.store(false, Ordering::Relaxed);
-        let drain = async { while workers.join_next().await.is_some() {} };
-        if tokio::time::timeout(self.settings.shutdown_grace, drain)
+
+        store.hand_fresh_deliveries_to(None);
+        let queued = self.state.lock().unwrap().stop();
+        self.to_release.lock().unwrap().extend(queued);
+        self.workers.close();
+        if tokio::time::timeout(self.settings.shutdown_grace, self.workers.wait())
             .await
             .is_err()
         {
             tracing::warn!(
-                left = work.ready.lock().unwrap().running(),
+                left = self.state.lock().unwrap().sending(),
                 "attempts still in flight at the end of the shutdown grace period; cancelling them"
             );
-            // Cancelled before their leases are released, so no other worker
-            // can start the same delivery while one of these is still sending.
-            workers.abort_all();
-            while workers.join_next().await.is_some() {}
+            self.cut_off.cancel();
+            self.workers.wait().await;
         }
-        let leftover = work.held.take();
-        if let Err(err) = store.release_leases(&leftover).await {
-            tracing::error!(error = %err, "could not release leases; they will run out");
-        }
-        roster.leave(&store).await;
-        drop(work);
+        self.release(&store).await;
+        beating.cancel();
+        let _ = beats.await;
+        // The workers are done: with this last sender gone the recorder
+        // writes what is left and ends.
+        self.outcomes.lock().unwrap().take();
         let _ = recorder.await;
         if let Some(relay) = relay {
             let _ = relay.await;
         }
     }
 
+    /// Claims due work whenever there is room for it and reason to look.
+    async fn claim_loop(self: &Arc<Self>, store: &Store, shutdown: &CancellationToken) {
+        // Claims while a backlog waits are made once this much room is free,
+        // so that each takes a batch rather than a few.
+        let batch_room = (self.state.lock().unwrap().max_queued() / 8).max(1);
+        while !shutdown.is_cancelled() {
+            self.release(store).await;
+            let room = self.state.lock().unwrap().claim_room();
+            let backlog = self.backlog.load(Ordering::Relaxed);
+            if room > 0 && (!backlog || room >= batch_room) {
+                let claimed = self.claim(store, room).await;
+                self.backlog.store(claimed.len() == room, Ordering::Relaxed);
+                let refused = self.state.lock().unwrap().push(claimed);
+                self.to_release.lock().unwrap().extend(refused);
+                self.start_ready();
+            }
+            let wait = if self.backlog.load(Ordering::Relaxed) {
+                POLL_INTERVAL
+            } else {
+                self.idle_wait(store).await
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.look.notified() => {}
+                _ = self.room.notified(), if self.backlog.load(Ordering::Relaxed) => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Once a beat: says this dispatcher is alive and takes its shares
+    /// (`roster.rs`), renews its leases, and looks again at the hooks of the
+    /// queued deliveries (changed, disabled or deleted since).
+    async fn beat(self: Arc<Self>, store: Store, stop: CancellationToken) {
+        let mut roster = Roster::new(&self.owner);
+        loop {
+            roster.beat(&store, &self.state).await;
+            self.renew_leases(&store).await;
+            self.refresh_targets(&store).await;
+            self.start_ready();
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = tokio::time::sleep(BEAT) => {}
+            }
+        }
+        roster.leave(&store).await;
+    }
+
+    async fn renew_leases(&self, store: &Store) {
+        let now = now_ms();
+        let until = now + self.settings.lease.as_millis() as i64;
+        match store.renew_leases(&self.owner, now, until).await {
+            Ok(_) => self.state.lock().unwrap().renewed(now, until),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not renew this dispatcher's leases");
+            }
+        }
+    }
+
+    async fn refresh_targets(&self, store: &Store) {
+        let hooks = self.state.lock().unwrap().queued_hooks();
+        if hooks.is_empty() {
+            return;
+        }
+        let ids: Vec<&str> = hooks.iter().map(String::as_str).collect();
+        match store.hook_targets(&ids).await {
+            Ok(targets) => self.state.lock().unwrap().update_targets(&hooks, targets),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not look at the hooks of queued deliveries");
+            }
+        }
+    }
+
+    /// Starts an attempt for every queued delivery that may start now.
+    fn start_ready(self: &Arc<Self>) {
+        let Some(outcomes) = self.outcomes.lock().unwrap().clone() else {
+            return;
+        };
+        let startable = self.state.lock().unwrap().startable(now_ms());
+        for delivery in startable {
+            self.workers
+                .spawn(self.clone().work(delivery, outcomes.clone()));
+        }
+    }
+
     /// Makes attempts one after another, starting with `first`, while the
-    /// ready queue has one that may start; the attempt that ends hands its
-    /// slot straight to the next.
-    async fn work(self: Arc<Self>, first: ClaimedDelivery, work: Work) {
+    /// queue has one that may start: the attempt that ends hands its slot
+    /// straight to the next.
+    async fn work(self: Arc<Self>, first: LeasedDelivery, outcomes: mpsc::Sender<Settlement>) {
         let mut next = Some(first);
         while let Some(delivery) = next {
-            let mut logged = Vec::new();
-            if self.lease_lasts(&delivery) {
-                logged.push(attempt::deliver(&self, &delivery).await);
-            } else {
-                // Queued too long: the lease could run out mid-request and
-                // another worker take the delivery. It is left to run out.
-                tracing::warn!(delivery_id = %delivery.id, "lease too short to attempt; leaving it to run out");
-                work.held.remove(&delivery.id);
-            }
-            // From here the recorder owns the lease of an attempted delivery:
-            // it logs the outcome and clears the lease in one transaction.
-            // Till then the hook's slot is free: the request is over.
-            let disables_hook = logged
-                .first()
-                .is_some_and(|o| matches!(o.verdict, Some(HookVerdict::Disable(_))));
-            {
-                let mut ready = work.ready.lock().unwrap();
-                ready.done(&delivery.hook_id);
-                if disables_hook {
-                    let queued = ready.remove_hook(&delivery.hook_id);
-                    logged.extend(queued.iter().map(attempt::skipped));
+            let settled = tokio::select! {
+                biased;
+                _ = self.cut_off.cancelled() => {
+                    let lease = self.state.lock().unwrap().abandoned(&delivery.id);
+                    self.to_release.lock().unwrap().extend(lease);
+                    return;
                 }
+                settled = attempt::deliver(&self, &delivery) => settled,
+            };
+            // From here the recorder owns the lease: it logs the outcome and
+            // clears the lease in one transaction. The hook's slot is free:
+            // the request is over.
+            let disables_hook = matches!(settled.health, Some(HealthChange::Disable(_)));
+            let mut finished = vec![settled];
+            {
+                let mut state = self.state.lock().unwrap();
+                state.attempted(&delivery.id);
+                if disables_hook {
+                    let queued = state.take_queue(&delivery.hook.id);
+                    finished.extend(queued.iter().map(attempt::skipped));
+                }
+                next = state.next(now_ms());
             }
-            let attempted = !logged.is_empty();
-            for outcome in logged {
-                work.finished.add(&outcome.delivery_id);
-                work.held.remove(&outcome.delivery_id);
-                let _ = work.outcomes.send(outcome).await;
-            }
-            next = work.next();
-            if attempted {
-                self.wake();
+            for settled in finished {
+                let _ = outcomes.send(settled).await;
             }
         }
     }
 
-    /// True when the delivery's lease outlasts a request started now.
-    fn lease_lasts(&self, delivery: &ClaimedDelivery) -> bool {
-        let left = delivery.lease_expires_at - now_ms();
-        left > self.settings.request_timeout.as_millis() as i64
-    }
-
-    async fn claim(
-        &self,
-        store: &Store,
-        room: usize,
-        finished: &[String],
-        share: Share,
-    ) -> Vec<ClaimedDelivery> {
-        if room == 0 {
-            return Vec::new();
-        }
+    async fn claim(&self, store: &Store, room: usize) -> Vec<LeasedDelivery> {
         let now = now_ms();
+        let token = new_id();
         let claim = Claim {
             owner: &self.owner,
-            token: &new_id(),
+            token: &token,
             now,
             lease_until: now + self.settings.lease.as_millis() as i64,
+            per_hook: self.state.lock().unwrap().max_queued_per_hook() as i64,
             batch: room as i64,
-            per_hook: i64::from(self.settings.hook_max_in_flight),
-            queue_per_hook: self.settings.queue_per_hook(),
-            finished,
-            share,
         };
         match store.claim_due(&claim).await {
             Ok(claimed) => claimed,
@@ -331,6 +393,21 @@ impl Dispatcher {
                 tracing::error!(error = %err, "could not claim deliveries");
                 Vec::new()
             }
+        }
+    }
+
+    /// Gives back the leases this process will not use.
+    async fn release(&self, store: &Store) {
+        let leases = std::mem::take(&mut *self.to_release.lock().unwrap());
+        if leases.is_empty() {
+            return;
+        }
+        let leases: Vec<(&str, &str)> = leases
+            .iter()
+            .map(|(id, token)| (id.as_str(), &**token))
+            .collect();
+        if let Err(err) = store.release_leases(&leases).await {
+            tracing::error!(error = %err, "could not give back leases; they will run out");
         }
     }
 
@@ -343,74 +420,53 @@ impl Dispatcher {
             _ => POLL_INTERVAL,
         }
     }
+
+    /// The recorder wrote these outcomes.
+    fn logged<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        self.state.lock().unwrap().logged(ids);
+        self.room.notify_one();
+    }
 }
 
-/// What the claim loop shares with the workers it starts.
-#[derive(Clone)]
-struct Work {
-    outcomes: OutcomeSender,
-    held: Held,
-    finished: Finished,
-    ready: Arc<Mutex<Ready>>,
-    /// Once cancelled, no queued delivery starts.
-    stopping: CancellationToken,
-}
+/// Ingestion's way into the dispatcher (see `store::Intake`).
+struct Handoff(Arc<Dispatcher>);
 
-impl Work {
-    fn next(&self) -> Option<ClaimedDelivery> {
-        if self.stopping.is_cancelled() {
+impl Intake for Handoff {
+    fn lease_terms(&self) -> Option<LeaseTerms> {
+        let dispatcher = &self.0;
+        if dispatcher.state.lock().unwrap().claim_room() == 0 {
             return None;
         }
-        self.ready.lock().unwrap().next()
+        Some(LeaseTerms {
+            owner: dispatcher.owner.clone(),
+            token: new_id().into(),
+            expires_at: now_ms() + dispatcher.settings.lease.as_millis() as i64,
+        })
     }
-}
 
-/// The leases this process holds for deliveries queued or in flight, so
-/// shutdown can release the ones that were not attempted.
-#[derive(Clone, Default)]
-struct Held(Arc<Mutex<HashMap<String, String>>>);
+    fn reserve(&self, hook_id: &str, bytes: usize) -> bool {
+        self.0.state.lock().unwrap().reserve(hook_id, bytes)
+    }
 
-impl Held {
-    fn add(&self, claimed: &[ClaimedDelivery]) {
-        let mut held = self.0.lock().unwrap();
-        for delivery in claimed {
-            held.insert(delivery.id.clone(), delivery.lease_token.clone());
+    fn cancel(&self, reserved: &[Reservation]) {
+        let mut state = self.0.state.lock().unwrap();
+        for (hook_id, bytes) in reserved {
+            state.cancel(hook_id, *bytes);
         }
     }
 
-    fn remove(&self, id: &str) {
-        self.0.lock().unwrap().remove(id);
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().unwrap().len()
-    }
-
-    fn take(&self) -> Vec<(String, String)> {
-        self.0.lock().unwrap().drain().collect()
-    }
-}
-
-/// Deliveries whose attempt is over but not yet logged: their leases hold
-/// until the recorder clears them, but they no longer take a slot of their
-/// hook's in-flight limit.
-#[derive(Clone, Default)]
-struct Finished(Arc<Mutex<HashSet<String>>>);
-
-impl Finished {
-    fn add(&self, id: &str) {
-        self.0.lock().unwrap().insert(id.to_owned());
-    }
-
-    fn remove<'a>(&self, ids: impl Iterator<Item = &'a str>) {
-        let mut finished = self.0.lock().unwrap();
-        for id in ids {
-            finished.remove(id);
+    fn hand_off(&self, fresh: Vec<LeasedDelivery>) {
+        let refused = self.0.state.lock().unwrap().hand_off(fresh);
+        if !refused.is_empty() {
+            self.0.to_release.lock().unwrap().extend(refused);
+            self.0.look.notify_one();
         }
+        self.0.start_ready();
     }
 
-    fn list(&self) -> Vec<String> {
-        self.0.lock().unwrap().iter().cloned().collect()
+    fn overflowed(&self) {
+        self.0.backlog.store(true, Ordering::Relaxed);
+        self.0.look.notify_one();
     }
 }
 

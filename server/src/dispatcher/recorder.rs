@@ -12,29 +12,33 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Dispatcher, Finished, Logged, OutcomeSender};
+use super::{Dispatcher, Logged};
 use crate::service::now_ms;
-use crate::store::{AttemptNotices, Outcome, Store};
+use crate::store::{AttemptNotices, Settlement, Store};
 
 /// The most outcomes written in one transaction.
-const MAX_BATCH: usize = 512;
+pub const MAX_BATCH: usize = 512;
 
-/// Starts the recorder; with `announce`, it tells this process's listeners
-/// itself what it logged. Logged deliveries leave `finished`.
+/// Starts the recorder on the outcomes arriving in `inbox`; it ends once every
+/// sender is gone and all is written. With `announce`, it tells this process's
+/// listeners itself what it logged.
 pub fn spawn(
     store: Store,
     dispatcher: Arc<Dispatcher>,
-    finished: Finished,
+    mut inbox: mpsc::Receiver<Settlement>,
     announce: bool,
-) -> (OutcomeSender, tokio::task::JoinHandle<()>) {
-    let (sender, mut receiver) = mpsc::channel::<Outcome>(MAX_BATCH * 4);
-    let task = tokio::spawn(async move {
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
-        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        while inbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
             write(&store, &batch).await;
-            finished.remove(batch.iter().map(|o| o.delivery_id.as_str()));
-            for attempt in batch.iter().filter_map(|o| o.attempt.as_ref()) {
+            dispatcher.logged(batch.iter().map(|s| s.delivery_id.as_str()));
+            for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
                 dispatcher.metrics.attempt_logged(attempt);
+            }
+            // A retry was scheduled: the claim loop's sleep may be too long.
+            if batch.iter().any(|s| s.next_attempt_at.is_some()) {
+                dispatcher.wake();
             }
             if announce {
                 dispatcher.announce(
@@ -49,10 +53,8 @@ pub fn spawn(
             } else {
                 batch.clear();
             }
-            dispatcher.wake();
         }
-    });
-    (sender, task)
+    })
 }
 
 /// Relays the database's notices of logged attempts (any instance's) to this
@@ -79,8 +81,6 @@ pub fn relay(
                             })
                             .collect(),
                     );
-                    // Another instance's attempt may have freed a hook's slot.
-                    dispatcher.wake();
                 }
                 Err(err) => {
                     tracing::warn!(error = %err, "lost the database's attempt notices; reconnecting");
@@ -91,10 +91,10 @@ pub fn relay(
     })
 }
 
-async fn write(store: &Store, batch: &[Outcome]) {
+async fn write(store: &Store, batch: &[Settlement]) {
     let mut pause = Duration::from_millis(50);
     loop {
-        match store.record_outcomes(batch, now_ms()).await {
+        match store.record_settlements(batch, now_ms()).await {
             Ok(()) => return,
             Err(err) => {
                 tracing::error!(error = %err, outcomes = batch.len(), "could not log attempts; retrying");

@@ -117,9 +117,6 @@ impl DeliveryPort for Service {
             }
         };
         self.metrics.event_ingested();
-        if !deliveries.is_empty() {
-            self.dispatcher.wake();
-        }
         let count = deliveries.len() as i64;
         let (outcomes, complete) = match wait {
             Some(wait) => {

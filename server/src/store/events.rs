@@ -2,11 +2,15 @@
 //! hook and the idempotency record, written in one transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use app::model::delivery::EventRecord;
 use sqlx::QueryBuilder;
 
+use super::deliveries::{EventToSend, HookTarget};
 use super::group_commit::Pending;
+use super::hooks::TARGET_COLUMNS;
+use super::intake::Leasing;
 use super::{on_backend, Backend, Store, StoreResult, Tx};
 
 /// An event about to be stored.
@@ -63,15 +67,17 @@ pub(super) async fn insert_events(tx: &mut Tx, events: &[&NewEvent<'_>]) -> Stor
 pub(super) type EventToStore<'a> = (&'a NewEvent<'a>, &'a (dyn Fn() -> String + Sync));
 
 /// Stores `events` and a pending delivery for every enabled hook that listens
-/// to each, in a few statements however many events there are. Returns each
-/// event's delivery ids.
+/// to each, in a few statements however many events there are; `leasing`
+/// leases those the local dispatcher has room for. Returns each event's
+/// delivery ids.
 pub(super) async fn store_events(
     tx: &mut Tx,
     events: &[EventToStore<'_>],
+    leasing: &mut Leasing<'_>,
 ) -> StoreResult<Vec<Vec<String>>> {
     let just_events: Vec<&NewEvent<'_>> = events.iter().map(|(event, _)| *event).collect();
     insert_events(tx, &just_events).await?;
-    let mut listeners: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut listeners: HashMap<&str, Vec<Arc<HookTarget>>> = HashMap::new();
     for (event, _) in events {
         if !listeners.contains_key(event.name) {
             listeners.insert(event.name, listening_hooks(tx, event.name).await?);
@@ -81,28 +87,41 @@ pub(super) async fn store_events(
     let mut deliveries = Vec::new();
     for (event, new_id) in events {
         let hooks = &listeners[event.name];
-        let of_event: Vec<String> = hooks.iter().map(|_| new_id()).collect();
-        deliveries.extend(
-            of_event
-                .iter()
-                .cloned()
-                .zip(hooks)
-                .map(|(id, hook)| (id, *event, hook)),
-        );
+        if hooks.is_empty() {
+            ids.push(Vec::new());
+            continue;
+        }
+        let to_send = Arc::new(EventToSend {
+            id: event.id.to_owned(),
+            name: event.name.to_owned(),
+            payload: event.payload.to_owned(),
+            created_at: event.created_at,
+        });
+        let mut of_event = Vec::with_capacity(hooks.len());
+        for hook in hooks {
+            let id = new_id();
+            let lease = leasing.lease(&id, &to_send, hook).cloned();
+            deliveries.push((id.clone(), *event, hook.id.as_str(), lease));
+            of_event.push(id);
+        }
         ids.push(of_event);
     }
     for chunk in deliveries.chunks(ROWS_PER_INSERT) {
         on_backend!(&mut *tx, tx => {
             let mut insert = QueryBuilder::new(
                 "INSERT INTO deliveries
-                     (id, event_id, hook_id, state, next_attempt_at, created_at, updated_at) ",
+                     (id, event_id, hook_id, state, next_attempt_at, lease_token, lease_owner,
+                      lease_expires_at, created_at, updated_at) ",
             );
-            insert.push_values(chunk, |mut row, (id, event, hook_id)| {
+            insert.push_values(chunk, |mut row, (id, event, hook_id, lease)| {
                 row.push_bind(id.as_str())
                     .push_bind(event.id)
-                    .push_bind(hook_id.as_str())
+                    .push_bind(*hook_id)
                     .push_bind("pending")
                     .push_bind(event.created_at)
+                    .push_bind(lease.as_ref().map(|l| l.token.to_string()))
+                    .push_bind(lease.as_ref().map(|l| l.owner.to_string()))
+                    .push_bind(lease.as_ref().map(|l| l.expires_at))
                     .push_bind(event.created_at)
                     .push_bind(event.created_at);
             });
@@ -113,24 +132,27 @@ pub(super) async fn store_events(
 }
 
 /// The enabled hooks that listen to `event`.
-async fn listening_hooks(tx: &mut Tx, event: &str) -> StoreResult<Vec<String>> {
-    match tx {
+async fn listening_hooks(tx: &mut Tx, event: &str) -> StoreResult<Vec<Arc<HookTarget>>> {
+    let hooks: Vec<HookTarget> = match tx {
         Backend::Sqlite(tx) => {
-            sqlx::query_scalar(
-                "SELECT id FROM hooks WHERE enabled = TRUE
-                 AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = $1)",
-            )
+            sqlx::query_as(&format!(
+                "SELECT {TARGET_COLUMNS} FROM hooks WHERE enabled = TRUE
+                 AND EXISTS (SELECT 1 FROM json_each(hooks.events) WHERE value = $1)"
+            ))
             .bind(event)
             .fetch_all(&mut **tx)
-            .await
+            .await?
         }
         Backend::Postgres(tx) => {
-            sqlx::query_scalar("SELECT id FROM hooks WHERE enabled = TRUE AND events::jsonb ? $1")
-                .bind(event)
-                .fetch_all(&mut **tx)
-                .await
+            sqlx::query_as(&format!(
+                "SELECT {TARGET_COLUMNS} FROM hooks WHERE enabled = TRUE AND events::jsonb ? $1"
+            ))
+            .bind(event)
+            .fetch_all(&mut **tx)
+            .await?
         }
-    }
+    };
+    Ok(hooks.into_iter().map(Arc::new).collect())
 }
 
 /// Stores `event` and a pending delivery for every enabled hook that listens
@@ -141,6 +163,7 @@ pub(super) async fn ingest_in(
     event: &NewEvent<'_>,
     idempotency: Option<&IdempotencyKey<'_>>,
     new_id: &(dyn Fn() -> String + Sync),
+    leasing: &mut Leasing<'_>,
 ) -> StoreResult<Ingestion> {
     // Write first: a concurrent request with the same key waits here (for
     // SQLite's write lock, or PostgreSQL's lock on the key's row) and then
@@ -180,7 +203,7 @@ pub(super) async fn ingest_in(
             });
         }
     }
-    let deliveries = store_events(tx, &[(event, new_id)])
+    let deliveries = store_events(tx, &[(event, new_id)], leasing)
         .await?
         .pop()
         .unwrap_or_default();

@@ -6,6 +6,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::{ingest_in, store_events, EventToStore, IdempotencyKey, Ingestion, NewEvent};
+use super::intake::{Intake, Leasing, SharedIntake};
 use super::{begin, Pool, StoreResult, Tx};
 
 /// The most events written in one transaction.
@@ -68,24 +69,27 @@ impl Pending {
         }
     }
 
-    async fn write_in(&self, tx: &mut Tx) -> StoreResult<Ingestion> {
+    async fn write_in(&self, tx: &mut Tx, leasing: &mut Leasing<'_>) -> StoreResult<Ingestion> {
         let key = self.idempotency.as_ref().map(|key| IdempotencyKey {
             scope: &key.scope,
             key: &key.key,
             request_hash: &key.request_hash,
             expires_at: key.expires_at,
         });
-        ingest_in(tx, &self.event(), key.as_ref(), &*self.new_id).await
+        ingest_in(tx, &self.event(), key.as_ref(), &*self.new_id, leasing).await
     }
 }
 
-/// Starts the committer on the write pool; it stops when every sender is gone.
-pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
+/// Starts the committer on the write pool; it stops when every sender is
+/// gone. Fresh deliveries go to `intake`, once there is one.
+pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> mpsc::Sender<Pending> {
     let (sender, mut receiver) = mpsc::channel::<Pending>(MAX_BATCH * 4);
     tokio::spawn(async move {
         let mut batch = Vec::with_capacity(MAX_BATCH);
         while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-            match write_together(&writer, &batch).await {
+            let intake = intake.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let intake = intake.as_deref();
+            match write_together(&writer, &batch, intake).await {
                 Ok(answers) => {
                     for (pending, answer) in batch.drain(..).zip(answers) {
                         let _ = pending.answer.send(Ok(answer));
@@ -102,7 +106,7 @@ pub(super) fn spawn(writer: Pool) -> mpsc::Sender<Pending> {
                 // written again alone, and gets its own answer.
                 Err(_) => {
                     for pending in batch.drain(..) {
-                        let answer = write_alone(&writer, &pending).await;
+                        let answer = write_alone(&writer, &pending, intake).await;
                         let _ = pending.answer.send(answer);
                     }
                 }
@@ -125,12 +129,17 @@ fn unavailable_again(err: &sqlx::Error) -> sqlx::Error {
 /// Writes the batch in one transaction: events without an idempotency key
 /// all together, in a few statements; those with one each on its own, as
 /// each may turn out to be a repeat.
-async fn write_together(writer: &Pool, batch: &[Pending]) -> StoreResult<Vec<Ingestion>> {
+async fn write_together(
+    writer: &Pool,
+    batch: &[Pending],
+    intake: Option<&dyn Intake>,
+) -> StoreResult<Vec<Ingestion>> {
+    let mut leasing = Leasing::new(intake);
     let mut tx = begin(writer).await?;
     let mut answers: Vec<Option<Ingestion>> = Vec::with_capacity(batch.len());
     for pending in batch {
         answers.push(match pending.idempotency {
-            Some(_) => Some(pending.write_in(&mut tx).await?),
+            Some(_) => Some(pending.write_in(&mut tx, &mut leasing).await?),
             None => None,
         });
     }
@@ -141,8 +150,11 @@ async fn write_together(writer: &Pool, batch: &[Pending]) -> StoreResult<Vec<Ing
         .zip(&plain)
         .map(|(event, pending)| (event, &*pending.new_id as _))
         .collect();
-    let mut stored = store_events(&mut tx, &to_store).await?.into_iter();
+    let mut stored = store_events(&mut tx, &to_store, &mut leasing)
+        .await?
+        .into_iter();
     tx.commit().await?;
+    leasing.committed();
     Ok(answers
         .into_iter()
         .map(|answer| {
@@ -153,9 +165,15 @@ async fn write_together(writer: &Pool, batch: &[Pending]) -> StoreResult<Vec<Ing
         .collect())
 }
 
-async fn write_alone(writer: &Pool, pending: &Pending) -> StoreResult<Ingestion> {
+async fn write_alone(
+    writer: &Pool,
+    pending: &Pending,
+    intake: Option<&dyn Intake>,
+) -> StoreResult<Ingestion> {
+    let mut leasing = Leasing::new(intake);
     let mut tx = begin(writer).await?;
-    let answer = pending.write_in(&mut tx).await?;
+    let answer = pending.write_in(&mut tx, &mut leasing).await?;
     tx.commit().await?;
+    leasing.committed();
     Ok(answer)
 }

@@ -1,6 +1,31 @@
-use app::model::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
+use std::collections::HashMap;
+use std::mem::discriminant;
 
-use super::{on_backend, JsonText, Store, StoreResult};
+use app::model::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
+use sqlx::QueryBuilder;
+
+use super::deliveries::HookTarget;
+use super::{on_backend, JsonText, Store, StoreResult, Tx};
+
+/// What an attempt says about its hook's health, as written to the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthChange {
+    /// A success: the hook is healthy again.
+    Answered,
+    /// A failure; if the hook has failed without a break since
+    /// `disable_if_failing_since` or earlier, disable it for `reason`.
+    Failing {
+        disable_if_failing_since: i64,
+        reason: String,
+    },
+    /// Switch the hook off at once, for this reason (a `410 Gone`).
+    Disable(String),
+}
+
+/// The columns of a [`HookTarget`].
+pub(super) const TARGET_COLUMNS: &str =
+    "id, enabled, url, headers, signing_key, previous_signing_key,
+     previous_key_expires_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
@@ -161,4 +186,108 @@ impl Store {
             .rows_affected());
         Ok(deleted == 1)
     }
+
+    /// The hooks among `ids` that still exist, as the dispatcher sends to them.
+    pub async fn hook_targets(&self, ids: &[&str]) -> StoreResult<Vec<HookTarget>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_backend!(&self.pool, pool => {
+            let mut query = QueryBuilder::new(format!("SELECT {TARGET_COLUMNS} FROM hooks WHERE id IN ("));
+            let mut list = query.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(pool).await
+        })
+    }
+}
+
+/// Applies `changes` (each hook's in the order they happened) within `tx`.
+pub(super) async fn apply_health_changes<'a>(
+    tx: &mut Tx,
+    changes: impl Iterator<Item = (&'a str, &'a HealthChange)>,
+    now: i64,
+) -> StoreResult<()> {
+    for (hook_id, change) in changes_to_apply(changes) {
+        apply_health_change(tx, hook_id, change, now).await?;
+    }
+    Ok(())
+}
+
+/// The changes worth applying, per hook in order, sorted by hook (so
+/// recorders of several instances lock hooks in the same order). Of a run of
+/// one kind for a hook only the last counts: it has the effect of them all.
+fn changes_to_apply<'a>(
+    changes: impl Iterator<Item = (&'a str, &'a HealthChange)>,
+) -> Vec<(&'a str, &'a HealthChange)> {
+    let mut kept: Vec<(&str, &HealthChange)> = Vec::new();
+    let mut latest: HashMap<&str, usize> = HashMap::new();
+    for (hook, change) in changes {
+        match latest.get(hook) {
+            Some(&index) if discriminant(kept[index].1) == discriminant(change) => {
+                kept[index].1 = change;
+            }
+            _ => {
+                latest.insert(hook, kept.len());
+                kept.push((hook, change));
+            }
+        }
+    }
+    kept.sort_by_key(|(hook, _)| *hook);
+    kept
+}
+
+async fn apply_health_change(
+    tx: &mut Tx,
+    hook_id: &str,
+    change: &HealthChange,
+    now: i64,
+) -> StoreResult<()> {
+    match change {
+        HealthChange::Answered => {
+            on_backend!(tx, tx => sqlx::query(
+                "UPDATE hooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+            )
+            .bind(hook_id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        }
+        HealthChange::Failing {
+            disable_if_failing_since,
+            reason,
+        } => {
+            on_backend!(tx, tx => sqlx::query(
+                "UPDATE hooks SET
+                     failing_since = COALESCE(failing_since, $1),
+                     disabled_reason = CASE WHEN COALESCE(failing_since, $1) <= $2
+                                            THEN $3 ELSE disabled_reason END,
+                     enabled = CASE WHEN COALESCE(failing_since, $1) <= $2 THEN FALSE ELSE enabled END,
+                     updated_at = CASE WHEN COALESCE(failing_since, $1) <= $2 THEN $1 ELSE updated_at END
+                 WHERE id = $4 AND enabled = TRUE",
+            )
+            .bind(now)
+            .bind(disable_if_failing_since)
+            .bind(reason)
+            .bind(hook_id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        }
+        HealthChange::Disable(reason) => {
+            on_backend!(tx, tx => sqlx::query(
+                "UPDATE hooks SET enabled = FALSE, disabled_reason = $1, updated_at = $2
+                 WHERE id = $3 AND enabled = TRUE",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(hook_id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        }
+    }
+    Ok(())
 }

@@ -16,6 +16,7 @@ mod event_types;
 mod events;
 mod group_commit;
 mod hooks;
+mod intake;
 mod json_text;
 mod notify;
 mod retention;
@@ -32,10 +33,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
-pub use deliveries::{Claim, ClaimedDelivery, HookVerdict, NextStep, Outcome, Resend};
-pub use dispatchers::Share;
+pub use deliveries::{Claim, EventToSend, HookTarget, LeasedDelivery, Resend, Settlement};
+pub use dispatchers::RosterEntry;
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
-pub use hooks::HookRow;
+pub use hooks::{HealthChange, HookRow};
+pub use intake::{Intake, LeaseTerms, Reservation};
 pub use json_text::JsonText;
 pub use notify::AttemptNotices;
 pub use retention::Purged;
@@ -75,6 +77,8 @@ pub struct Store {
     writer: Pool,
     /// Events waiting to be ingested together (see `group_commit`).
     ingestion: tokio::sync::mpsc::Sender<group_commit::Pending>,
+    /// Where ingestion hands fresh deliveries (see `intake`).
+    intake: intake::SharedIntake,
 }
 
 impl Clone for Pool {
@@ -165,11 +169,19 @@ impl Store {
     }
 
     fn new(readers: Pool, writer: Pool) -> Store {
+        let intake = intake::SharedIntake::default();
         Store {
-            ingestion: group_commit::spawn(writer.clone()),
+            ingestion: group_commit::spawn(writer.clone(), intake.clone()),
+            intake,
             pool: readers,
             writer,
         }
+    }
+
+    /// From now on, ingestion leases fresh deliveries to `intake` and hands
+    /// them over (see `intake`); `None` stops that.
+    pub fn hand_fresh_deliveries_to(&self, intake: Option<std::sync::Arc<dyn Intake>>) {
+        *self.intake.write().unwrap_or_else(|e| e.into_inner()) = intake;
     }
 
     pub fn kind(&self) -> DatabaseKind {

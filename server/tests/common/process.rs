@@ -67,6 +67,25 @@ impl Hookline {
         Hookline { child, base }
     }
 
+    /// Waits until `/health` says the instance is healthy: beside others, its
+    /// dispatcher has taken its shares of the hooks' limits.
+    pub async fn wait_healthy(&self) {
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let health = client.get(format!("{}/health", self.base)).send().await;
+            if health.is_ok_and(|h| h.status().is_success()) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} never became healthy",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

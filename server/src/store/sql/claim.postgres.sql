@@ -1,0 +1,47 @@
+-- The claim (PostgreSQL): leases due deliveries to one dispatcher and returns
+-- each with its event, oldest first.
+--
+--   $1  now (unix ms)
+--   $2  the lease token
+--   $3  the claiming dispatcher (the lease's owner)
+--   $4  when the lease runs out (unix ms)
+--   $5  at most this many deliveries of one hook
+--   $6  at most this many in all
+--
+-- A delivery is due when the time of its next attempt has come and nobody
+-- holds a live lease on it. Each hook's oldest due deliveries come from that
+-- hook's own range of the deliveries_due index (through LATERAL: the planner
+-- would otherwise test every delivery against every hook), so one hook's
+-- backlog never hides another hook's deliveries. Rows another transaction
+-- holds (another instance's claim, a recorder settling them) are skipped, not
+-- waited for: claims of several instances run side by side, and never lease
+-- the same delivery.
+WITH due AS (
+    SELECT x.id
+    FROM hooks h
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.next_attempt_at
+        FROM deliveries d
+        WHERE d.hook_id = h.id
+          AND d.next_attempt_at <= $1
+          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
+        ORDER BY d.next_attempt_at
+        LIMIT $5
+        FOR UPDATE SKIP LOCKED
+    ) x
+    ORDER BY x.next_attempt_at
+    LIMIT $6
+),
+claimed AS (
+    UPDATE deliveries d
+    SET lease_token = $2, lease_owner = $3, lease_expires_at = $4
+    FROM due
+    WHERE d.id = due.id
+    RETURNING d.id, d.hook_id, d.attempt_count, d.next_trigger, d.next_attempt_at,
+              d.lease_expires_at, d.event_id
+)
+SELECT c.id, c.hook_id, c.attempt_count, c.next_trigger, c.next_attempt_at,
+       c.lease_expires_at, c.event_id,
+       e.name AS event_name, e.payload, e.created_at AS event_created_at
+FROM claimed c
+JOIN events e ON e.id = c.event_id;

@@ -1,0 +1,44 @@
+-- The claim (SQLite): leases due deliveries to one dispatcher and returns
+-- each with its event, oldest first.
+--
+--   $1  now (unix ms)
+--   $2  the lease token
+--   $3  the claiming dispatcher (the lease's owner)
+--   $4  when the lease runs out (unix ms)
+--   $5  at most this many deliveries of one hook
+--   $6  at most this many in all
+--
+-- A delivery is due when the time of its next attempt has come and nobody
+-- holds a live lease on it. Each hook's oldest due deliveries come from that
+-- hook's own range of the deliveries_due index, so one hook's backlog never
+-- hides another hook's deliveries. SQLite runs the statement as one write
+-- transaction: two claims never lease the same delivery.
+WITH due AS (
+    SELECT d.id
+    FROM hooks h
+    JOIN deliveries d ON d.id IN (
+        SELECT x.id
+        FROM deliveries x
+        WHERE x.hook_id = h.id
+          AND x.next_attempt_at <= $1
+          AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
+        ORDER BY x.next_attempt_at
+        LIMIT $5
+    )
+    ORDER BY d.next_attempt_at
+    LIMIT $6
+)
+UPDATE deliveries
+SET lease_token = $2, lease_owner = $3, lease_expires_at = $4
+WHERE id IN (SELECT id FROM due)
+RETURNING
+    id,
+    hook_id,
+    attempt_count,
+    next_trigger,
+    next_attempt_at,
+    lease_expires_at,
+    event_id,
+    (SELECT name FROM events WHERE events.id = deliveries.event_id) AS event_name,
+    (SELECT payload FROM events WHERE events.id = deliveries.event_id) AS payload,
+    (SELECT created_at FROM events WHERE events.id = deliveries.event_id) AS event_created_at;
