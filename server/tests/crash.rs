@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use common::database::TestDatabase;
 use common::process::{assert_log_matches_receiver, Api, Hookline};
 use common::receiver::{Receiver, Reply};
-use hookline::store::{Claim, Share, Store};
+use hookline::service::now_ms;
+use hookline::store::{Claim, Store};
 use serde_json::json;
 
 const DELIVERY_ARGS: &[&str] = &[
@@ -49,6 +50,31 @@ async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
     first.child.kill().await.unwrap();
     let seen_before_restart = receiver.requests().len();
     assert!(seen_before_restart < 60, "the kill came mid-delivery");
+
+    // The dead process's leases hold until they run out (it last renewed
+    // them, for 3 s, before it was killed), and then every pending delivery
+    // can be claimed again. The probe's own leases run out at that moment, so
+    // the next start still takes over leases that ran out.
+    let store = Store::connect(&database.url).await.unwrap();
+    let now = now_ms();
+    let pending = store.count_pending().await.unwrap();
+    let probe = |now, lease_until| Claim {
+        owner: "probe",
+        token: "probe",
+        now,
+        lease_until,
+        per_hook: 100,
+        batch: 100,
+    };
+    let unleased = store.claim_due(&probe(now, now + 1)).await.unwrap();
+    assert!(
+        (unleased.len() as i64) < pending,
+        "{} of {pending} pending deliveries were not leased",
+        unleased.len()
+    );
+    let ran_out = now + 3_000;
+    let taken_over = store.claim_due(&probe(ran_out, ran_out)).await.unwrap();
+    assert_eq!(taken_over.len() as i64, pending, "every lease ran out");
 
     let second = Hookline::start(&database, DELIVERY_ARGS).await;
     let deliveries = api.all_delivered(&second, &events, 2).await;
@@ -143,17 +169,14 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
         "the cut-off attempt is not logged"
     );
     // Released, not left to run out: the next start can claim it at once.
-    let now = hookline::service::now_ms();
+    let now = now_ms();
     let claim = Claim {
         owner: "next",
         token: "next",
         now,
         lease_until: now + 1000,
-        batch: 10,
         per_hook: 10,
-        queue_per_hook: 0,
-        finished: &[],
-        share: Share::ALL,
+        batch: 10,
     };
     let claimed = store.claim_due(&claim).await.unwrap();
     assert_eq!(claimed.len(), 1);

@@ -3,12 +3,18 @@
 
 mod common;
 
-use app::model::delivery::DeliveryState;
-use app::model::hook::{HookConfig, NewHook};
-use common::database::TestDatabase;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use app::model::delivery::{Attempt, DeliveryState, Trigger};
+use app::model::hook::{HookConfig, HookPatch, NewHook};
+use common::database::{Backend, TestDatabase};
 use hookline::store::{
-    Claim, ClaimedDelivery, HookRow, NewEvent, NextStep, Outcome, Share, Store, UserRow,
+    Claim, HookRow, Ingestion, Intake, LeaseTerms, LeasedDelivery, NewEvent, Reservation,
+    RosterEntry, Settlement, Store, UserRow,
 };
+use sqlx::Connection;
 
 async fn fresh_store() -> (Store, TestDatabase) {
     let database = TestDatabase::fresh().await;
@@ -145,277 +151,593 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
     assert_eq!(store.use_api_key("h", 100_000).await.unwrap(), None);
 }
 
-/// A hook listening to `User.Created`, and `events` ingested for it at time 1000.
-async fn hook_with_events(store: &Store, events: usize) {
-    hooks_with_events(store, &["h1"], events).await;
+/// How long the leases of `claim_by` last (ms).
+const LEASE: i64 = 100;
+
+/// A hook listening to `User.Created`, and `events` of it (see `add_events`).
+async fn hook_with_events(store: &Store, events: usize) -> Vec<String> {
+    hooks_with_events(store, &["h1"], events).await
 }
 
-/// Hooks `ids` listening to User.Created, and `events` of it: event `n`'s
-/// deliveries are `d{n}-0`, `d{n}-1` … one per hook.
-async fn hooks_with_events(store: &Store, ids: &[&str], events: usize) {
+/// Hooks `ids` listening to `User.Created`, and `events` of it (see
+/// `add_events`); returns every delivery's id.
+async fn hooks_with_events(store: &Store, ids: &[&str], events: usize) -> Vec<String> {
     for id in ids {
-        store
-            .insert_hook(&HookRow::new(
-                (*id).into(),
-                NewHook {
-                    name: "h".into(),
-                    events: vec!["User.Created".into()],
-                    config: HookConfig {
-                        url: "https://example.com".into(),
-                        headers: Default::default(),
-                    },
-                    enabled: None,
-                },
-                "k".into(),
-                1,
-            ))
-            .await
-            .unwrap();
+        add_hook(store, id, "User.Created").await;
     }
-    for n in 0..events {
+    add_events(store, "User.Created", 0..events).await
+}
+
+/// Hook `id` listening to `event`.
+async fn add_hook(store: &Store, id: &str, event: &str) {
+    store
+        .insert_hook(&HookRow::new(
+            id.into(),
+            NewHook {
+                name: id.into(),
+                events: vec![event.into()],
+                config: HookConfig {
+                    url: format!("https://example.com/{id}"),
+                    headers: Default::default(),
+                },
+                enabled: None,
+            },
+            format!("key-{id}"),
+            1,
+        ))
+        .await
+        .unwrap();
+}
+
+/// Events `e{n}` named `name`, created (and due) at `1000 + n`: event `n`'s
+/// deliveries are `d{n}-0`, `d{n}-1` … one per listening hook, in no set
+/// order of hooks. Returns every delivery's id.
+async fn add_events(store: &Store, name: &str, numbers: std::ops::Range<usize>) -> Vec<String> {
+    let mut deliveries = Vec::new();
+    for n in numbers {
         let id = format!("e{n}");
         let event = NewEvent {
             id: &id,
-            name: "User.Created",
-            payload: "{}",
+            name,
+            payload: r#"{"n":1}"#,
             created_at: 1000 + n as i64,
         };
-        let counter = std::sync::atomic::AtomicUsize::new(0);
-        let next_id = move || {
-            format!(
-                "d{n}-{}",
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            )
-        };
-        store.ingest_event(&event, None, next_id).await.unwrap();
+        let counter = AtomicUsize::new(0);
+        let next_id = move || format!("d{n}-{}", counter.fetch_add(1, Ordering::Relaxed));
+        match store.ingest_event(&event, None, next_id).await.unwrap() {
+            Ingestion::Stored { deliveries: ids } => deliveries.extend(ids),
+            repeat => panic!("{repeat:?}"),
+        }
+    }
+    deliveries
+}
+
+/// A claim by dispatcher `owner` (its name is also the lease token) at
+/// `now`, for leases of `LEASE` ms, with room for everything.
+fn claim_by(owner: &str, now: i64) -> Claim<'_> {
+    Claim {
+        owner,
+        token: owner,
+        now,
+        lease_until: now + LEASE,
+        per_hook: 1000,
+        batch: 1000,
     }
 }
 
-async fn claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over() {
+async fn claim(store: &Store, claim: Claim<'_>) -> Vec<LeasedDelivery> {
+    store.claim_due(&claim).await.unwrap()
+}
+
+fn ids(claimed: &[LeasedDelivery]) -> Vec<&str> {
+    claimed.iter().map(|d| d.id.as_str()).collect()
+}
+
+/// Each claimed delivery as `hook/event`.
+fn hooks_and_events(claimed: &[LeasedDelivery]) -> Vec<String> {
+    claimed
+        .iter()
+        .map(|d| format!("{}/{}", d.hook.id, d.event.id))
+        .collect()
+}
+
+/// The settlement of an attempt of `delivery` made at `at` under its lease,
+/// after which the delivery is in `state`, due again at `next_attempt_at`.
+fn settlement(
+    delivery: &LeasedDelivery,
+    state: DeliveryState,
+    next_attempt_at: Option<i64>,
+    at: i64,
+) -> Settlement {
+    let number = delivery.attempt_count + 1;
+    let success = state == DeliveryState::Delivered;
+    Settlement {
+        delivery_id: delivery.id.clone(),
+        hook_id: delivery.hook.id.clone(),
+        lease_token: delivery.lease_token.clone(),
+        attempt: Some(Attempt {
+            id: format!("{}-{}-{number}-{at}", delivery.id, delivery.lease_token),
+            delivery_id: delivery.id.clone(),
+            hook_id: delivery.hook.id.clone(),
+            event: delivery.event.name.clone(),
+            number,
+            trigger: delivery.trigger,
+            url: delivery.hook.url.clone(),
+            request_headers: Vec::new(),
+            request_body: delivery.event.payload.clone(),
+            response_status: Some(if success { 200 } else { 500 }),
+            response_headers: Some(Vec::new()),
+            response_body: Some(String::new()),
+            response_body_truncated: false,
+            error: None,
+            success,
+            started_at: at,
+            duration_ms: 1,
+        }),
+        state,
+        next_attempt_at,
+        health: None,
+    }
+}
+
+fn delivered(delivery: &LeasedDelivery, at: i64) -> Settlement {
+    settlement(delivery, DeliveryState::Delivered, None, at)
+}
+
+async fn claims_take_due_deliveries_oldest_first_within_per_hook_and_batch() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 5).await;
     let now = 2000;
-    let first = claim(&store, now, "a", 2, &[]).await;
-    assert_eq!(ids(&first), ["d0-0", "d1-0"], "oldest first, two per hook");
-    assert!(
-        claim(&store, now, "b", 2, &[]).await.is_empty(),
-        "the hook is at its limit while the leases hold"
+    let first = claim(
+        &store,
+        Claim {
+            per_hook: 2,
+            ..claim_by("a", now)
+        },
+    )
+    .await;
+    assert_eq!(
+        ids(&first),
+        ["d0-0", "d1-0"],
+        "oldest first, two of one hook"
     );
-    // The first worker died: once its leases run out, another takes over.
-    let later = now + 101;
-    let taken = claim(&store, later, "b", 2, &[]).await;
-    assert_eq!(ids(&taken), ["d0-0", "d1-0"]);
-    assert!(taken.iter().all(|d| d.lease_token == "b"));
+    let d0 = &first[0];
+    assert_eq!(
+        (d0.event.id.as_str(), d0.event.name.as_str()),
+        ("e0", "User.Created")
+    );
+    assert_eq!(
+        (d0.event.payload.as_str(), d0.event.created_at),
+        (r#"{"n":1}"#, 1000)
+    );
+    assert_eq!(d0.hook.id, "h1");
+    assert_eq!(d0.hook.url, "https://example.com/h1");
+    assert_eq!(d0.hook.signing_key, "key-h1");
+    assert!(d0.hook.enabled);
+    assert_eq!((d0.attempt_count, d0.trigger), (0, Trigger::Auto));
+    assert_eq!(&*d0.lease_token, "a");
+    assert_eq!(d0.lease_expires_at, now + LEASE);
 
-    // The late first worker's outcome no longer moves the delivery.
+    let second = claim(
+        &store,
+        Claim {
+            batch: 1,
+            ..claim_by("b", now)
+        },
+    )
+    .await;
+    assert_eq!(ids(&second), ["d2-0"], "one in all");
+    let early = Claim {
+        lease_until: 10_000,
+        ..claim_by("c", 1003)
+    };
+    assert_eq!(
+        ids(&claim(&store, early).await),
+        ["d3-0"],
+        "at 1003, d4-0 is not yet due"
+    );
+    assert_eq!(ids(&claim(&store, claim_by("c", now)).await), ["d4-0"]);
+    assert!(claim(&store, claim_by("d", now)).await.is_empty());
+}
+
+async fn one_hooks_backlog_does_not_hide_another_hooks_deliveries() {
+    let (store, _dir) = fresh_store().await;
+    add_hook(&store, "busy", "Busy").await;
+    add_hook(&store, "quiet", "Quiet").await;
+    add_events(&store, "Busy", 0..10).await;
+    add_events(&store, "Quiet", 10..11).await;
+    let per_hook = |batch| Claim {
+        per_hook: 3,
+        batch,
+        ..claim_by("a", 2000)
+    };
+    assert_eq!(
+        hooks_and_events(&claim(&store, per_hook(4)).await),
+        ["busy/e0", "busy/e1", "busy/e2", "quiet/e10"],
+        "the busy hook's ten older deliveries leave room for the quiet one's"
+    );
+    assert_eq!(
+        hooks_and_events(&claim(&store, per_hook(2)).await),
+        ["busy/e3", "busy/e4"],
+        "then the oldest of the rest"
+    );
+}
+
+async fn a_lease_is_not_claimed_again_until_it_runs_out() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 2).await;
+    let now = 2000;
+    let first = claim(&store, claim_by("a", now)).await;
+    assert_eq!(ids(&first), ["d0-0", "d1-0"]);
+    assert!(
+        claim(&store, claim_by("b", now + LEASE - 1))
+            .await
+            .is_empty(),
+        "a's leases hold"
+    );
+    // a has died without a word: once its leases run out, b takes over.
+    let taken = claim(&store, claim_by("b", now + LEASE)).await;
+    assert_eq!(ids(&taken), ["d0-0", "d1-0"]);
+    assert!(taken.iter().all(|d| &*d.lease_token == "b"));
+    assert!(taken.iter().all(|d| d.lease_expires_at == now + 2 * LEASE));
+    assert!(claim(&store, claim_by("c", now + LEASE)).await.is_empty());
+}
+
+async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 1).await;
+    let now = 2000;
+    let by_a = claim(&store, claim_by("a", now)).await.remove(0);
+    let later = now + LEASE;
+    let by_b = claim(&store, claim_by("b", later)).await.remove(0);
+    assert_eq!(by_a.id, by_b.id);
+
+    // a's attempt comes in late: the delivery is b's now.
     store
-        .record_outcomes(&[delivered("d0-0", "a")], later)
+        .record_settlements(&[delivered(&by_a, later)], later)
         .await
         .unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
-    // The owner's does, and frees a slot.
+    assert_eq!(delivery.attempt_count, 0);
+    assert!(
+        claim(&store, claim_by("c", later)).await.is_empty(),
+        "b's lease still holds"
+    );
+
+    // b's attempt failed: the delivery waits for its retry, unleased.
+    let retry_at = later + 1000;
+    let failed = settlement(&by_b, DeliveryState::Pending, Some(retry_at), later);
+    store.record_settlements(&[failed], later).await.unwrap();
+    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    assert_eq!(delivery.state, DeliveryState::Pending);
+    assert_eq!(delivery.attempt_count, 1);
+    assert_eq!(delivery.next_attempt_at, Some(retry_at));
+    assert!(claim(&store, claim_by("c", retry_at - 1)).await.is_empty());
+    let retry = claim(&store, claim_by("c", retry_at)).await.remove(0);
+    assert_eq!((retry.attempt_count, retry.trigger), (1, Trigger::Retry));
+
+    // b's lease ended with its settlement: another under it does nothing.
     store
-        .record_outcomes(&[delivered("d0-0", "b")], later)
+        .record_settlements(&[delivered(&by_b, retry_at)], retry_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delivery("d0-0").await.unwrap().unwrap().attempt_count,
+        1
+    );
+    store
+        .record_settlements(&[delivered(&retry, retry_at)], retry_at)
         .await
         .unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Delivered);
-    let next = claim(&store, later, "c", 2, &[]).await;
-    assert_eq!(next.len(), 1, "one slot freed");
-    assert_eq!(next[0].id, "d2-0");
+    assert_eq!(delivery.attempt_count, 2);
+    assert_eq!(delivery.next_attempt_at, None);
+    assert!(claim(&store, claim_by("d", retry_at + 10 * LEASE))
+        .await
+        .is_empty());
 }
 
-async fn a_finished_attempt_frees_its_slot_before_it_is_logged() {
-    let (store, _dir) = fresh_store().await;
-    hook_with_events(&store, 4).await;
-    let now = 2000;
-    let first = claim(&store, now, "a", 2, &[]).await;
-    assert_eq!(first.len(), 2);
-    // d0-0's request is over and waits for the recorder: one slot is free,
-    // though its lease still holds.
-    let finished = vec![first[0].id.clone()];
-    let next = claim_queueing(&store, now, "a", "a2", 2, 0, &finished).await;
-    assert_eq!(
-        ids(&next),
-        ["d2-0"],
-        "one slot, and never the finished delivery again"
-    );
-    assert!(
-        claim_queueing(&store, now, "a", "a3", 2, 0, &finished)
+/// Two claims at the same moment, round after round: each leases its own
+/// deliveries, none twice, and between them all of them. On PostgreSQL they
+/// run side by side, on two connections, and a claim passes over the rows
+/// another transaction holds without waiting.
+async fn two_claims_at_once_never_lease_the_same_delivery() {
+    let (store, database) = fresh_store().await;
+    let hooks = ["h0", "h1", "h2", "h3", "h4", "h5", "h6", "h7"];
+    let mut all = hooks_with_events(&store, &hooks, 50).await;
+    all.sort();
+    assert_eq!(all.len(), 400);
+    for round in 0..10 {
+        // The leases of the round before have run out.
+        let now = 2000 + round * 1000;
+        let half = |owner| Claim {
+            per_hook: 25,
+            lease_until: now + 1000,
+            ..claim_by(owner, now)
+        };
+        let (claim_a, claim_b) = (half("a"), half("b"));
+        let (a, b) = tokio::join!(store.claim_due(&claim_a), store.claim_due(&claim_b));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(
+            (a.len(), b.len()),
+            (200, 200),
+            "round {round}: half of each hook's each"
+        );
+        let mut both: Vec<&str> = ids(&a).into_iter().chain(ids(&b)).collect();
+        both.sort_unstable();
+        assert_eq!(both, all, "round {round}: every delivery, once");
+    }
+    if database.backend == Backend::Postgres {
+        // What makes that so: a claim skips the rows another transaction
+        // holds (another claim, the recorder) instead of waiting for them.
+        let mut holder = sqlx::PgConnection::connect(&database.url).await.unwrap();
+        sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+        sqlx::query("SELECT id FROM deliveries WHERE hook_id = 'h0' FOR UPDATE")
+            .execute(&mut holder)
             .await
-            .is_empty(),
-        "d1-0 and d2-0 are in flight: the hook is at its limit"
-    );
-}
-
-/// Claims as dispatcher `owner` (also the lease token), leases lasting
-/// 100 ms, at most `per_hook` in flight and nothing queued past it.
-async fn claim(
-    store: &Store,
-    now: i64,
-    owner: &str,
-    per_hook: i64,
-    finished: &[String],
-) -> Vec<ClaimedDelivery> {
-    claim_queueing(store, now, owner, owner, per_hook, 0, finished).await
-}
-
-async fn claim_queueing(
-    store: &Store,
-    now: i64,
-    owner: &str,
-    token: &str,
-    per_hook: i64,
-    queue_per_hook: i64,
-    finished: &[String],
-) -> Vec<ClaimedDelivery> {
-    let claim = request(now, owner, token, per_hook, queue_per_hook, finished);
-    store.claim_due(&claim).await.unwrap()
-}
-
-/// A claim by `owner` with lease `token`, lasting 100 ms, for every hook.
-fn request<'a>(
-    now: i64,
-    owner: &'a str,
-    token: &'a str,
-    per_hook: i64,
-    queue_per_hook: i64,
-    finished: &'a [String],
-) -> Claim<'a> {
-    Claim {
-        owner,
-        token,
-        now,
-        lease_until: now + 100,
-        batch: 10,
-        per_hook,
-        queue_per_hook,
-        finished,
-        share: Share::ALL,
+            .unwrap();
+        let now = 100_000;
+        let started = Instant::now();
+        let claimed = claim(&store, claim_by("c", now)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited for the lock"
+        );
+        assert_eq!(claimed.len(), 350);
+        assert!(claimed.iter().all(|d| d.hook.id != "h0"));
+        sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
+        let claimed = claim(&store, claim_by("d", now)).await;
+        assert_eq!(claimed.len(), 50);
+        assert!(claimed.iter().all(|d| d.hook.id == "h0"));
     }
 }
 
-/// Claims as `owner` for the hooks of `share`: one in flight per hook, and
-/// one more queued.
-async fn claim_share(store: &Store, now: i64, owner: &str, share: Share) -> Vec<ClaimedDelivery> {
-    let claim = Claim {
-        share,
-        ..request(now, owner, owner, 1, 1, &[])
-    };
-    store.claim_due(&claim).await.unwrap()
-}
-
-fn ids(claimed: &[ClaimedDelivery]) -> Vec<&str> {
-    claimed.iter().map(|d| d.id.as_str()).collect()
-}
-
-async fn a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook() {
+async fn renewing_extends_only_the_owners_live_leases() {
     let (store, _dir) = fresh_store().await;
-    hook_with_events(&store, 8).await;
+    hook_with_events(&store, 5).await;
     let now = 2000;
-    let first = claim_queueing(&store, now, "a", "a1", 2, 2, &[]).await;
-    assert_eq!(
-        ids(&first),
-        ["d0-0", "d1-0", "d2-0", "d3-0"],
-        "alone, a takes two to send and two to queue"
-    );
-    assert!(
-        claim_queueing(&store, now, "b", "b1", 2, 2, &[])
-            .await
-            .is_empty(),
-        "a's leases are past the limit: nobody else may send"
-    );
-    // Three of a's attempts are logged; it still holds d3-0.
-    let logged: Vec<Outcome> = ["d0-0", "d1-0", "d2-0"]
-        .into_iter()
-        .map(|id| delivered(id, "a1"))
-        .collect();
-    store.record_outcomes(&logged, now).await.unwrap();
-    let second = claim_queueing(&store, now, "b", "b1", 2, 2, &[]).await;
-    assert_eq!(
-        ids(&second),
-        ["d4-0"],
-        "b shares the hook with a: up to the limit, nothing queued"
-    );
-    assert!(
-        claim_queueing(&store, now, "a", "a2", 2, 2, &[])
-            .await
-            .is_empty(),
-        "nor may a queue while b holds a lease"
-    );
-}
-
-async fn live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops() {
-    let (store, _dir) = fresh_store().await;
-    hooks_with_events(&store, &["h1", "h2", "h3"], 3).await;
-    let now = 2000;
-    let since = now - 5000;
-    assert_eq!(
-        store.dispatcher_alive("b", now, since).await.unwrap(),
-        ["b"]
-    );
-    let alive = store.dispatcher_alive("a", now, since).await.unwrap();
-    assert_eq!(alive, ["a", "b"], "sorted, so every instance counts alike");
-    let (a, b) = (Share::among(&alive, "a"), Share::among(&alive, "b"));
-    assert_eq!(
-        (a, b),
-        (Share { index: 0, of: 2 }, Share { index: 1, of: 2 })
-    );
-    let hooks = |claimed: &[ClaimedDelivery]| {
-        let mut hooks: Vec<String> = claimed.iter().map(|d| d.hook_id.clone()).collect();
-        hooks.sort();
-        hooks
+    let short = Claim {
+        batch: 1,
+        lease_until: now + 50,
+        ..claim_by("a", now)
     };
-    let first = claim_share(&store, now, "a", a).await;
-    assert_eq!(
-        hooks(&first),
-        ["h1", "h1", "h2", "h3", "h3"],
-        "a queues the first and the third hook, its share, and takes the idle second up to its limit"
-    );
-    assert!(
-        claim_share(&store, now, "b", b).await.is_empty(),
-        "b may not join a's hooks, and its own is at the limit"
-    );
-    let logged: Vec<Outcome> = first
-        .iter()
-        .filter(|d| d.hook_id == "h2")
-        .map(|d| Outcome {
-            hook_id: d.hook_id.clone(),
-            ..delivered(&d.id, "a")
-        })
-        .collect();
-    store.record_outcomes(&logged, now).await.unwrap();
-    assert_eq!(
-        hooks(&claim_share(&store, now, "b", b).await),
-        ["h2", "h2"],
-        "once a's attempt is logged, b queues its own hook"
-    );
-
-    // b stops and says so: a is alone again and serves every hook.
-    store.dispatcher_gone("b").await.unwrap();
-    let alive = store.dispatcher_alive("a", now, since).await.unwrap();
-    assert_eq!(Share::among(&alive, "a"), Share::ALL);
-    // c is never heard from again: after its silence, a is alone.
-    store.dispatcher_alive("c", now, since).await.unwrap();
-    let later = now + 6000;
-    let alive = store
-        .dispatcher_alive("a", later, later - 5000)
+    assert_eq!(ids(&claim(&store, short).await), ["d0-0"]);
+    let held = claim(
+        &store,
+        Claim {
+            token: "a2",
+            batch: 3,
+            ..claim_by("a", now)
+        },
+    )
+    .await;
+    assert_eq!(ids(&held), ["d1-0", "d2-0", "d3-0"]);
+    assert_eq!(ids(&claim(&store, claim_by("b", now)).await), ["d4-0"]);
+    // Of a's leases, d2-0's attempt is logged and d3-0's is given back.
+    store
+        .record_settlements(&[delivered(&held[1], now)], now)
         .await
         .unwrap();
-    assert_eq!(alive, ["a"], "c has not been seen for 6 s");
+    store.release_leases(&[("d3-0", "a2")]).await.unwrap();
+
+    let renewed = store.renew_leases("a", now + 60, now + 1000).await.unwrap();
+    assert_eq!(
+        renewed,
+        1,
+        "only d1-0: d0-0's lease ran out at {}",
+        now + 50
+    );
+    let after = Claim {
+        lease_until: 10_000,
+        ..claim_by("c", now + LEASE)
+    };
+    assert_eq!(
+        ids(&claim(&store, after).await),
+        ["d0-0", "d3-0", "d4-0"],
+        "b's lease ran out too; d1-0's was renewed"
+    );
+    assert!(claim(&store, claim_by("d", now + 999)).await.is_empty());
+    assert_eq!(
+        ids(&claim(&store, claim_by("d", now + 1000)).await),
+        ["d1-0"]
+    );
 }
 
-/// The outcome "delivered" for delivery `id`, from the holder of lease `token`.
-fn delivered(id: &str, token: &str) -> Outcome {
-    Outcome {
-        delivery_id: id.into(),
-        hook_id: "h1".into(),
-        lease_token: token.into(),
-        attempt: None,
-        next: NextStep::Delivered,
-        verdict: None,
+async fn a_lease_is_given_back_only_with_its_token() {
+    let (store, _dir) = fresh_store().await;
+    hook_with_events(&store, 2).await;
+    assert_eq!(claim(&store, claim_by("a", 2000)).await.len(), 2);
+    store
+        .release_leases(&[("d0-0", "not-a"), ("d1-0", "a")])
+        .await
+        .unwrap();
+    store.release_leases(&[]).await.unwrap();
+    assert_eq!(
+        ids(&claim(&store, claim_by("b", 2001)).await),
+        ["d1-0"],
+        "claimable at once; d0-0's lease holds"
+    );
+}
+
+async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
+    let (store, _dir) = fresh_store().await;
+    hooks_with_events(&store, &["h1", "h2"], 1).await;
+    let off = HookPatch {
+        enabled: Some(false),
+        ..HookPatch::default()
+    };
+    store.patch_hook("h2", &off, 1500).await.unwrap().unwrap();
+    store
+        .rotate_signing_key("h1", "new-key", 9000, 1500)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut targets = store.hook_targets(&["h2", "missing", "h1"]).await.unwrap();
+    targets.sort_by(|a, b| a.id.cmp(&b.id));
+    let seen: Vec<(&str, bool, &str, Option<&str>)> = targets
+        .iter()
+        .map(|t| {
+            (
+                t.id.as_str(),
+                t.enabled,
+                t.signing_key.as_str(),
+                t.previous_signing_key.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("h1", true, "new-key", Some("key-h1")),
+            ("h2", false, "key-h2", None)
+        ]
+    );
+    assert_eq!(targets[0].previous_key_expires_at, Some(9000));
+    assert!(store.hook_targets(&[]).await.unwrap().is_empty());
+
+    let mut claimed = claim(&store, claim_by("a", 2000)).await;
+    claimed.sort_by(|a, b| a.hook.id.cmp(&b.hook.id));
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(*claimed[0].hook, targets[0]);
+    assert_eq!(
+        *claimed[1].hook, targets[1],
+        "a disabled hook's delivery is claimed, to be settled as skipped"
+    );
+}
+
+/// An intake with room for `room` fresh deliveries, under lease `terms`.
+struct TestIntake {
+    terms: LeaseTerms,
+    room: Mutex<usize>,
+    handed: Mutex<Vec<LeasedDelivery>>,
+    overflows: AtomicUsize,
+}
+
+impl Intake for TestIntake {
+    fn lease_terms(&self) -> Option<LeaseTerms> {
+        Some(self.terms.clone())
     }
+
+    fn reserve(&self, _hook_id: &str, _bytes: usize) -> bool {
+        let mut room = self.room.lock().unwrap();
+        let kept = *room > 0;
+        *room -= usize::from(kept);
+        kept
+    }
+
+    fn cancel(&self, reserved: &[Reservation]) {
+        *self.room.lock().unwrap() += reserved.len();
+    }
+
+    fn hand_off(&self, fresh: Vec<LeasedDelivery>) {
+        self.handed.lock().unwrap().extend(fresh);
+    }
+
+    fn overflowed(&self) {
+        self.overflows.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim() {
+    let (store, _dir) = fresh_store().await;
+    add_hook(&store, "h1", "User.Created").await;
+    let intake = Arc::new(TestIntake {
+        terms: LeaseTerms {
+            owner: "a".into(),
+            token: "fresh".into(),
+            expires_at: 5000,
+        },
+        room: Mutex::new(2),
+        handed: Mutex::default(),
+        overflows: AtomicUsize::new(0),
+    });
+    store.hand_fresh_deliveries_to(Some(intake.clone()));
+    add_events(&store, "User.Created", 0..3).await;
+    store.hand_fresh_deliveries_to(None);
+
+    let handed = std::mem::take(&mut *intake.handed.lock().unwrap());
+    assert_eq!(
+        ids(&handed),
+        ["d0-0", "d1-0"],
+        "as much as there was room for"
+    );
+    for fresh in &handed {
+        assert_eq!(&*fresh.lease_token, "fresh");
+        assert_eq!(fresh.lease_expires_at, 5000);
+        assert_eq!((fresh.attempt_count, fresh.trigger), (0, Trigger::Auto));
+        assert_eq!(fresh.hook.signing_key, "key-h1");
+        assert_eq!(fresh.event.payload, r#"{"n":1}"#);
+    }
+    assert_eq!(intake.overflows.load(Ordering::Relaxed), 1);
+    assert_eq!(*intake.room.lock().unwrap(), 0);
+
+    let overflow = Claim {
+        lease_until: 10_000,
+        ..claim_by("b", 2000)
+    };
+    assert_eq!(
+        ids(&claim(&store, overflow).await),
+        ["d2-0"],
+        "the fresh leases hold"
+    );
+    store
+        .record_settlements(&[delivered(&handed[0], 2000)], 2000)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delivery("d0-0").await.unwrap().unwrap().state,
+        DeliveryState::Delivered
+    );
+    assert!(claim(&store, claim_by("c", 4999)).await.is_empty());
+    assert_eq!(
+        ids(&claim(&store, claim_by("c", 5000)).await),
+        ["d1-0"],
+        "a fresh lease that ran out"
+    );
+}
+
+async fn the_roster_lists_live_dispatchers_sorted_with_their_views() {
+    let (store, _dir) = fresh_store().await;
+    let entry = |owner: &str, view: &str| RosterEntry {
+        owner: owner.into(),
+        view: view.into(),
+    };
+    let now = 10_000_000;
+    let since = now - 5000;
+    store.dispatcher_beat("b", now, "").await.unwrap();
+    store.dispatcher_beat("a", since, "a,b").await.unwrap();
+    store.dispatcher_beat("C", now - 1, "C,a,b").await.unwrap();
+    store
+        .dispatcher_beat("silent", since - 1, "x")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.live_dispatchers(since).await.unwrap(),
+        [entry("C", "C,a,b"), entry("a", "a,b"), entry("b", "")],
+        "sorted byte by byte, so every instance counts alike; silent since before `since` is left out"
+    );
+    store.dispatcher_beat("b", now + 1, "C,a,b").await.unwrap();
+    store.dispatcher_gone("a").await.unwrap();
+    store.dispatcher_gone("nobody").await.unwrap();
+    assert_eq!(
+        store.live_dispatchers(since).await.unwrap(),
+        [entry("C", "C,a,b"), entry("b", "C,a,b")],
+        "b's new view; a is gone"
+    );
+    assert_eq!(
+        store.live_dispatchers(0).await.unwrap().len(),
+        3,
+        "silent is still remembered"
+    );
+    // Ten hours on, a beat forgets those long gone.
+    store
+        .dispatcher_beat("b", now + 36_000_000, "b")
+        .await
+        .unwrap();
+    assert_eq!(store.live_dispatchers(0).await.unwrap(), [entry("b", "b")]);
 }
 
 crate::on_both_databases!(
@@ -424,8 +746,14 @@ crate::on_both_databases!(
     the_last_admin_cannot_be_deleted,
     sessions_end_at_expiry_and_with_their_user,
     api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail,
-    claims_respect_the_per_hook_limit_and_expired_leases_are_taken_over,
-    a_finished_attempt_frees_its_slot_before_it_is_logged,
-    a_claimant_queues_past_the_limit_only_while_it_alone_holds_the_hook,
-    live_dispatchers_split_the_hooks_and_share_those_of_one_that_stops,
+    claims_take_due_deliveries_oldest_first_within_per_hook_and_batch,
+    one_hooks_backlog_does_not_hide_another_hooks_deliveries,
+    a_lease_is_not_claimed_again_until_it_runs_out,
+    settlements_apply_only_under_the_lease_token_they_were_made_with,
+    two_claims_at_once_never_lease_the_same_delivery,
+    renewing_extends_only_the_owners_live_leases,
+    a_lease_is_given_back_only_with_its_token,
+    claimed_deliveries_carry_their_hook_as_it_is_now,
+    fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim,
+    the_roster_lists_live_dispatchers_sorted_with_their_views,
 );
