@@ -1,12 +1,9 @@
 -- Dispatcher v2 (see server/src/dispatcher/mod.rs).
 --
--- A live instance renews its leases once a beat, finding them by owner. The
--- claim no longer counts a hook's leases (each instance keeps to its share of
--- a hook's in-flight limit in memory), so the index that counted them goes:
+-- The claim no longer counts a hook's leases (each instance keeps to its share
+-- of a hook's in-flight limit in memory), so the index that counted them goes:
 -- one index less to write for every delivery.
 DROP INDEX deliveries_leased;
-CREATE INDEX deliveries_lease_owner ON deliveries (lease_owner)
-    WHERE lease_expires_at IS NOT NULL;
 
 -- The set of dispatchers each one keeps its shares to: a dispatcher takes a
 -- larger share of a hook's limit only once every other live one says it keeps

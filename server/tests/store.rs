@@ -494,7 +494,7 @@ async fn two_claims_at_once_never_lease_the_same_delivery() {
     }
 }
 
-async fn renewing_extends_only_the_owners_live_leases() {
+async fn renewing_extends_only_the_live_leases_named() {
     let (store, _dir) = fresh_store().await;
     hook_with_events(&store, 5).await;
     let now = 2000;
@@ -522,11 +522,22 @@ async fn renewing_extends_only_the_owners_live_leases() {
         .unwrap();
     store.release_leases(&[("d3-0", "a2")]).await.unwrap();
 
-    let renewed = store.renew_leases("a", now + 60, now + 1000).await.unwrap();
+    // a names every lease it took, and b's under a's token.
+    let named = [
+        ("d0-0", "a"),
+        ("d1-0", "a2"),
+        ("d2-0", "a2"),
+        ("d3-0", "a2"),
+        ("d4-0", "a2"),
+    ];
+    let renewed = store
+        .renew_leases(&named, now + 60, now + 1000)
+        .await
+        .unwrap();
     assert_eq!(
         renewed,
         1,
-        "only d1-0: d0-0's lease ran out at {}",
+        "only d1-0: d0-0's lease ran out at {}, d2-0's was settled, d3-0's given back, d4-0 is b's",
         now + 50
     );
     let after = Claim {
@@ -751,7 +762,7 @@ crate::on_both_databases!(
     a_lease_is_not_claimed_again_until_it_runs_out,
     settlements_apply_only_under_the_lease_token_they_were_made_with,
     two_claims_at_once_never_lease_the_same_delivery,
-    renewing_extends_only_the_owners_live_leases,
+    renewing_extends_only_the_live_leases_named,
     a_lease_is_given_back_only_with_its_token,
     claimed_deliveries_carry_their_hook_as_it_is_now,
     fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim,

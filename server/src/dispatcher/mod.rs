@@ -305,9 +305,17 @@ impl Dispatcher {
     }
 
     async fn renew_leases(&self, store: &Store) {
+        let held = self.state.lock().unwrap().held_leases();
+        if held.is_empty() {
+            return;
+        }
+        let leases: Vec<(&str, &str)> = held
+            .iter()
+            .map(|(id, token)| (id.as_str(), &**token))
+            .collect();
         let now = now_ms();
         let until = now + self.settings.lease.as_millis() as i64;
-        match store.renew_leases(&self.owner, now, until).await {
+        match store.renew_leases(&leases, now, until).await {
             Ok(_) => self.state.lock().unwrap().renewed(now, until),
             Err(err) => {
                 tracing::warn!(error = %err, "could not renew this dispatcher's leases");
@@ -402,12 +410,14 @@ impl Dispatcher {
         if leases.is_empty() {
             return;
         }
-        let leases: Vec<(&str, &str)> = leases
+        let named: Vec<(&str, &str)> = leases
             .iter()
             .map(|(id, token)| (id.as_str(), &**token))
             .collect();
-        if let Err(err) = store.release_leases(&leases).await {
-            tracing::error!(error = %err, "could not give back leases; they will run out");
+        if let Err(err) = store.release_leases(&named).await {
+            // Not renewed any more, they run out if this keeps failing.
+            tracing::error!(error = %err, "could not give back leases; trying again");
+            self.to_release.lock().unwrap().extend(leases);
         }
     }
 

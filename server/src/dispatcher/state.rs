@@ -347,6 +347,14 @@ impl State {
         }
     }
 
+    /// Every lease this process holds, to be renewed.
+    pub fn held_leases(&self) -> Vec<HeldLease> {
+        self.held
+            .iter()
+            .map(|(id, (_, _, token))| (id.clone(), token.clone()))
+            .collect()
+    }
+
     /// Every live lease this process held at `renewed_at` now lasts until
     /// `until`.
     pub fn renewed(&mut self, renewed_at: i64, until: i64) {

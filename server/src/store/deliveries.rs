@@ -206,18 +206,25 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Extends every live lease `owner` holds to `until`; returns how many.
-    pub async fn renew_leases(&self, owner: &str, now: i64, until: i64) -> StoreResult<u64> {
-        on_backend!(&self.writer, pool => sqlx::query(
-            "UPDATE deliveries SET lease_expires_at = $1
-             WHERE lease_owner = $2 AND lease_expires_at > $3",
-        )
-        .bind(until)
-        .bind(owner)
-        .bind(now)
-        .execute(pool)
-        .await
-        .map(|done| done.rows_affected()))
+    /// Extends the leases named (delivery id and token) that are still live
+    /// to `until`; returns how many. Naming them, rather than all of an
+    /// owner's, lets a lease the dispatcher has let go of run out.
+    pub async fn renew_leases(
+        &self,
+        leases: &[(&str, &str)],
+        now: i64,
+        until: i64,
+    ) -> StoreResult<u64> {
+        let mut renewed = 0;
+        for chunk in leases.chunks(LEASES_PER_UPDATE) {
+            renewed += on_backend!(&self.writer, pool => {
+                let mut update = QueryBuilder::new("UPDATE deliveries SET lease_expires_at = ");
+                update.push_bind(until).push(" WHERE lease_expires_at > ").push_bind(now);
+                push_lease_list(&mut update, chunk);
+                update.build().execute(pool).await.map(|done| done.rows_affected())
+            })?;
+        }
+        Ok(renewed)
     }
 
     /// When the next unleased delivery falls due, if any is scheduled.
@@ -345,27 +352,17 @@ impl Store {
         Ok(updated as i64)
     }
 
-    /// Gives back leases that were claimed but never attempted (shutdown).
+    /// Gives back leases that were taken but will not be attempted.
     pub async fn release_leases(&self, leases: &[(&str, &str)]) -> StoreResult<()> {
-        if leases.is_empty() {
-            return Ok(());
+        for chunk in leases.chunks(LEASES_PER_UPDATE) {
+            on_backend!(&self.writer, pool => {
+                let mut release = QueryBuilder::new(
+                    "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL WHERE TRUE",
+                );
+                push_lease_list(&mut release, chunk);
+                release.build().execute(pool).await.map(|done| done.rows_affected())
+            })?;
         }
-        on_backend!(&self.writer, pool => {
-            let mut release = QueryBuilder::new(
-                "UPDATE deliveries SET lease_token = NULL, lease_expires_at = NULL
-                 WHERE (id, lease_token) IN (VALUES ",
-            );
-            let mut values = release.separated(", ");
-            for (id, token) in leases {
-                values.push("(");
-                values.push_bind_unseparated(*id);
-                values.push_unseparated(", ");
-                values.push_bind_unseparated(*token);
-                values.push_unseparated(")");
-            }
-            release.push(")");
-            release.build().execute(pool).await.map(|done| done.rows_affected())
-        })?;
         Ok(())
     }
 
@@ -400,6 +397,28 @@ impl Store {
             None => Ok(None),
         }
     }
+}
+
+/// Leases named per statement, well under SQLite's limit of bound values.
+const LEASES_PER_UPDATE: usize = 1000;
+
+/// Adds ` AND (id, lease_token) IN (VALUES (…, …), …)` for `leases`.
+fn push_lease_list<'a, DB: sqlx::Database>(
+    query: &mut QueryBuilder<'a, DB>,
+    leases: &[(&'a str, &'a str)],
+) where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    query.push(" AND (id, lease_token) IN (VALUES ");
+    let mut values = query.separated(", ");
+    for (id, token) in leases {
+        values.push("(");
+        values.push_bind_unseparated(*id);
+        values.push_unseparated(", ");
+        values.push_bind_unseparated(*token);
+        values.push_unseparated(")");
+    }
+    query.push(")");
 }
 
 /// Rows per `UPDATE … FROM (VALUES …)`.
