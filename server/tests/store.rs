@@ -394,7 +394,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
 
     // a's attempt comes in late: the delivery is b's now.
     store
-        .record_settlements(&[delivered(&by_a, later)], later)
+        .record_settlements(vec![delivered(&by_a, later)], later)
         .await
         .unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
@@ -408,7 +408,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
     // b's attempt failed: the delivery waits for its retry, unleased.
     let retry_at = later + 1000;
     let failed = settlement(&by_b, DeliveryState::Pending, Some(retry_at), later);
-    store.record_settlements(&[failed], later).await.unwrap();
+    store.record_settlements(vec![failed], later).await.unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
     assert_eq!(delivery.attempt_count, 1);
@@ -419,7 +419,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
 
     // b's lease ended with its settlement: another under it does nothing.
     store
-        .record_settlements(&[delivered(&by_b, retry_at)], retry_at)
+        .record_settlements(vec![delivered(&by_b, retry_at)], retry_at)
         .await
         .unwrap();
     assert_eq!(
@@ -427,7 +427,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
         1
     );
     store
-        .record_settlements(&[delivered(&retry, retry_at)], retry_at)
+        .record_settlements(vec![delivered(&retry, retry_at)], retry_at)
         .await
         .unwrap();
     let delivery = store.delivery("d0-0").await.unwrap().unwrap();
@@ -517,7 +517,7 @@ async fn renewing_extends_only_the_live_leases_named() {
     assert_eq!(ids(&claim(&store, claim_by("b", now)).await), ["d4-0"]);
     // Of a's leases, d2-0's attempt is logged and d3-0's is given back.
     store
-        .record_settlements(&[delivered(&held[1], now)], now)
+        .record_settlements(vec![delivered(&held[1], now)], now)
         .await
         .unwrap();
     store.release_leases(&[("d3-0", "a2")]).await.unwrap();
@@ -695,7 +695,7 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
         "the fresh leases hold"
     );
     store
-        .record_settlements(&[delivered(&handed[0], 2000)], 2000)
+        .record_settlements(vec![delivered(&handed[0], 2000)], 2000)
         .await
         .unwrap();
     assert_eq!(

@@ -29,8 +29,9 @@ pub fn spawn(
     announce: bool,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while inbox.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let mut received = Vec::with_capacity(MAX_BATCH);
+        while inbox.recv_many(&mut received, MAX_BATCH).await > 0 {
+            let batch = Arc::new(std::mem::take(&mut received));
             write(&store, &batch).await;
             dispatcher.logged(batch.iter().map(|s| s.delivery_id.as_str()));
             for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
@@ -43,15 +44,13 @@ pub fn spawn(
             if announce {
                 dispatcher.announce(
                     batch
-                        .drain(..)
-                        .map(|o| Logged {
-                            delivery_id: o.delivery_id,
-                            hook_id: o.hook_id,
+                        .iter()
+                        .map(|s| Logged {
+                            delivery_id: s.delivery_id.clone(),
+                            hook_id: s.hook_id.clone(),
                         })
                         .collect(),
                 );
-            } else {
-                batch.clear();
             }
         }
     })
@@ -91,10 +90,10 @@ pub fn relay(
     })
 }
 
-async fn write(store: &Store, batch: &[Settlement]) {
+async fn write(store: &Store, batch: &Arc<Vec<Settlement>>) {
     let mut pause = Duration::from_millis(50);
     loop {
-        match store.record_settlements(batch, now_ms()).await {
+        match store.record_settlements(batch.clone(), now_ms()).await {
             Ok(()) => return,
             Err(err) => {
                 tracing::error!(error = %err, outcomes = batch.len(), "could not log attempts; retrying");

@@ -118,7 +118,7 @@ impl SummaryRow {
 const MINUTE_MS: i64 = 60_000;
 
 /// Adds attempts to the per-minute figures (test sends do not count).
-pub(super) async fn count_minutes(tx: &mut Tx, attempts: &[&Attempt]) -> StoreResult<()> {
+pub(super) async fn count_minutes(tx: &mut Tx<'_>, attempts: &[&Attempt]) -> StoreResult<()> {
     let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
     for attempt in attempts.iter().filter(|a| a.trigger != Trigger::Test) {
         let minute = attempt.started_at - attempt.started_at.rem_euclid(MINUTE_MS);
@@ -190,7 +190,7 @@ const ATTEMPTS_PER_INSERT: usize = 500;
 /// Logs attempts, in a few statements however many there are; an attempt
 /// whose delivery is gone (its hook was deleted while the request was in
 /// flight) is left out.
-pub(super) async fn insert_attempts(tx: &mut Tx, rows: &[AttemptRow]) -> StoreResult<()> {
+pub(super) async fn insert_attempts(tx: &mut Tx<'_>, rows: &[AttemptRow]) -> StoreResult<()> {
     for chunk in rows.chunks(ATTEMPTS_PER_INSERT) {
         on_backend!(&mut *tx, tx => {
             // A `VALUES` list names its columns column1, column2 … on both

@@ -11,6 +11,7 @@ use app::model::hook::Headers;
 use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempts, AttemptRow};
+use super::group_commit::Settling;
 use super::hooks::{apply_health_changes, HealthChange};
 use super::notify::notify_logged;
 use super::{on_backend, JsonText, Store, StoreResult, Tx};
@@ -258,27 +259,27 @@ impl Store {
         .await)
     }
 
-    /// Writes a batch of settlements in one transaction, in a few statements
-    /// however large it is: the attempts, each delivery's next state (only
-    /// while the lease is still the one the attempt was made under) and what
-    /// they mean for their hooks.
-    pub async fn record_settlements(&self, settled: &[Settlement], now: i64) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let attempts: Vec<&Attempt> = settled.iter().filter_map(|s| s.attempt.as_ref()).collect();
-        let rows: Vec<AttemptRow> = attempts.iter().map(|a| AttemptRow::from(*a)).collect();
-        insert_attempts(&mut tx, &rows).await?;
-        settle_deliveries(&mut tx, settled, now).await?;
-        apply_health_changes(
-            &mut tx,
-            settled
-                .iter()
-                .filter_map(|s| Some((s.hook_id.as_str(), s.health.as_ref()?))),
-            now,
-        )
-        .await?;
-        count_minutes(&mut tx, &attempts).await?;
-        notify_logged(&mut tx, settled).await?;
-        tx.commit().await
+    /// Writes a batch of settlements, with the next group commit (see
+    /// `group_commit`), and returns once it is committed: the attempts, each
+    /// delivery's next state (only while the lease is still the one the
+    /// attempt was made under) and what they mean for their hooks.
+    pub async fn record_settlements(
+        &self,
+        settled: impl Into<Arc<Vec<Settlement>>>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let settled = settled.into();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writing
+            .settling
+            .send(Settling {
+                settled,
+                now,
+                answer,
+            })
+            .await
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        answered.await.map_err(|_| sqlx::Error::PoolClosed)?
     }
 
     /// Schedules a manual attempt of a delivery now, unless an attempt of it
@@ -399,6 +400,28 @@ impl Store {
     }
 }
 
+/// Writes `settled` within `tx`, in a few statements however many there are.
+pub(super) async fn write_settlements(
+    tx: &mut Tx<'_>,
+    settled: &[Settlement],
+    now: i64,
+) -> StoreResult<()> {
+    let attempts: Vec<&Attempt> = settled.iter().filter_map(|s| s.attempt.as_ref()).collect();
+    let rows: Vec<AttemptRow> = attempts.iter().map(|a| AttemptRow::from(*a)).collect();
+    insert_attempts(tx, &rows).await?;
+    settle_deliveries(tx, settled, now).await?;
+    apply_health_changes(
+        tx,
+        settled
+            .iter()
+            .filter_map(|s| Some((s.hook_id.as_str(), s.health.as_ref()?))),
+        now,
+    )
+    .await?;
+    count_minutes(tx, &attempts).await?;
+    notify_logged(tx, settled).await
+}
+
 /// Leases named per statement, well under SQLite's limit of bound values.
 const LEASES_PER_UPDATE: usize = 1000;
 
@@ -426,7 +449,7 @@ const SETTLED_PER_UPDATE: usize = 1000;
 
 /// Moves each delivery to what follows its attempt and gives back its lease,
 /// if the lease is still the one the attempt was made under.
-async fn settle_deliveries(tx: &mut Tx, settled: &[Settlement], now: i64) -> StoreResult<()> {
+async fn settle_deliveries(tx: &mut Tx<'_>, settled: &[Settlement], now: i64) -> StoreResult<()> {
     for chunk in settled.chunks(SETTLED_PER_UPDATE) {
         on_backend!(&mut *tx, tx => {
             let mut update = QueryBuilder::new("UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,

@@ -47,7 +47,7 @@ pub enum Ingestion {
 /// Rows per multi-row `INSERT`, well under SQLite's limit of bound values.
 const ROWS_PER_INSERT: usize = 1000;
 
-pub(super) async fn insert_events(tx: &mut Tx, events: &[&NewEvent<'_>]) -> StoreResult<()> {
+pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[&NewEvent<'_>]) -> StoreResult<()> {
     for chunk in events.chunks(ROWS_PER_INSERT) {
         on_backend!(&mut *tx, tx => {
             let mut insert = QueryBuilder::new("INSERT INTO events (id, name, payload, created_at) ");
@@ -71,7 +71,7 @@ pub(super) type EventToStore<'a> = (&'a NewEvent<'a>, &'a (dyn Fn() -> String + 
 /// leases those the local dispatcher has room for. Returns each event's
 /// delivery ids.
 pub(super) async fn store_events(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     events: &[EventToStore<'_>],
     leasing: &mut Leasing<'_>,
 ) -> StoreResult<Vec<Vec<String>>> {
@@ -132,7 +132,7 @@ pub(super) async fn store_events(
 }
 
 /// The enabled hooks that listen to `event`.
-async fn listening_hooks(tx: &mut Tx, event: &str) -> StoreResult<Vec<Arc<HookTarget>>> {
+async fn listening_hooks(tx: &mut Tx<'_>, event: &str) -> StoreResult<Vec<Arc<HookTarget>>> {
     let hooks: Vec<HookTarget> = match tx {
         Backend::Sqlite(tx) => {
             sqlx::query_as(&format!(
@@ -159,7 +159,7 @@ async fn listening_hooks(tx: &mut Tx, event: &str) -> StoreResult<Vec<Arc<HookTa
 /// to it, unless `idempotency` names a live key, within `tx`. `new_id` names
 /// each delivery.
 pub(super) async fn ingest_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     event: &NewEvent<'_>,
     idempotency: Option<&IdempotencyKey<'_>>,
     new_id: &(dyn Fn() -> String + Sync),
@@ -233,7 +233,8 @@ impl Store {
         new_id: impl Fn() -> String + Send + Sync + 'static,
     ) -> StoreResult<Ingestion> {
         let (pending, answer) = Pending::new(event, idempotency, Box::new(new_id));
-        self.ingestion
+        self.writing
+            .ingestion
             .send(pending)
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;

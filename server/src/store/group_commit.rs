@@ -1,16 +1,43 @@
-//! Group commit for ingestion. Events that arrive while one transaction is
-//! being written go into the next, so a busy server writes many events per
-//! commit instead of queueing one commit per request for the single writer.
-//! Each caller still gets its answer only once its own event is committed.
+//! Group commit: one writer task commits ingested events and the
+//! dispatcher's settled attempts together. Whatever arrives while one
+//! transaction is being written goes into the next, so a busy server makes
+//! few, larger commits, each touching a table's pages once for many rows,
+//! instead of one commit per request, or two alternating streams of commits,
+//! queueing for the write connection. Each caller still gets its answer only
+//! once its own rows are committed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::deliveries::{write_settlements, Settlement};
 use super::events::{ingest_in, store_events, EventToStore, IdempotencyKey, Ingestion, NewEvent};
 use super::intake::{Intake, Leasing, SharedIntake};
-use super::{begin, Pool, StoreResult, Tx};
+use super::{acquire, begin_on, Conn, Pool, StoreResult, Tx};
+
+/// How long the writer keeps the write connection while work keeps coming,
+/// before it lets the other writers (claims, lease renewals, the console)
+/// take a turn. Holding it spares each commit a round trip to give the
+/// connection back (sqlx pings it) and take it again.
+const HOLD: Duration = Duration::from_millis(20);
 
 /// The most events written in one transaction.
 const MAX_BATCH: usize = 256;
+
+/// Settled attempts waiting for the next commit (see
+/// `Store::record_settlements`).
+pub(super) struct Settling {
+    pub(super) settled: Arc<Vec<Settlement>>,
+    pub(super) now: i64,
+    pub(super) answer: oneshot::Sender<StoreResult<()>>,
+}
+
+/// The writer's two inboxes.
+pub(super) struct Inboxes {
+    pub(super) ingestion: mpsc::Sender<Pending>,
+    pub(super) settling: mpsc::Sender<Settling>,
+}
 
 /// An event waiting for the next commit, with everything owned.
 pub(super) struct Pending {
@@ -69,7 +96,7 @@ impl Pending {
         }
     }
 
-    async fn write_in(&self, tx: &mut Tx, leasing: &mut Leasing<'_>) -> StoreResult<Ingestion> {
+    async fn write_in(&self, tx: &mut Tx<'_>, leasing: &mut Leasing<'_>) -> StoreResult<Ingestion> {
         let key = self.idempotency.as_ref().map(|key| IdempotencyKey {
             scope: &key.scope,
             key: &key.key,
@@ -80,45 +107,126 @@ impl Pending {
     }
 }
 
-/// Starts the committer on the write pool; it stops when every sender is
-/// gone. Fresh deliveries go to `intake`, once there is one.
-pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> mpsc::Sender<Pending> {
-    let (sender, mut receiver) = mpsc::channel::<Pending>(MAX_BATCH * 4);
+/// Starts the writer on the write pool; it stops when every sender is gone.
+/// Fresh deliveries go to `intake`, once there is one.
+pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> Inboxes {
+    let (ingestion, mut events_in) = mpsc::channel::<Pending>(MAX_BATCH * 4);
+    let (settling, mut settled_in) = mpsc::channel::<Settling>(16);
     tokio::spawn(async move {
-        let mut batch = Vec::with_capacity(MAX_BATCH);
-        while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (mut events_open, mut settled_open) = (true, true);
+        let mut events = Vec::with_capacity(MAX_BATCH);
+        let mut settled = Vec::new();
+        let mut held: Option<(Conn, Instant)> = None;
+        while events_open || settled_open {
+            if events_in.is_empty() && settled_in.is_empty() {
+                // Nothing waits: others may write meanwhile.
+                held = None;
+            }
+            tokio::select! {
+                n = events_in.recv_many(&mut events, MAX_BATCH), if events_open => {
+                    events_open = n > 0;
+                }
+                next = settled_in.recv(), if settled_open => match next {
+                    Some(batch) => settled.push(batch),
+                    None => settled_open = false,
+                },
+            }
+            // Whatever else is waiting goes into the same commit.
+            while events.len() < MAX_BATCH {
+                let Ok(pending) = events_in.try_recv() else {
+                    break;
+                };
+                events.push(pending);
+            }
+            while let Ok(batch) = settled_in.try_recv() {
+                settled.push(batch);
+            }
+            if events.is_empty() && settled.is_empty() {
+                continue;
+            }
+            if held
+                .as_ref()
+                .is_some_and(|(_, since)| since.elapsed() > HOLD)
+            {
+                held = None;
+            }
+            let conn = match &mut held {
+                Some((conn, _)) => conn,
+                None => match acquire(&writer).await {
+                    Ok(conn) => &mut held.insert((conn, Instant::now())).0,
+                    Err(err) => {
+                        fail(&err, &mut events, &mut settled);
+                        continue;
+                    }
+                },
+            };
             let intake = intake.read().unwrap_or_else(|e| e.into_inner()).clone();
-            let intake = intake.as_deref();
-            match write_together(&writer, &batch, intake).await {
-                Ok(answers) => {
-                    for (pending, answer) in batch.drain(..).zip(answers) {
-                        let _ = pending.answer.send(Ok(answer));
-                    }
-                }
-                // The database cannot be reached: writing each event again
-                // alone would only wait as long once more per event.
-                Err(err) if super::is_unavailable(&err) => {
-                    for pending in batch.drain(..) {
-                        let _ = pending.answer.send(Err(unavailable_again(&err)));
-                    }
-                }
-                // One event's failure must not fail the others: each is
-                // written again alone, and gets its own answer.
-                Err(_) => {
-                    for pending in batch.drain(..) {
-                        let answer = write_alone(&writer, &pending, intake).await;
-                        let _ = pending.answer.send(answer);
-                    }
-                }
+            if !commit(conn, &mut events, &mut settled, intake.as_deref()).await {
+                // The connection may be broken: the next commit takes another.
+                held = None;
             }
         }
     });
-    sender
+    Inboxes {
+        ingestion,
+        settling,
+    }
 }
 
-/// The same "cannot be reached" failure, for each caller of a failed batch
-/// (`sqlx::Error` cannot be cloned).
-fn unavailable_again(err: &sqlx::Error) -> sqlx::Error {
+/// Writes `events` and `settled` in one transaction on `conn` and answers
+/// their callers; on failure, what can be written alone is. False when
+/// something failed.
+async fn commit(
+    conn: &mut Conn,
+    events: &mut Vec<Pending>,
+    settled: &mut Vec<Settling>,
+    intake: Option<&dyn Intake>,
+) -> bool {
+    match write_together(conn, events, settled, intake).await {
+        Ok(answers) => {
+            for (pending, answer) in events.drain(..).zip(answers) {
+                let _ = pending.answer.send(Ok(answer));
+            }
+            for batch in settled.drain(..) {
+                let _ = batch.answer.send(Ok(()));
+            }
+            true
+        }
+        // The database cannot be reached: writing each part again alone
+        // would only wait as long once more per part.
+        Err(err) if super::is_unavailable(&err) => {
+            fail(&err, events, settled);
+            false
+        }
+        // One event's failure must not fail the others: each part is written
+        // again alone, and gets its own answer.
+        Err(_) => {
+            for batch in settled.drain(..) {
+                let answer = settle_alone(conn, &batch).await;
+                let _ = batch.answer.send(answer);
+            }
+            for pending in events.drain(..) {
+                let answer = write_alone(conn, &pending, intake).await;
+                let _ = pending.answer.send(answer);
+            }
+            false
+        }
+    }
+}
+
+/// Answers every caller with `err`.
+fn fail(err: &sqlx::Error, events: &mut Vec<Pending>, settled: &mut Vec<Settling>) {
+    for pending in events.drain(..) {
+        let _ = pending.answer.send(Err(same_error(err)));
+    }
+    for batch in settled.drain(..) {
+        let _ = batch.answer.send(Err(same_error(err)));
+    }
+}
+
+/// The same failure, for each caller of a failed batch (`sqlx::Error` cannot
+/// be cloned).
+fn same_error(err: &sqlx::Error) -> sqlx::Error {
     match err {
         sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
         sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
@@ -126,16 +234,20 @@ fn unavailable_again(err: &sqlx::Error) -> sqlx::Error {
     }
 }
 
-/// Writes the batch in one transaction: events without an idempotency key
-/// all together, in a few statements; those with one each on its own, as
-/// each may turn out to be a repeat.
+/// Writes everything in one transaction: the settled attempts, then the
+/// events without an idempotency key all together, in a few statements, and
+/// those with one each on its own, as each may turn out to be a repeat.
 async fn write_together(
-    writer: &Pool,
+    conn: &mut Conn,
     batch: &[Pending],
+    settled: &[Settling],
     intake: Option<&dyn Intake>,
 ) -> StoreResult<Vec<Ingestion>> {
     let mut leasing = Leasing::new(intake);
-    let mut tx = begin(writer).await?;
+    let mut tx = begin_on(conn).await?;
+    for settling in settled {
+        write_settlements(&mut tx, &settling.settled, settling.now).await?;
+    }
     let mut answers: Vec<Option<Ingestion>> = Vec::with_capacity(batch.len());
     for pending in batch {
         answers.push(match pending.idempotency {
@@ -166,14 +278,20 @@ async fn write_together(
 }
 
 async fn write_alone(
-    writer: &Pool,
+    conn: &mut Conn,
     pending: &Pending,
     intake: Option<&dyn Intake>,
 ) -> StoreResult<Ingestion> {
     let mut leasing = Leasing::new(intake);
-    let mut tx = begin(writer).await?;
+    let mut tx = begin_on(conn).await?;
     let answer = pending.write_in(&mut tx, &mut leasing).await?;
     tx.commit().await?;
     leasing.committed();
     Ok(answer)
+}
+
+async fn settle_alone(conn: &mut Conn, settling: &Settling) -> StoreResult<()> {
+    let mut tx = begin_on(conn).await?;
+    write_settlements(&mut tx, &settling.settled, settling.now).await?;
+    tx.commit().await
 }

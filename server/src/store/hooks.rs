@@ -206,7 +206,7 @@ impl Store {
 
 /// Applies `changes` (each hook's in the order they happened) within `tx`.
 pub(super) async fn apply_health_changes<'a>(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     changes: impl Iterator<Item = (&'a str, &'a HealthChange)>,
     now: i64,
 ) -> StoreResult<()> {
@@ -240,7 +240,7 @@ fn changes_to_apply<'a>(
 }
 
 async fn apply_health_change(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     hook_id: &str,
     change: &HealthChange,
     now: i64,

@@ -27,7 +27,7 @@ mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::pool::PoolOptions;
+use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
@@ -52,7 +52,9 @@ pub enum Backend<S, P> {
 }
 
 type Pool = Backend<SqlitePool, PgPool>;
-type Tx = Backend<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>;
+type Tx<'c> = Backend<Transaction<'c, Sqlite>, Transaction<'c, Postgres>>;
+/// A connection taken from a pool and held.
+type Conn = Backend<PoolConnection<Sqlite>, PoolConnection<Postgres>>;
 
 /// Evaluates `$body` with `$conn` bound to the driver-specific value inside
 /// `$backend` (a `&Pool`, or a `&mut Tx`): the body is compiled once per
@@ -75,8 +77,9 @@ pub struct Store {
     /// order, where several connections would contend for SQLite's single
     /// write lock and back off in sleeps. On PostgreSQL, the same pool.
     writer: Pool,
-    /// Events waiting to be ingested together (see `group_commit`).
-    ingestion: tokio::sync::mpsc::Sender<group_commit::Pending>,
+    /// Events and settled attempts waiting to be committed together (see
+    /// `group_commit`).
+    writing: std::sync::Arc<group_commit::Inboxes>,
     /// Where ingestion hands fresh deliveries (see `intake`).
     intake: intake::SharedIntake,
 }
@@ -90,7 +93,7 @@ impl Clone for Pool {
     }
 }
 
-impl Tx {
+impl Tx<'_> {
     async fn commit(self) -> StoreResult<()> {
         on_backend!(self, tx => tx.commit().await)
     }
@@ -171,7 +174,7 @@ impl Store {
     fn new(readers: Pool, writer: Pool) -> Store {
         let intake = intake::SharedIntake::default();
         Store {
-            ingestion: group_commit::spawn(writer.clone(), intake.clone()),
+            writing: std::sync::Arc::new(group_commit::spawn(writer.clone(), intake.clone())),
             intake,
             pool: readers,
             writer,
@@ -192,7 +195,7 @@ impl Store {
     }
 
     /// A write transaction.
-    async fn begin(&self) -> StoreResult<Tx> {
+    async fn begin(&self) -> StoreResult<Tx<'static>> {
         begin(&self.writer).await
     }
 
@@ -239,7 +242,24 @@ fn pool_options<DB: sqlx::Database>(max: u32) -> PoolOptions<DB> {
         .test_before_acquire(false)
 }
 
-async fn begin(pool: &Pool) -> StoreResult<Tx> {
+/// Takes a connection from `pool` to hold.
+async fn acquire(pool: &Pool) -> StoreResult<Conn> {
+    Ok(match pool {
+        Backend::Sqlite(pool) => Backend::Sqlite(pool.acquire().await?),
+        Backend::Postgres(pool) => Backend::Postgres(pool.acquire().await?),
+    })
+}
+
+/// A transaction on a held connection.
+async fn begin_on(conn: &mut Conn) -> StoreResult<Tx<'_>> {
+    use sqlx::Connection;
+    Ok(match conn {
+        Backend::Sqlite(conn) => Backend::Sqlite(conn.begin().await?),
+        Backend::Postgres(conn) => Backend::Postgres(conn.begin().await?),
+    })
+}
+
+async fn begin(pool: &Pool) -> StoreResult<Tx<'static>> {
     Ok(match pool {
         Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
         Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
