@@ -1,6 +1,8 @@
-//! Logs outcomes in batches: whatever has finished while the last batch was
-//! being written goes into the next transaction, so a busy dispatcher makes
-//! few, larger writes. A failed write is retried, never dropped.
+//! Logs outcomes in batches: whatever has finished since the last batch goes
+//! to the store's group commit as the next batch, without waiting for the
+//! last one to be written (a few may be under way at once), so outcomes join
+//! the next commit together with whatever else is being written. A failed
+//! write is retried, never dropped.
 //!
 //! Then it announces what was logged (to live console pages and synchronous
 //! ingestion): directly on SQLite; on PostgreSQL through the database, so every
@@ -9,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::stream::{FuturesOrdered, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -16,8 +19,11 @@ use super::{Dispatcher, Logged};
 use crate::service::now_ms;
 use crate::store::{AttemptNotices, Settlement, Store};
 
-/// The most outcomes written in one transaction.
+/// The most outcomes in one batch.
 pub const MAX_BATCH: usize = 512;
+
+/// Batches being written at once, at most.
+const IN_WRITING: usize = 4;
 
 /// Starts the recorder on the outcomes arriving in `inbox`; it ends once every
 /// sender is gone and all is written. With `announce`, it tells this process's
@@ -30,30 +36,46 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut received = Vec::with_capacity(MAX_BATCH);
-        while inbox.recv_many(&mut received, MAX_BATCH).await > 0 {
-            let batch = Arc::new(std::mem::take(&mut received));
-            write(&store, &batch).await;
-            dispatcher.logged(batch.iter().map(|s| s.delivery_id.as_str()));
-            for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
-                dispatcher.metrics.attempt_logged(attempt);
-            }
-            // A retry was scheduled: the claim loop's sleep may be too long.
-            if batch.iter().any(|s| s.next_attempt_at.is_some()) {
-                dispatcher.wake();
-            }
-            if announce {
-                dispatcher.announce(
-                    batch
-                        .iter()
-                        .map(|s| Logged {
-                            delivery_id: s.delivery_id.clone(),
-                            hook_id: s.hook_id.clone(),
-                        })
-                        .collect(),
-                );
+        let mut in_writing = FuturesOrdered::new();
+        let mut open = true;
+        while open || !in_writing.is_empty() {
+            tokio::select! {
+                n = inbox.recv_many(&mut received, MAX_BATCH), if open && in_writing.len() < IN_WRITING => {
+                    if n == 0 {
+                        open = false;
+                    } else {
+                        let batch = Arc::new(std::mem::take(&mut received));
+                        in_writing.push_back(write(store.clone(), batch));
+                    }
+                }
+                Some(batch) = in_writing.next() => logged(&dispatcher, &batch, announce),
             }
         }
     })
+}
+
+/// What follows a batch's commit: its deliveries leave the dispatcher, the
+/// metrics count its attempts, and listeners hear of it.
+fn logged(dispatcher: &Dispatcher, batch: &[Settlement], announce: bool) {
+    dispatcher.logged(batch.iter().map(|s| s.delivery_id.as_str()));
+    for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
+        dispatcher.metrics.attempt_logged(attempt);
+    }
+    // A retry was scheduled: the claim loop's sleep may be too long.
+    if batch.iter().any(|s| s.next_attempt_at.is_some()) {
+        dispatcher.wake();
+    }
+    if announce {
+        dispatcher.announce(
+            batch
+                .iter()
+                .map(|s| Logged {
+                    delivery_id: s.delivery_id.clone(),
+                    hook_id: s.hook_id.clone(),
+                })
+                .collect(),
+        );
+    }
 }
 
 /// Relays the database's notices of logged attempts (any instance's) to this
@@ -90,11 +112,12 @@ pub fn relay(
     })
 }
 
-async fn write(store: &Store, batch: &Arc<Vec<Settlement>>) {
+/// Writes `batch`, trying again until it is written; returns it then.
+async fn write(store: Store, batch: Arc<Vec<Settlement>>) -> Arc<Vec<Settlement>> {
     let mut pause = Duration::from_millis(50);
     loop {
         match store.record_settlements(batch.clone(), now_ms()).await {
-            Ok(()) => return,
+            Ok(()) => return batch,
             Err(err) => {
                 tracing::error!(error = %err, outcomes = batch.len(), "could not log attempts; retrying");
                 tokio::time::sleep(pause).await;

@@ -25,12 +25,13 @@ mod settings;
 mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
 pub use deliveries::{Claim, EventToSend, HookTarget, LeasedDelivery, Resend, Settlement};
@@ -79,7 +80,7 @@ pub struct Store {
     writer: Pool,
     /// Events and settled attempts waiting to be committed together (see
     /// `group_commit`).
-    writing: std::sync::Arc<group_commit::Inboxes>,
+    writing: Arc<group_commit::Inboxes>,
     /// Where ingestion hands fresh deliveries (see `intake`).
     intake: intake::SharedIntake,
 }
@@ -130,18 +131,26 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    // Statement journals (multi-row writes in a transaction)
+                    // stay in memory rather than spilling to temporary files.
+                    .pragma("temp_store", "memory")
                     .busy_timeout(Duration::from_secs(5));
-                let writer = pool_options(1).connect_with(options.clone()).await?;
+                // The writer does not copy the log into the database at its
+                // commits (SQLite's automatic checkpoint); a connection of
+                // its own does that beside it (`spawn_checkpoints`), off the
+                // path every write takes.
+                let writer = pool_options(1)
+                    .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+                    .await?;
                 sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
                 // Readers cannot write, so a write sent to the wrong pool
                 // fails in tests rather than contending in production.
                 let readers = pool_options(8)
-                    .connect_with(options.read_only(true))
+                    .connect_with(options.clone().read_only(true))
                     .await?;
-                return Ok(Store::new(
-                    Backend::Sqlite(readers),
-                    Backend::Sqlite(writer),
-                ));
+                let store = Store::new(Backend::Sqlite(readers), Backend::Sqlite(writer));
+                spawn_checkpoints(options.connect().await?, Arc::downgrade(&store.writing));
+                return Ok(store);
             }
             Some(DatabaseKind::Postgres) => {
                 // A stuck session must not hold locks (the claim lock above
@@ -174,7 +183,7 @@ impl Store {
     fn new(readers: Pool, writer: Pool) -> Store {
         let intake = intake::SharedIntake::default();
         Store {
-            writing: std::sync::Arc::new(group_commit::spawn(writer.clone(), intake.clone())),
+            writing: Arc::new(group_commit::spawn(writer.clone(), intake.clone())),
             intake,
             pool: readers,
             writer,
@@ -183,7 +192,7 @@ impl Store {
 
     /// From now on, ingestion leases fresh deliveries to `intake` and hands
     /// them over (see `intake`); `None` stops that.
-    pub fn hand_fresh_deliveries_to(&self, intake: Option<std::sync::Arc<dyn Intake>>) {
+    pub fn hand_fresh_deliveries_to(&self, intake: Option<Arc<dyn Intake>>) {
         *self.intake.write().unwrap_or_else(|e| e.into_inner()) = intake;
     }
 
@@ -223,6 +232,32 @@ impl Store {
     pub async fn ping(&self) -> bool {
         on_backend!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
+}
+
+/// How often the log of a SQLite database is copied into it.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copies the write-ahead log into the database every
+/// [`CHECKPOINT_EVERY`] on `conn`, without waiting for readers or the writer
+/// (`PASSIVE`), for as long as the store's writer lives.
+fn spawn_checkpoints(
+    mut conn: sqlx::SqliteConnection,
+    writer: std::sync::Weak<group_commit::Inboxes>,
+) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(CHECKPOINT_EVERY).await;
+            if writer.strong_count() == 0 {
+                break;
+            }
+            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %err, "could not checkpoint the SQLite log");
+            }
+        }
+    });
 }
 
 /// A pool of at most `max` connections. sqlx pings a connection when it goes
