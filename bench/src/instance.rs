@@ -75,6 +75,26 @@ impl Instance {
         Ok(Instance { child, base, group })
     }
 
+    /// Waits until `/health` answers 200, as a load balancer would before
+    /// sending traffic: beside other instances, a dispatcher is ready once
+    /// it has its shares of the hooks' limits.
+    pub async fn wait_ready(&self) -> anyhow::Result<()> {
+        let client = reqwest::Client::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let health = client.get(format!("{}/health", self.base)).send().await;
+            if health.is_ok_and(|h| h.status().is_success()) {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "{} was not healthy within 30 s",
+                self.base
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Starts the peak of resident memory afresh (`VmHWM` falls to the
     /// current size), so that the next `peak_rss` is a phase's own.
     pub fn reset_peak_rss(&self) -> anyhow::Result<()> {

@@ -154,6 +154,9 @@ impl SetupRun<'_> {
             let group = self.cpu_limit.map(CpuLimit::group).transpose()?;
             instances.push(Instance::start(binary, database.url(), &log, group).await?);
         }
+        for instance in &instances {
+            instance.wait_ready().await?;
+        }
         let api = Arc::new(Api::new(
             key,
             instances.iter().map(|i| i.base.clone()).collect(),

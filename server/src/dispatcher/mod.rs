@@ -292,7 +292,12 @@ impl Dispatcher {
     async fn beat(self: Arc<Self>, store: Store, stop: CancellationToken) {
         let mut roster = Roster::new(&self.owner);
         loop {
+            let had_shares = self.state.lock().unwrap().has_shares();
             roster.beat(&store, &self.state).await;
+            if !had_shares && self.state.lock().unwrap().has_shares() {
+                // Deliveries stored meanwhile wait for a claim.
+                self.wake();
+            }
             self.renew_leases(&store).await;
             self.refresh_targets(&store).await;
             self.start_ready();

@@ -117,8 +117,12 @@ impl SummaryRow {
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Adds attempts to the per-minute figures (test sends do not count).
-pub(super) async fn count_minutes(tx: &mut Tx<'_>, attempts: &[&Attempt]) -> StoreResult<()> {
+/// Adds attempts to `writer`'s per-minute figures (test sends do not count).
+pub(super) async fn count_minutes(
+    tx: &mut Tx<'_>,
+    attempts: &[&Attempt],
+    writer: &str,
+) -> StoreResult<()> {
     let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
     for attempt in attempts.iter().filter(|a| a.trigger != Trigger::Test) {
         let minute = attempt.started_at - attempt.started_at.rem_euclid(MINUTE_MS);
@@ -132,9 +136,9 @@ pub(super) async fn count_minutes(tx: &mut Tx<'_>, attempts: &[&Attempt]) -> Sto
     minutes.sort();
     for ((hook_id, minute), (requests, successes)) in minutes {
         on_backend!(&mut *tx, tx => sqlx::query(
-            "INSERT INTO attempt_minutes AS m (hook_id, minute, requests, successes)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (hook_id, minute) DO UPDATE SET
+            "INSERT INTO attempt_minutes AS m (hook_id, minute, writer, requests, successes)
+             VALUES ($1, $2, $5, $3, $4)
+             ON CONFLICT (hook_id, minute, writer) DO UPDATE SET
                  requests = m.requests + excluded.requests,
                  successes = m.successes + excluded.successes",
         )
@@ -142,6 +146,7 @@ pub(super) async fn count_minutes(tx: &mut Tx<'_>, attempts: &[&Attempt]) -> Sto
         .bind(minute)
         .bind(requests)
         .bind(successes)
+        .bind(writer)
         .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;

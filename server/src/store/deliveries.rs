@@ -209,19 +209,29 @@ impl Store {
 
     /// Extends the leases named (delivery id and token) that are still live
     /// to `until`; returns how many. Naming them, rather than all of an
-    /// owner's, lets a lease the dispatcher has let go of run out.
+    /// owner's, lets a lease the dispatcher has let go of run out. A row
+    /// another transaction holds is skipped, not waited for: that is the
+    /// writer settling the delivery, which ends the lease anyway.
     pub async fn renew_leases(
         &self,
         leases: &[(&str, &str)],
         now: i64,
         until: i64,
     ) -> StoreResult<u64> {
+        let skip_locked = match self.kind() {
+            super::DatabaseKind::Sqlite => "",
+            super::DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
+        };
         let mut renewed = 0;
         for chunk in leases.chunks(LEASES_PER_UPDATE) {
             renewed += on_backend!(&self.writer, pool => {
                 let mut update = QueryBuilder::new("UPDATE deliveries SET lease_expires_at = ");
-                update.push_bind(until).push(" WHERE lease_expires_at > ").push_bind(now);
+                update
+                    .push_bind(until)
+                    .push(" WHERE id IN (SELECT id FROM deliveries WHERE lease_expires_at > ")
+                    .push_bind(now);
                 push_lease_list(&mut update, chunk);
+                update.push(skip_locked).push(")");
                 update.build().execute(pool).await.map(|done| done.rows_affected())
             })?;
         }
@@ -401,10 +411,13 @@ impl Store {
 }
 
 /// Writes `settled` within `tx`, in a few statements however many there are.
+/// The per-minute counters come last: several instances' writers update the
+/// same counter rows, so each holds their locks for as short a time as it can.
 pub(super) async fn write_settlements(
     tx: &mut Tx<'_>,
-    settled: &[Settlement],
+    settled: &[&Settlement],
     now: i64,
+    writer: &str,
 ) -> StoreResult<()> {
     let attempts: Vec<&Attempt> = settled.iter().filter_map(|s| s.attempt.as_ref()).collect();
     let rows: Vec<AttemptRow> = attempts.iter().map(|a| AttemptRow::from(*a)).collect();
@@ -418,8 +431,8 @@ pub(super) async fn write_settlements(
         now,
     )
     .await?;
-    count_minutes(tx, &attempts).await?;
-    notify_logged(tx, settled).await
+    notify_logged(tx, settled).await?;
+    count_minutes(tx, &attempts, writer).await
 }
 
 /// Leases named per statement, well under SQLite's limit of bound values.
@@ -449,7 +462,7 @@ const SETTLED_PER_UPDATE: usize = 1000;
 
 /// Moves each delivery to what follows its attempt and gives back its lease,
 /// if the lease is still the one the attempt was made under.
-async fn settle_deliveries(tx: &mut Tx<'_>, settled: &[Settlement], now: i64) -> StoreResult<()> {
+async fn settle_deliveries(tx: &mut Tx<'_>, settled: &[&Settlement], now: i64) -> StoreResult<()> {
     for chunk in settled.chunks(SETTLED_PER_UPDATE) {
         on_backend!(&mut *tx, tx => {
             let mut update = QueryBuilder::new("UPDATE deliveries SET state = v.column3, next_attempt_at = v.column4,

@@ -108,8 +108,9 @@ impl Pending {
 }
 
 /// Starts the writer on the write pool; it stops when every sender is gone.
-/// Fresh deliveries go to `intake`, once there is one.
-pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> Inboxes {
+/// Fresh deliveries go to `intake`, once there is one. `writer_id` names this
+/// writer's rows of the per-minute counters.
+pub(super) fn spawn(writer: Pool, intake: SharedIntake, writer_id: String) -> Inboxes {
     let (ingestion, mut events_in) = mpsc::channel::<Pending>(MAX_BATCH * 4);
     let (settling, mut settled_in) = mpsc::channel::<Settling>(16);
     tokio::spawn(async move {
@@ -161,7 +162,12 @@ pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> Inboxes {
                 },
             };
             let intake = intake.read().unwrap_or_else(|e| e.into_inner()).clone();
-            if !commit(conn, &mut events, &mut settled, intake.as_deref()).await {
+            let to_write = Batch {
+                events: &mut events,
+                settled: &mut settled,
+                writer_id: &writer_id,
+            };
+            if !commit(conn, to_write, intake.as_deref()).await {
                 // The connection may be broken: the next commit takes another.
                 held = None;
             }
@@ -176,13 +182,13 @@ pub(super) fn spawn(writer: Pool, intake: SharedIntake) -> Inboxes {
 /// Writes `events` and `settled` in one transaction on `conn` and answers
 /// their callers; on failure, what can be written alone is. False when
 /// something failed.
-async fn commit(
-    conn: &mut Conn,
-    events: &mut Vec<Pending>,
-    settled: &mut Vec<Settling>,
-    intake: Option<&dyn Intake>,
-) -> bool {
-    match write_together(conn, events, settled, intake).await {
+async fn commit(conn: &mut Conn, batch: Batch<'_>, intake: Option<&dyn Intake>) -> bool {
+    let Batch {
+        events,
+        settled,
+        writer_id,
+    } = batch;
+    match write_together(conn, events, settled, writer_id, intake).await {
         Ok(answers) => {
             for (pending, answer) in events.drain(..).zip(answers) {
                 let _ = pending.answer.send(Ok(answer));
@@ -202,7 +208,7 @@ async fn commit(
         // again alone, and gets its own answer.
         Err(_) => {
             for batch in settled.drain(..) {
-                let answer = settle_alone(conn, &batch).await;
+                let answer = settle_alone(conn, &batch, writer_id).await;
                 let _ = batch.answer.send(answer);
             }
             for pending in events.drain(..) {
@@ -212,6 +218,13 @@ async fn commit(
             false
         }
     }
+}
+
+/// What one commit writes, answered and emptied by [`commit`].
+struct Batch<'a> {
+    events: &'a mut Vec<Pending>,
+    settled: &'a mut Vec<Settling>,
+    writer_id: &'a str,
 }
 
 /// Answers every caller with `err`.
@@ -241,12 +254,16 @@ async fn write_together(
     conn: &mut Conn,
     batch: &[Pending],
     settled: &[Settling],
+    writer_id: &str,
     intake: Option<&dyn Intake>,
 ) -> StoreResult<Vec<Ingestion>> {
     let mut leasing = Leasing::new(intake);
     let mut tx = begin_on(conn).await?;
-    for settling in settled {
-        write_settlements(&mut tx, &settling.settled, settling.now).await?;
+    if !settled.is_empty() {
+        // As one batch, so that its rows are locked in one sorted order.
+        let all: Vec<&Settlement> = settled.iter().flat_map(|s| s.settled.iter()).collect();
+        let now = settled.iter().map(|s| s.now).max().unwrap_or_default();
+        write_settlements(&mut tx, &all, now, writer_id).await?;
     }
     let mut answers: Vec<Option<Ingestion>> = Vec::with_capacity(batch.len());
     for pending in batch {
@@ -290,8 +307,9 @@ async fn write_alone(
     Ok(answer)
 }
 
-async fn settle_alone(conn: &mut Conn, settling: &Settling) -> StoreResult<()> {
+async fn settle_alone(conn: &mut Conn, settling: &Settling, writer_id: &str) -> StoreResult<()> {
     let mut tx = begin_on(conn).await?;
-    write_settlements(&mut tx, &settling.settled, settling.now).await?;
+    let all: Vec<&Settlement> = settling.settled.iter().collect();
+    write_settlements(&mut tx, &all, settling.now, writer_id).await?;
     tx.commit().await
 }

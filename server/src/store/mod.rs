@@ -183,7 +183,11 @@ impl Store {
     fn new(readers: Pool, writer: Pool) -> Store {
         let intake = intake::SharedIntake::default();
         Store {
-            writing: Arc::new(group_commit::spawn(writer.clone(), intake.clone())),
+            writing: Arc::new(group_commit::spawn(
+                writer.clone(),
+                intake.clone(),
+                format!("{:016x}", rand::random::<u64>()),
+            )),
             intake,
             pool: readers,
             writer,

@@ -15,7 +15,7 @@ const MAX_PAYLOAD: usize = 7000;
 /// Sends, with the transaction's commit, which deliveries (and their hooks)
 /// had an attempt logged: a JSON array of `[delivery id, hook id]` pairs per
 /// notification. Nothing on SQLite.
-pub(super) async fn notify_logged(tx: &mut Tx<'_>, outcomes: &[Settlement]) -> StoreResult<()> {
+pub(super) async fn notify_logged(tx: &mut Tx<'_>, outcomes: &[&Settlement]) -> StoreResult<()> {
     let Backend::Postgres(tx) = tx else {
         return Ok(());
     };
@@ -29,7 +29,7 @@ pub(super) async fn notify_logged(tx: &mut Tx<'_>, outcomes: &[Settlement]) -> S
     Ok(())
 }
 
-fn payloads(outcomes: &[Settlement]) -> Vec<String> {
+fn payloads(outcomes: &[&Settlement]) -> Vec<String> {
     let mut payloads = Vec::new();
     let mut pairs: Vec<[&str; 2]> = Vec::new();
     let mut size = 0;

@@ -78,6 +78,15 @@ pub async fn spawn_app_with_options(settings: DeliverySettings, options: ServeOp
             .await
             .expect("server");
     });
+    // Ready as a load balancer would see it: the dispatcher has its shares.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !service.dispatcher().is_running() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dispatcher never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     let api_key = service
         .issue_api_key("tests")
         .await
