@@ -112,7 +112,8 @@ pub struct Dispatcher {
     look: Notify,
     /// Rung when the queue has room again.
     room: Notify,
-    /// More due deliveries wait in the database than the last claim took.
+    /// Due deliveries may wait in the database beyond what the last claim
+    /// took: claim again as soon as there is room.
     backlog: AtomicBool,
     /// Leases to give back at the claim loop's next turn.
     to_release: Mutex<Vec<HeldLease>>,
@@ -267,7 +268,9 @@ impl Dispatcher {
             let backlog = self.backlog.load(Ordering::Relaxed);
             if room > 0 && (!backlog || room >= batch_room) {
                 let claimed = self.claim(store, room).await;
-                self.backlog.store(claimed.len() == room, Ordering::Relaxed);
+                // A claim takes at most so many of one hook's deliveries:
+                // only an empty one says that nothing more is due.
+                self.backlog.store(!claimed.is_empty(), Ordering::Relaxed);
                 let refused = self.state.lock().unwrap().push(claimed);
                 self.to_release.lock().unwrap().extend(refused);
                 self.start_ready();

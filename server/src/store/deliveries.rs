@@ -438,21 +438,28 @@ pub(super) async fn write_settlements(
 /// Leases named per statement, well under SQLite's limit of bound values.
 const LEASES_PER_UPDATE: usize = 1000;
 
-/// Adds ` AND (id, lease_token) IN (VALUES (…, …), …)` for `leases`.
+/// Adds ` AND id IN (…) AND lease_token IN (…)` for `leases`: a delivery
+/// named whose lease is one of the tokens named. Looked up by primary key,
+/// where a list of `(id, token)` pairs would scan the table; a dispatcher
+/// holds each delivery under one token, so the two lists name the same leases.
 fn push_lease_list<'a, DB: sqlx::Database>(
     query: &mut QueryBuilder<'a, DB>,
     leases: &[(&'a str, &'a str)],
 ) where
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
-    query.push(" AND (id, lease_token) IN (VALUES ");
-    let mut values = query.separated(", ");
-    for (id, token) in leases {
-        values.push("(");
-        values.push_bind_unseparated(*id);
-        values.push_unseparated(", ");
-        values.push_bind_unseparated(*token);
-        values.push_unseparated(")");
+    query.push(" AND id IN (");
+    let mut ids = query.separated(", ");
+    for (id, _) in leases {
+        ids.push_bind(*id);
+    }
+    query.push(") AND lease_token IN (");
+    let mut tokens: Vec<&str> = leases.iter().map(|(_, token)| *token).collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    let mut list = query.separated(", ");
+    for token in tokens {
+        list.push_bind(token);
     }
     query.push(")");
 }

@@ -31,7 +31,7 @@ use std::time::Duration;
 use sqlx::pool::{PoolConnection, PoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{ConnectOptions, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
 pub use deliveries::{Claim, EventToSend, HookTarget, LeasedDelivery, Resend, Settlement};
@@ -135,22 +135,17 @@ impl Store {
                     // stay in memory rather than spilling to temporary files.
                     .pragma("temp_store", "memory")
                     .busy_timeout(Duration::from_secs(5));
-                // The writer does not copy the log into the database at its
-                // commits (SQLite's automatic checkpoint); a connection of
-                // its own does that beside it (`spawn_checkpoints`), off the
-                // path every write takes.
-                let writer = pool_options(1)
-                    .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-                    .await?;
+                let writer = pool_options(1).connect_with(options.clone()).await?;
                 sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
                 // Readers cannot write, so a write sent to the wrong pool
                 // fails in tests rather than contending in production.
                 let readers = pool_options(8)
                     .connect_with(options.clone().read_only(true))
                     .await?;
-                let store = Store::new(Backend::Sqlite(readers), Backend::Sqlite(writer));
-                spawn_checkpoints(options.connect().await?, Arc::downgrade(&store.writing));
-                return Ok(store);
+                return Ok(Store::new(
+                    Backend::Sqlite(readers),
+                    Backend::Sqlite(writer),
+                ));
             }
             Some(DatabaseKind::Postgres) => {
                 // A stuck session must not hold locks (the claim lock above
@@ -236,32 +231,6 @@ impl Store {
     pub async fn ping(&self) -> bool {
         on_backend!(&self.pool, pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
-}
-
-/// How often the log of a SQLite database is copied into it.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Copies the write-ahead log into the database every
-/// [`CHECKPOINT_EVERY`] on `conn`, without waiting for readers or the writer
-/// (`PASSIVE`), for as long as the store's writer lives.
-fn spawn_checkpoints(
-    mut conn: sqlx::SqliteConnection,
-    writer: std::sync::Weak<group_commit::Inboxes>,
-) {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(CHECKPOINT_EVERY).await;
-            if writer.strong_count() == 0 {
-                break;
-            }
-            if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut conn)
-                .await
-            {
-                tracing::warn!(error = %err, "could not checkpoint the SQLite log");
-            }
-        }
-    });
 }
 
 /// A pool of at most `max` connections. sqlx pings a connection when it goes
