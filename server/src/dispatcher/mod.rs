@@ -252,6 +252,9 @@ impl Dispatcher {
         // writes what is left and ends.
         self.outcomes.lock().unwrap().take();
         let _ = recorder.await;
+        // Deliveries handed over after the stop (their commit was under way)
+        // were refused: their leases go back too.
+        self.release(&store).await;
         if let Some(relay) = relay {
             let _ = relay.await;
         }
@@ -296,7 +299,8 @@ impl Dispatcher {
         let mut roster = Roster::new(&self.owner);
         loop {
             let had_shares = self.state.lock().unwrap().has_shares();
-            roster.beat(&store, &self.state).await;
+            let given_back = roster.beat(&store, &self.state).await;
+            self.to_release.lock().unwrap().extend(given_back);
             if !had_shares && self.state.lock().unwrap().has_shares() {
                 // Deliveries stored meanwhile wait for a claim.
                 self.wake();

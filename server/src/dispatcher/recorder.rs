@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::stream::{FuturesOrdered, StreamExt};
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -36,7 +36,7 @@ pub fn spawn(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut received = Vec::with_capacity(MAX_BATCH);
-        let mut in_writing = FuturesOrdered::new();
+        let mut in_writing = FuturesUnordered::new();
         let mut open = true;
         while open || !in_writing.is_empty() {
             tokio::select! {
@@ -45,7 +45,7 @@ pub fn spawn(
                         open = false;
                     } else {
                         let batch = Arc::new(std::mem::take(&mut received));
-                        in_writing.push_back(write(store.clone(), batch));
+                        in_writing.push(write(store.clone(), batch));
                     }
                 }
                 Some(batch) = in_writing.next() => logged(&dispatcher, &batch, announce),

@@ -11,9 +11,10 @@
 //! shares in use never add up to more than a hook's limit, even while
 //! instances come and go; a newcomer starts sending after a beat or two.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
-use super::state::State;
+use super::state::{HeldLease, State};
 use crate::service::now_ms;
 use crate::store::Store;
 
@@ -101,6 +102,8 @@ pub struct Roster {
     /// The view this dispatcher last said it keeps to.
     reported: String,
     shares: Shares,
+    /// When the database last heard this dispatcher's beat (unix ms).
+    heard_at: Option<i64>,
 }
 
 impl Roster {
@@ -111,13 +114,17 @@ impl Roster {
             place: Place { index: 0, of: 0 },
             reported: String::new(),
             shares: Shares::none(),
+            heard_at: None,
         }
     }
 
     /// One beat: looks at who is alive, sets `state`'s shares accordingly,
-    /// and says this dispatcher is alive.
-    pub async fn beat(&mut self, store: &Store, state: &std::sync::Mutex<State>) {
+    /// and says this dispatcher is alive. Returns the leases of queued
+    /// deliveries whose hooks this dispatcher no longer has a slot of, to be
+    /// given back.
+    pub async fn beat(&mut self, store: &Store, state: &Mutex<State>) -> Vec<HeldLease> {
         let now = now_ms();
+        let mut given_back = Vec::new();
         match store
             .live_dispatchers(now - ALIVE_FOR.as_millis() as i64)
             .await
@@ -130,7 +137,7 @@ impl Roster {
                     .collect();
                 self.look(&others);
                 let mut state = state.lock().unwrap();
-                state.set_shares(self.shares.clone());
+                given_back = state.set_shares(self.shares.clone());
                 if state.fits(self.place) {
                     self.reported = self.view.clone();
                 }
@@ -139,12 +146,24 @@ impl Roster {
                 tracing::warn!(error = %err, "could not read the dispatchers roster; keeping this dispatcher's shares")
             }
         }
-        if let Err(err) = store
+        match store
             .dispatcher_beat(&self.owner, now, &self.reported)
             .await
         {
-            tracing::warn!(error = %err, "could not tell the database this dispatcher is alive");
+            Ok(()) => self.heard_at = Some(now),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not tell the database this dispatcher is alive");
+            }
         }
+        // Unheard for nearly as long as the others wait before they take its
+        // shares, a dispatcher takes none until it is heard again.
+        let unheard_for = self.heard_at.map_or(i64::MAX, |at| now - at);
+        if unheard_for >= (ALIVE_FOR - BEAT).as_millis() as i64 {
+            self.shares = Shares::none();
+            self.view.clear();
+            given_back.extend(state.lock().unwrap().set_shares(Shares::none()));
+        }
+        given_back
     }
 
     /// Takes in the other live dispatchers and the views they report.

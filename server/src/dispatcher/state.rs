@@ -92,8 +92,25 @@ impl State {
         }
     }
 
-    pub fn set_shares(&mut self, shares: Shares) {
+    /// Takes `shares`. The queued deliveries of hooks it leaves without a
+    /// slot are taken out: their leases are returned, to be given back for
+    /// the instances that have the slots.
+    pub fn set_shares(&mut self, shares: Shares) -> Vec<HeldLease> {
         self.shares = shares;
+        let without_slots: Vec<String> = self
+            .hooks
+            .keys()
+            .filter(|hook| self.slots(hook) == 0)
+            .cloned()
+            .collect();
+        let mut leases = Vec::new();
+        for hook in without_slots {
+            for delivery in self.take_queue(&hook) {
+                self.held.remove(&delivery.id);
+                leases.push((delivery.id, delivery.lease_token));
+            }
+        }
+        leases
     }
 
     /// True when every hook's attempts in flight fit `place`'s share.
@@ -162,10 +179,15 @@ impl State {
             }
             if let Some((phase, _, token)) = self.held.get_mut(&delivery.id) {
                 // Claimed again after its lease ran out while queued here:
-                // the new lease is the one that counts.
+                // the new lease is the one that counts. Claimed again while
+                // its attempt is under way or being logged (a retry due at
+                // once): the new lease is given back, for a claim after the
+                // log.
                 if *phase == Phase::Queued {
                     *token = delivery.lease_token.clone();
                     self.replace_queued(delivery);
+                } else {
+                    refused.push(lease);
                 }
                 continue;
             }
@@ -436,7 +458,7 @@ mod tests {
 
     fn state(limits: Limits) -> State {
         let mut state = State::new(limits);
-        state.set_shares(Shares::alone());
+        let _ = state.set_shares(Shares::alone());
         state
     }
 
@@ -518,7 +540,7 @@ mod tests {
             per_hook: 3,
             ..limits()
         });
-        state.set_shares(Shares::none());
+        let _ = state.set_shares(Shares::none());
         assert!(!state.reserve("a", 2), "no shares yet: no fresh work");
         assert_eq!(state.claim_room(), 0);
         let refused = state.push(vec![delivery("a", 0)]);
@@ -529,7 +551,7 @@ mod tests {
         );
         // Two instances: this one has one or two of the three slots.
         let place = Place { index: 0, of: 2 };
-        state.set_shares(Shares::alone());
+        let _ = state.set_shares(Shares::alone());
         state.push((0..5).map(|n| delivery("a", n)).collect());
         assert_eq!(state.startable(0).len(), 3);
         assert!(
@@ -539,6 +561,34 @@ mod tests {
         state.attempted("a-0");
         state.attempted("a-1");
         assert!(state.fits(place));
+    }
+
+    #[test]
+    fn a_hook_left_without_a_slot_gives_its_queue_back() {
+        let mut state = state(Limits {
+            per_hook: 1,
+            ..limits()
+        });
+        state.push((0..3).map(|n| delivery("a", n)).collect());
+        assert_eq!(ids(&state.startable(0)), ["a-0"]);
+        let given_back = state.set_shares(Shares::none());
+        let mut given_back: Vec<&str> = given_back.iter().map(|(id, _)| id.as_str()).collect();
+        given_back.sort();
+        assert_eq!(given_back, ["a-1", "a-2"], "queued, not the one sending");
+        assert_eq!(state.phase("a-0"), Some(Phase::Sending));
+        assert_eq!(state.phase("a-1"), None);
+    }
+
+    #[test]
+    fn a_delivery_claimed_again_while_sending_gives_the_new_lease_back() {
+        let mut state = state(limits());
+        state.push(vec![delivery("a", 0)]);
+        state.startable(0);
+        let mut again = delivery("a", 0);
+        again.lease_token = "t2".into();
+        let refused = state.push(vec![again]);
+        assert_eq!(refused, [("a-0".to_owned(), Arc::from("t2"))]);
+        assert_eq!(state.phase("a-0"), Some(Phase::Sending));
     }
 
     #[test]
