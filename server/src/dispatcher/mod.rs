@@ -321,10 +321,7 @@ impl Dispatcher {
         if held.is_empty() {
             return;
         }
-        let leases: Vec<(&str, &str)> = held
-            .iter()
-            .map(|(id, token)| (id.as_str(), &**token))
-            .collect();
+        let leases = named(&held);
         let now = now_ms();
         let until = now + self.settings.lease.as_millis() as i64;
         match store.renew_leases(&leases, now, until).await {
@@ -422,11 +419,7 @@ impl Dispatcher {
         if leases.is_empty() {
             return;
         }
-        let named: Vec<(&str, &str)> = leases
-            .iter()
-            .map(|(id, token)| (id.as_str(), &**token))
-            .collect();
-        if let Err(err) = store.release_leases(&named).await {
+        if let Err(err) = store.release_leases(&named(&leases)).await {
             // Not renewed any more, they run out if this keeps failing.
             tracing::error!(error = %err, "could not give back leases; trying again");
             self.to_release.lock().unwrap().extend(leases);
@@ -448,6 +441,14 @@ impl Dispatcher {
         self.state.lock().unwrap().logged(ids);
         self.room.notify_one();
     }
+}
+
+/// Held leases as the store names them: delivery id and token.
+fn named(leases: &[HeldLease]) -> Vec<(&str, &str)> {
+    leases
+        .iter()
+        .map(|(id, token)| (id.as_str(), &**token))
+        .collect()
 }
 
 /// Ingestion's way into the dispatcher (see `store::Intake`).

@@ -103,8 +103,13 @@ impl State {
             .filter(|hook| self.slots(hook) == 0)
             .cloned()
             .collect();
+        self.give_back_queues(without_slots)
+    }
+
+    /// Takes the queued deliveries of `hooks` out and returns their leases.
+    fn give_back_queues(&mut self, hooks: Vec<String>) -> Vec<HeldLease> {
         let mut leases = Vec::new();
-        for hook in without_slots {
+        for hook in hooks {
             for delivery in self.take_queue(&hook) {
                 self.held.remove(&delivery.id);
                 leases.push((delivery.id, delivery.lease_token));
@@ -394,14 +399,7 @@ impl State {
     pub fn stop(&mut self) -> Vec<HeldLease> {
         self.stopping = true;
         let hooks: Vec<String> = self.hooks.keys().cloned().collect();
-        let mut leases = Vec::new();
-        for hook in hooks {
-            for delivery in self.take_queue(&hook) {
-                self.held.remove(&delivery.id);
-                leases.push((delivery.id, delivery.lease_token));
-            }
-        }
-        leases
+        self.give_back_queues(hooks)
     }
 
     /// How many more deliveries a claim may queue now.
