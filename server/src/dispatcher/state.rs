@@ -365,11 +365,8 @@ impl State {
                         }
                     }
                 }
-                None => {
-                    for delivery in self.take_queue(hook) {
-                        self.held.remove(&delivery.id);
-                    }
-                }
+                // Its deliveries are deleted with it: nothing to give back.
+                None => drop(self.give_back_queues(vec![hook.clone()])),
             }
         }
     }
