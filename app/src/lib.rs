@@ -1,12 +1,10 @@
 //! Hookline's console: the Leptos app (rendered on the server, hydrated in the
-//! browser), its server functions, and the types both sides share.
+//! browser) and its server functions. The types it shares with the server
+//! live in the `domain` crate.
 #![recursion_limit = "256"]
 
 pub mod api;
 mod components;
-#[cfg(feature = "ssr")]
-pub mod console;
-pub mod model;
 mod pages;
 
 use leptos::prelude::*;

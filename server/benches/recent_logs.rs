@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use app::model::delivery::{LogFilter, StatusFilter, LOG_COUNT_LIMIT};
-use app::model::hook::{HookConfig, NewHook};
+use domain::delivery::{LogFilter, StatusFilter, LOG_COUNT_LIMIT};
+use domain::hook::{HookConfig, NewHook};
 use hookline::store::{HookRow, Store};
 
 const RUNS: usize = 200;

@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use app::model::user::Role;
+use domain::user::Role;
 
 use crate::dispatcher::DeliverySettings;
 use crate::service::Service;

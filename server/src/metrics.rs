@@ -9,7 +9,7 @@ use prometheus::{
     TextEncoder,
 };
 
-use app::model::delivery::Attempt;
+use domain::delivery::Attempt;
 
 pub struct Metrics {
     registry: Registry,

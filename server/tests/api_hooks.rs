@@ -2,8 +2,8 @@
 
 mod common;
 
-use app::console::ApiKeyPort;
 use common::{assert_error, spawn_app, valid_hook};
+use domain::ports::ApiKeyPort;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

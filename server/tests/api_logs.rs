@@ -334,7 +334,7 @@ async fn custom_event_types_are_listed_subscribed_to_and_validated() {
 /// Opens the console's live stream for `hook_id` as a signed-in viewer (an
 /// admin exists first, as the first user must be one); it must answer 200.
 async fn open_live_stream(app: &TestApp, hook_id: &str) -> reqwest::Response {
-    use app::model::user::Role;
+    use domain::user::Role;
     const PASSWORD: &str = "a long password";
     app.add_user("admin@example.com", PASSWORD, Role::Admin)
         .await;

@@ -66,7 +66,7 @@ async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
     );
     let service = Service::new(Store::connect(&url).await.unwrap(), Default::default());
     let loopback = std::net::Ipv4Addr::LOCALHOST.into();
-    let session = app::console::SessionPort::sign_in(
+    let session = domain::ports::SessionPort::sign_in(
         &service,
         "ops@example.com",
         "a long password",
@@ -74,7 +74,7 @@ async fn admin_create_reads_the_password_from_stdin_and_migrates_first() {
     )
     .await
     .unwrap();
-    assert_eq!(session.user.role, app::model::user::Role::Admin);
+    assert_eq!(session.user.role, domain::user::Role::Admin);
     assert_eq!(
         service.open_setup().await.unwrap(),
         None,

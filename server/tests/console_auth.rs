@@ -2,8 +2,8 @@
 
 mod common;
 
-use app::model::user::Role;
 use common::{session_cookie, spawn_app, valid_hook};
+use domain::user::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -306,7 +306,7 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         .unwrap();
     assert_eq!(unchanged["enabled"], true);
     // The key is unchanged, and only admins may read it (see viewer_secrets.rs).
-    assert_eq!(unchanged["signingKey"], app::console::SECRET_MASK);
+    assert_eq!(unchanged["signingKey"], domain::ports::SECRET_MASK);
     let key = app.get_json(&format!("/api/hooks/{id}")).await;
     assert_eq!(key["signingKey"], hook["signingKey"]);
 }

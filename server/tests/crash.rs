@@ -117,7 +117,7 @@ async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
             .unwrap();
         assert_eq!(
             delivery.state,
-            app::model::delivery::DeliveryState::Delivered,
+            domain::delivery::DeliveryState::Delivered,
             "the attempt in flight finished and was logged before exit"
         );
         assert_eq!(delivery.attempts.len(), 1);
@@ -163,7 +163,7 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
         .unwrap()
         .unwrap();
     let delivery = &event.deliveries[0];
-    assert_eq!(delivery.state, app::model::delivery::DeliveryState::Pending);
+    assert_eq!(delivery.state, domain::delivery::DeliveryState::Pending);
     assert_eq!(
         delivery.attempt_count, 0,
         "the cut-off attempt is not logged"

@@ -121,7 +121,7 @@ async fn during_a_key_rotation_both_keys_sign() {
 /// Verifies the Standard Webhooks headers with the reference crate, given the
 /// key in its `whsec_` form as a receiver would configure it.
 fn assert_standard_signature(key: &str, request: &common::receiver::Received) {
-    let whsec = app::model::hook::whsec(key);
+    let whsec = domain::hook::whsec(key);
     standardwebhooks::Webhook::new(&whsec)
         .unwrap()
         .verify(&request.body, &request.headers)

@@ -378,7 +378,7 @@ async fn api_key_count(app: &TestApp, cookie: &str) -> usize {
 #[tokio::test]
 async fn console_requests_from_another_origin_are_refused_and_change_nothing() {
     let app = spawn_app().await;
-    app.add_user("admin@example.com", PASSWORD, app::model::user::Role::Admin)
+    app.add_user("admin@example.com", PASSWORD, domain::user::Role::Admin)
         .await;
     let cookie = app.sign_in("admin@example.com", PASSWORD).await;
     let before = api_key_count(&app, &cookie).await;
@@ -528,7 +528,7 @@ async fn a_session_holds_only_a_few_live_streams_and_a_closed_one_frees_its_plac
         ..HttpSettings::default()
     })
     .await;
-    app.add_user("admin@example.com", PASSWORD, app::model::user::Role::Admin)
+    app.add_user("admin@example.com", PASSWORD, domain::user::Role::Admin)
         .await;
     let cookie = app.sign_in("admin@example.com", PASSWORD).await;
     let other_session = app.sign_in("admin@example.com", PASSWORD).await;

@@ -5,10 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use app::model::user::Role;
 use common::flow::{add_hook, finished, ingest_ok, only_delivery, WAIT};
 use common::receiver::{Receiver, Reply};
 use common::{assert_error, spawn_app, TestApp};
+use domain::user::Role;
 use hookline::service::now_ms;
 use hookline::store::NewEvent;
 use reqwest::{Method, StatusCode};

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use app::model::delivery::{Attempt, DeliveryState, Trigger};
-use app::model::hook::{HookConfig, HookPatch, NewHook};
 use common::database::{Backend, TestDatabase};
+use domain::delivery::{Attempt, DeliveryState, Trigger};
+use domain::hook::{HookConfig, HookPatch, NewHook};
 use hookline::store::{
     Claim, HookRow, Ingestion, Intake, LeaseTerms, LeasedDelivery, NewEvent, Reservation,
     RosterEntry, Settlement, Store, UserRow,

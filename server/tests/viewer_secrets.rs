@@ -5,12 +5,12 @@
 
 mod common;
 
-use app::console::{Actor, ActorKind, DeliveryPort, SECRET_MASK};
-use app::model::hook::whsec;
-use app::model::user::Role;
 use common::flow::{finished, ingest_ok, only_delivery, WAIT};
 use common::receiver::{Receiver, Reply};
 use common::{spawn_app, TestApp};
+use domain::hook::whsec;
+use domain::ports::{Actor, ActorKind, DeliveryPort, SECRET_MASK};
+use domain::user::Role;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

@@ -2,23 +2,24 @@
 
 use leptos::prelude::*;
 
-use crate::model::api_key::{ApiKey, CreatedApiKey};
-use crate::model::AppError;
+use domain::api_key::{ApiKey, CreatedApiKey};
+
+use super::ConsoleError;
 
 #[server]
-pub async fn list_api_keys() -> Result<Vec<ApiKey>, AppError> {
+pub async fn list_api_keys() -> Result<Vec<ApiKey>, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.list_api_keys(&actor).await
+    Ok(console.list_api_keys(&actor).await?)
 }
 
 #[server]
-pub async fn create_api_key(name: String) -> Result<CreatedApiKey, AppError> {
+pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.create_api_key(&actor, &name).await
+    Ok(console.create_api_key(&actor, &name).await?)
 }
 
 #[server]
-pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
+pub async fn revoke_api_key(id: String) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.revoke_api_key(&actor, &id).await
+    Ok(console.revoke_api_key(&actor, &id).await?)
 }

@@ -2,13 +2,14 @@
 
 use leptos::prelude::*;
 
-use crate::model::user::User;
-use crate::model::AppError;
+use domain::user::User;
+
+use super::ConsoleError;
 
 /// The signed-in user, or `None`.
 #[server]
-pub async fn current_user() -> Result<Option<User>, AppError> {
-    use crate::console::ActorKind;
+pub async fn current_user() -> Result<Option<User>, ConsoleError> {
+    use domain::ports::ActorKind;
     let actor = super::session::current_actor().await?;
     Ok(actor.and_then(|a| match a.kind {
         ActorKind::User(user) => Some(user),
@@ -17,7 +18,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 }
 
 #[server]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: String) -> Result<(), ConsoleError> {
     let client = super::session::client_addr()?;
     let session = super::session::console()?
         .sign_in(&email, &password, client)
@@ -28,7 +29,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 }
 
 #[server]
-pub async fn sign_out() -> Result<(), AppError> {
+pub async fn sign_out() -> Result<(), ConsoleError> {
     if let Some(token) = super::session::session_token()? {
         super::session::console()?.sign_out(&token).await?;
     }
@@ -39,8 +40,8 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// True while no user exists yet.
 #[server]
-pub async fn setup_required() -> Result<bool, AppError> {
-    super::session::console()?.setup_required().await
+pub async fn setup_required() -> Result<bool, ConsoleError> {
+    Ok(super::session::console()?.setup_required().await?)
 }
 
 #[server]
@@ -48,7 +49,7 @@ pub async fn complete_setup(
     token: String,
     email: String,
     password: String,
-) -> Result<(), AppError> {
+) -> Result<(), ConsoleError> {
     let session = super::session::console()?
         .complete_setup(&token, &email, &password)
         .await?;

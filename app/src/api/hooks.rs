@@ -3,41 +3,42 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::model::hook::{Hook, HookPatch, NewHook};
-use crate::model::AppError;
+use domain::hook::{Hook, HookPatch, NewHook};
+
+use super::ConsoleError;
 
 #[server]
-pub async fn list_hooks() -> Result<Vec<Hook>, AppError> {
+pub async fn list_hooks() -> Result<Vec<Hook>, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.list_hooks(&actor, true).await
+    Ok(console.list_hooks(&actor, true).await?)
 }
 
 #[server]
-pub async fn get_hook(id: String) -> Result<Hook, AppError> {
+pub async fn get_hook(id: String) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.get_hook(&actor, &id, true).await
+    Ok(console.get_hook(&actor, &id, true).await?)
 }
 
 #[server(input = Json)]
-pub async fn create_hook(input: NewHook) -> Result<Hook, AppError> {
+pub async fn create_hook(input: NewHook) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.create_hook(&actor, input).await
+    Ok(console.create_hook(&actor, input).await?)
 }
 
 #[server(input = Json)]
-pub async fn update_hook(id: String, input: HookPatch) -> Result<Hook, AppError> {
+pub async fn update_hook(id: String, input: HookPatch) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.update_hook(&actor, &id, input).await
+    Ok(console.update_hook(&actor, &id, input).await?)
 }
 
 #[server]
-pub async fn delete_hook(id: String) -> Result<(), AppError> {
+pub async fn delete_hook(id: String) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.delete_hook(&actor, &id).await
+    Ok(console.delete_hook(&actor, &id).await?)
 }
 
 #[server]
-pub async fn rotate_signing_key(id: String) -> Result<Hook, AppError> {
+pub async fn rotate_signing_key(id: String) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.rotate_signing_key(&actor, &id).await
+    Ok(console.rotate_signing_key(&actor, &id).await?)
 }

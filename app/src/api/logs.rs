@@ -4,11 +4,10 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::model::delivery::{
-    Delivery, EventRecord, HookTest, HookTestResult, Recovered, RequestsView,
-};
-use crate::model::event_type::{EventTypeInfo, NewEventType};
-use crate::model::AppError;
+use domain::delivery::{Delivery, EventRecord, HookTest, HookTestResult, Recovered, RequestsView};
+use domain::event_type::{EventTypeInfo, NewEventType};
+
+use super::ConsoleError;
 
 /// Rows per page on the Requests tab.
 pub const PAGE_SIZE: i64 = 20;
@@ -21,13 +20,13 @@ pub async fn hook_requests(
     status: Option<String>,
     range: Option<String>,
     page: Option<i64>,
-) -> Result<RequestsView, AppError> {
-    use crate::model::delivery::{LogQuery, TimeRange};
+) -> Result<RequestsView, ConsoleError> {
+    use domain::delivery::{LogQuery, TimeRange};
     let (console, actor) = super::session::actor().await?;
     let range = match range.as_deref() {
         None | Some("") => TimeRange::default(),
         Some(text) => TimeRange::parse(text)
-            .ok_or_else(|| AppError::invalid("range", format!("unknown range `{text}`")))?,
+            .ok_or_else(|| domain::AppError::invalid("range", format!("unknown range `{text}`")))?,
     };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -53,15 +52,15 @@ pub async fn hook_requests(
 }
 
 #[server]
-pub async fn get_delivery(id: String) -> Result<Delivery, AppError> {
+pub async fn get_delivery(id: String) -> Result<Delivery, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.get_delivery(&actor, &id).await
+    Ok(console.get_delivery(&actor, &id).await?)
 }
 
 #[server]
-pub async fn resend_delivery(id: String) -> Result<(), AppError> {
+pub async fn resend_delivery(id: String) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.resend(&actor, &id).await
+    Ok(console.resend(&actor, &id).await?)
 }
 
 /// Resends (or, with `dry_run`, counts) the hook's failed deliveries since `since`.
@@ -70,40 +69,40 @@ pub async fn recover_failed(
     hook_id: String,
     since: i64,
     dry_run: bool,
-) -> Result<Recovered, AppError> {
+) -> Result<Recovered, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    let range = crate::model::delivery::Recover { since, until: None };
-    console.recover(&actor, &hook_id, range, dry_run).await
+    let range = domain::delivery::Recover { since, until: None };
+    Ok(console.recover(&actor, &hook_id, range, dry_run).await?)
 }
 
 #[server(input = Json)]
-pub async fn test_hook(id: String, input: HookTest) -> Result<HookTestResult, AppError> {
+pub async fn test_hook(id: String, input: HookTest) -> Result<HookTestResult, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.test_hook(&actor, &id, input).await
+    Ok(console.test_hook(&actor, &id, input).await?)
 }
 
 #[server]
-pub async fn list_event_types() -> Result<Vec<EventTypeInfo>, AppError> {
+pub async fn list_event_types() -> Result<Vec<EventTypeInfo>, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.list_event_types(&actor).await
+    Ok(console.list_event_types(&actor).await?)
 }
 
 #[server(input = Json)]
-pub async fn create_event_type(input: NewEventType) -> Result<EventTypeInfo, AppError> {
+pub async fn create_event_type(input: NewEventType) -> Result<EventTypeInfo, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.create_event_type(&actor, input).await
+    Ok(console.create_event_type(&actor, input).await?)
 }
 
 /// Pushes a built-in type's example through the real pipeline, as a producer
 /// would; answers with the event and the deliveries it made.
 #[server]
-pub async fn send_sample_event(event: String) -> Result<EventRecord, AppError> {
+pub async fn send_sample_event(event: String) -> Result<EventRecord, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    let mut body = crate::model::catalog::find_event(&event)
-        .ok_or_else(|| AppError::invalid("event", format!("`{event}` has no example")))?
+    let mut body = domain::catalog::find_event(&event)
+        .ok_or_else(|| domain::AppError::invalid("event", format!("`{event}` has no example")))?
         .example_json();
     body["event"] = serde_json::Value::String(event);
-    let body = serde_json::to_vec(&body).map_err(|_| AppError::internal())?;
+    let body = serde_json::to_vec(&body).map_err(|_| domain::AppError::internal())?;
     let answer = console.ingest_event(&actor, &body, None, None).await?;
-    console.get_event(&actor, &answer.ingested.id).await
+    Ok(console.get_event(&actor, &answer.ingested.id).await?)
 }

@@ -3,9 +3,12 @@
 
 pub mod api_keys;
 pub mod auth;
+mod error;
 pub mod hooks;
 pub mod logs;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod settings;
 pub mod users;
+
+pub use error::ConsoleError;

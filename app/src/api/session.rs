@@ -10,8 +10,8 @@ use http::HeaderValue;
 use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
-use crate::console::{Actor, Console, NewSession};
-use crate::model::AppError;
+use domain::ports::{Actor, Console, NewSession};
+use domain::AppError;
 
 pub const SESSION_COOKIE: &str = "hookline_session";
 
@@ -47,7 +47,7 @@ pub fn client_addr() -> Result<std::net::IpAddr, AppError> {
     let unknown = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
     Ok(request_parts()?
         .extensions
-        .get::<crate::console::ClientAddr>()
+        .get::<domain::ports::ClientAddr>()
         .map_or(unknown, |addr| addr.0))
 }
 

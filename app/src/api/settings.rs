@@ -2,19 +2,20 @@
 
 use leptos::prelude::*;
 
-use crate::model::settings::RetentionSettings;
-use crate::model::AppError;
+use domain::settings::RetentionSettings;
+
+use super::ConsoleError;
 
 #[server]
-pub async fn get_retention() -> Result<RetentionSettings, AppError> {
+pub async fn get_retention() -> Result<RetentionSettings, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.retention(&actor).await
+    Ok(console.retention(&actor).await?)
 }
 
 /// `days` as the form sends it; empty returns to the server's default.
 #[server]
-pub async fn save_retention(days: String) -> Result<RetentionSettings, AppError> {
-    let days = crate::model::settings::parse_retention_days(&days)?;
+pub async fn save_retention(days: String) -> Result<RetentionSettings, ConsoleError> {
+    let days = domain::settings::parse_retention_days(&days)?;
     let (console, actor) = super::session::actor().await?;
-    console.set_retention(&actor, days).await
+    Ok(console.set_retention(&actor, days).await?)
 }

@@ -2,25 +2,30 @@
 
 use leptos::prelude::*;
 
-use crate::model::user::User;
-use crate::model::AppError;
+use domain::user::User;
+
+use super::ConsoleError;
 
 #[server]
-pub async fn list_users() -> Result<Vec<User>, AppError> {
+pub async fn list_users() -> Result<Vec<User>, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.list_users(&actor).await
+    Ok(console.list_users(&actor).await?)
 }
 
 #[server]
-pub async fn create_user(email: String, password: String, role: String) -> Result<User, AppError> {
+pub async fn create_user(
+    email: String,
+    password: String,
+    role: String,
+) -> Result<User, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    let role = crate::model::user::Role::parse(&role)
-        .ok_or_else(|| AppError::invalid("role", "role must be admin or viewer"))?;
-    console.create_user(&actor, &email, &password, role).await
+    let role = domain::user::Role::parse(&role)
+        .ok_or_else(|| domain::AppError::invalid("role", "role must be admin or viewer"))?;
+    Ok(console.create_user(&actor, &email, &password, role).await?)
 }
 
 #[server]
-pub async fn delete_user(id: String) -> Result<(), AppError> {
+pub async fn delete_user(id: String) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
-    console.delete_user(&actor, &id).await
+    Ok(console.delete_user(&actor, &id).await?)
 }

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::AppError;
+use crate::api::ConsoleError;
 
 #[component]
 pub fn PageHeader(
@@ -28,19 +28,19 @@ pub fn Loading() -> impl IntoView {
 
 /// An error that belongs to no single field.
 #[component]
-pub fn ErrorNotice(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn ErrorNotice(#[prop(into)] error: Signal<Option<ConsoleError>>) -> impl IntoView {
     move || {
         error
             .get()
             .filter(|e| e.field.is_none())
-            .map(|e| view! { <div class="notice notice-error" role="alert">{e.message}</div> })
+            .map(|e| view! { <div class="notice notice-error" role="alert">{e.0.message}</div> })
     }
 }
 
 /// The message for one field, shown beside it.
 #[component]
 pub fn FieldError(
-    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(into)] error: Signal<Option<ConsoleError>>,
     field: &'static str,
 ) -> impl IntoView {
     move || {

@@ -5,9 +5,9 @@ use leptos_meta::Title;
 
 use crate::api::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, PageHeader};
-use crate::model::api_key::ApiKey;
-use crate::model::time::format_utc;
 use crate::pages::layout::{AdminOnly, PageData};
+use domain::api_key::ApiKey;
+use domain::time::format_utc;
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {

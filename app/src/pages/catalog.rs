@@ -8,8 +8,10 @@ use leptos_router::components::A;
 
 use crate::api::logs::{list_event_types, CreateEventType, SendSampleEvent};
 use crate::components::{ErrorNotice, FieldError, PageHeader};
-use crate::model::event_type::{EventTypeInfo, NewEventType};
-use crate::model::AppError;
+use domain::event_type::{EventTypeInfo, NewEventType};
+use domain::AppError;
+
+use crate::api::ConsoleError;
 use crate::pages::layout::PageData;
 
 #[component]
@@ -131,7 +133,7 @@ fn NewTypeForm(create: ServerAction<CreateEventType>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
     let schema = RwSignal::new(String::new());
-    let local_error = RwSignal::new(None::<AppError>);
+    let local_error = RwSignal::new(None::<ConsoleError>);
     let error = Signal::derive(move || {
         local_error
             .get()
@@ -153,10 +155,9 @@ fn NewTypeForm(create: ServerAction<CreateEventType>) -> impl IntoView {
             match serde_json::from_str(&text) {
                 Ok(value) => Some(value),
                 Err(err) => {
-                    local_error.set(Some(AppError::invalid(
-                        "schema",
-                        format!("not valid JSON: {err}"),
-                    )));
+                    local_error.set(Some(
+                        AppError::invalid("schema", format!("not valid JSON: {err}")).into(),
+                    ));
                     return;
                 }
             }

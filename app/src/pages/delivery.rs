@@ -9,9 +9,9 @@ use leptos_router::hooks::use_params_map;
 use super::requests::live_attempts;
 use crate::api::logs::{get_delivery, ResendDelivery};
 use crate::components::{AttemptStatus, CopyButton, ErrorNotice};
-use crate::model::delivery::{Attempt, Delivery, DeliveryState};
-use crate::model::time::format_utc;
 use crate::pages::layout::PageData;
+use domain::delivery::{Attempt, Delivery, DeliveryState};
+use domain::time::format_utc;
 
 #[component]
 pub fn DeliveryPage() -> impl IntoView {

@@ -11,9 +11,9 @@ use super::hooks::{HealthLabel, StateBadge};
 use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use crate::api::logs::list_event_types;
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice};
-use crate::model::event_type::EventTypeInfo;
-use crate::model::hook::{Hook, HookPatch};
 use crate::pages::layout::PageData;
+use domain::event_type::EventTypeInfo;
+use domain::hook::{Hook, HookPatch};
 
 #[component]
 pub fn HookDetailPage() -> impl IntoView {
@@ -170,7 +170,7 @@ fn HookDetail(
                 read_only=Signal::stored(!can_write)
                 pending=actions.save.pending()
                 error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
-                on_submit=move |input: crate::model::hook::NewHook| {
+                on_submit=move |input: domain::hook::NewHook| {
                     actions.save.dispatch(UpdateHook {
                         id: id.get_value(),
                         input: HookPatch {

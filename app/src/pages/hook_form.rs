@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api::logs::TestHook;
+use crate::api::ConsoleError;
 use crate::components::{AttemptStatus, ErrorNotice, FieldError};
-use crate::model::delivery::HookTest;
-use crate::model::event_type::EventTypeInfo;
-use crate::model::hook::{Headers, Hook, HookConfig, NewHook};
-use crate::model::AppError;
+use domain::delivery::HookTest;
+use domain::event_type::EventTypeInfo;
+use domain::hook::{Headers, Hook, HookConfig, NewHook};
 
 /// One editable header row; `id` keeps rows stable while they are edited.
 #[derive(Clone)]
@@ -29,7 +29,7 @@ pub fn HookForm(
     submit_label: &'static str,
     #[prop(into)] read_only: Signal<bool>,
     #[prop(into)] pending: Signal<bool>,
-    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(into)] error: Signal<Option<ConsoleError>>,
     #[prop(into)] on_submit: Callback<NewHook>,
     /// The saved hook's id: offers "Send test payload" with the form's values.
     #[prop(optional_no_strip)]
@@ -255,7 +255,7 @@ fn TextField(
     field: &'static str,
     placeholder: &'static str,
     value: RwSignal<String>,
-    error: Signal<Option<AppError>>,
+    error: Signal<Option<ConsoleError>>,
     #[prop(optional)] mono: bool,
 ) -> impl IntoView {
     view! {

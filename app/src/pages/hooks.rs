@@ -6,8 +6,8 @@ use leptos_router::components::A;
 
 use crate::api::hooks::list_hooks;
 use crate::components::PageHeader;
-use crate::model::hook::{Band, Health, Hook};
 use crate::pages::layout::{AdminOnly, PageData};
+use domain::hook::{Band, Health, Hook};
 
 #[component]
 pub fn HooksPage() -> impl IntoView {

@@ -5,14 +5,14 @@ use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
 use crate::api::auth::current_user;
+use crate::api::ConsoleError;
 use crate::components::{ErrorNotice, Loading};
-use crate::model::user::{Role, User};
-use crate::model::AppError;
 use crate::SessionActions;
+use domain::user::{Role, User};
 
 /// The signed-in user, for every page under the layout.
 #[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<User>, AppError>>);
+pub struct CurrentUser(pub Resource<Result<Option<User>, ConsoleError>>);
 
 /// Whether the signed-in user may change things (admins). Await it inside a
 /// `Suspend`: the answer is the same on the server and in the browser.
@@ -38,7 +38,7 @@ pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
 /// A page's data: once it and the session are known, `render` draws it, told
 /// whether the user may change things; an error is shown as a notice.
 #[component]
-pub fn PageData<T, F, V>(resource: Resource<Result<T, AppError>>, render: F) -> impl IntoView
+pub fn PageData<T, F, V>(resource: Resource<Result<T, ConsoleError>>, render: F) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
     F: Fn(T, bool) -> V + Send + Sync + 'static,

@@ -12,10 +12,10 @@ use super::hooks::StateBadge;
 use crate::api::hooks::get_hook;
 use crate::api::logs::{hook_requests, RecoverFailed};
 use crate::components::{AttemptStatus, ErrorNotice, Loading};
-use crate::model::delivery::{AttemptSummary, Bucket, RequestsView, TimeRange};
-use crate::model::hook::Hook;
-use crate::model::time::format_utc;
 use crate::pages::layout::PageData;
+use domain::delivery::{AttemptSummary, Bucket, RequestsView, TimeRange};
+use domain::hook::Hook;
+use domain::time::format_utc;
 
 /// A counter that goes up each time the server says an attempt of `hook_id`
 /// was logged (server-sent events; in the browser only).

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 
 use crate::api::settings::{get_retention, SaveRetention};
 use crate::components::{ErrorNotice, FieldError, PageHeader};
-use crate::model::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 use crate::pages::layout::PageData;
+use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -33,7 +33,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn RetentionCard(
     settings: RetentionSettings,
     save: ServerAction<SaveRetention>,
-    error: Signal<Option<crate::model::AppError>>,
+    error: Signal<Option<crate::api::ConsoleError>>,
     can_write: bool,
 ) -> impl IntoView {
     let effective = describe_window(settings.effective_ms);

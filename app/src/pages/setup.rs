@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{AuthCard, ErrorNotice, FieldError};
-use crate::model::user::PASSWORD_MIN_CHARS;
 use crate::SessionActions;
+use domain::user::PASSWORD_MIN_CHARS;
 
 #[component]
 pub fn SetupPage() -> impl IntoView {

@@ -5,9 +5,9 @@ use leptos_meta::Title;
 
 use crate::api::users::{list_users, CreateUser, DeleteUser};
 use crate::components::{ConfirmButton, ErrorNotice, FieldError, PageHeader};
-use crate::model::time::format_utc;
-use crate::model::user::{User, PASSWORD_MIN_CHARS};
 use crate::pages::layout::{AdminOnly, PageData};
+use domain::time::format_utc;
+use domain::user::{User, PASSWORD_MIN_CHARS};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {

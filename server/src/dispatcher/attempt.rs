@@ -1,8 +1,8 @@
 //! One attempt: build the signed request for a target, send it, and decide
 //! what follows for the delivery and for its hook.
 
-use app::model::delivery::{Attempt, DeliveryState, Trigger};
-use app::model::hook::Headers;
+use domain::delivery::{Attempt, DeliveryState, Trigger};
+use domain::hook::Headers;
 
 use super::retry::parse_retry_after;
 use super::sender::Sender;

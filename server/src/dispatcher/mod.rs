@@ -197,8 +197,8 @@ impl Dispatcher {
         &self,
         target: &Target<'_>,
         number: i64,
-        trigger: app::model::delivery::Trigger,
-    ) -> app::model::delivery::Attempt {
+        trigger: domain::delivery::Trigger,
+    ) -> domain::delivery::Attempt {
         attempt::make(&self.sender, target, number, trigger).await
     }
 

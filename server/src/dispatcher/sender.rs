@@ -6,7 +6,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use app::model::delivery::RESPONSE_BODY_LIMIT;
+use domain::delivery::RESPONSE_BODY_LIMIT;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::endpoint::{EndpointPolicy, GuardedResolver, Refused};

@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use app::model::hook::{Headers, RESERVED_HEADERS};
 use base64::Engine as _;
+use domain::hook::{Headers, RESERVED_HEADERS};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 

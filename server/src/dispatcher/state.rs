@@ -435,8 +435,8 @@ impl State {
 mod tests {
     use super::*;
     use crate::store::EventToSend;
-    use app::model::delivery::Trigger;
-    use app::model::hook::Headers;
+    use domain::delivery::Trigger;
+    use domain::hook::Headers;
 
     const LEASE_UNTIL: i64 = 60_000;
 

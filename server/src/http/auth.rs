@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use app::console::Actor;
-use app::model::AppError;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use domain::ports::Actor;
+use domain::AppError;
 
 use super::error::ApiError;
 use crate::service::Service;
@@ -35,7 +35,7 @@ where
             .map(ApiActor)
             .ok_or_else(|| {
                 ApiError(AppError::new(
-                    app::model::ErrorCode::Unauthorized,
+                    domain::ErrorCode::Unauthorized,
                     "API key is not valid or was revoked",
                 ))
             })

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use app::console::ClientAddr;
+use domain::ports::ClientAddr;
 
 use axum::extract::ConnectInfo;
 use axum::Router;

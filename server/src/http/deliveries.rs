@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use app::console::{DeliveryPort, LogPort};
-use app::model::delivery::Delivery;
-use app::model::AppError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use domain::delivery::Delivery;
+use domain::ports::{DeliveryPort, LogPort};
+use domain::AppError;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

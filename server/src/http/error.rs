@@ -2,7 +2,6 @@
 //! with `Retry-After` while the database cannot be reached, or, for our own
 //! failures only, a 500.
 
-use app::model::{AppError, ErrorCode};
 use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::OriginalUri;
@@ -10,6 +9,7 @@ use axum::http::header::RETRY_AFTER;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use domain::{AppError, ErrorCode};
 
 pub struct ApiError(pub AppError);
 

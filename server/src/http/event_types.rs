@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use app::console::EventTypePort;
-use app::model::event_type::{EventTypeInfo, NewEventType};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use domain::event_type::{EventTypeInfo, NewEventType};
+use domain::ports::EventTypePort;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

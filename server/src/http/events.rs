@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::console::DeliveryPort;
-use app::model::delivery::{EventRecord, Ingested, EVENT_BODY_LIMIT};
-use app::model::AppError;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use domain::delivery::{EventRecord, Ingested, EVENT_BODY_LIMIT};
+use domain::ports::DeliveryPort;
+use domain::AppError;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};

@@ -5,13 +5,13 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use app::console::ClientAddr;
-use app::model::{AppError, ErrorCode};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use domain::ports::ClientAddr;
+use domain::{AppError, ErrorCode};
 use ipnet::IpNet;
 
 use super::connections::peer_addr;

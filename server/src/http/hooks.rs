@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use app::console::{DeliveryPort, HookPort, LogPort};
-use app::model::delivery::{
-    AttemptSummary, HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered,
-};
-use app::model::hook::{Hook, HookPatch, NewHook};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use domain::delivery::{
+    AttemptSummary, HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered,
+};
+use domain::hook::{Hook, HookPatch, NewHook};
+use domain::ports::{DeliveryPort, HookPort, LogPort};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;

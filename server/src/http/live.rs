@@ -9,13 +9,13 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::console::SessionPort;
-use app::model::{AppError, ErrorCode};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
+use domain::ports::SessionPort;
+use domain::{AppError, ErrorCode};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
@@ -49,7 +49,7 @@ async fn hook_attempts(
         .session_actor(&token)
         .await?
         .ok_or_else(AppError::unauthorized)?;
-    app::console::HookPort::get_hook(&*service, &actor, &hook_id, false).await?;
+    domain::ports::HookPort::get_hook(&*service, &actor, &hook_id, false).await?;
     let session = crate::service::secrets::sha256_hex(&token);
     // A quarter of the connections, so streams never hold all of them.
     let in_all = (settings.max_connections / 4).max(1);

@@ -18,7 +18,6 @@ mod openapi;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::console::Console;
 use app::{shell, App};
 use axum::extract::FromRef;
 use axum::http::header::CONTENT_SECURITY_POLICY;
@@ -26,6 +25,7 @@ use axum::http::HeaderValue;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
+use domain::ports::Console;
 use ipnet::IpNet;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};

@@ -1,9 +1,9 @@
 //! API keys for producers and scripts. Only a SHA-256 of each key is kept.
 
-use app::console::{Actor, ApiKeyPort};
-use app::model::api_key::{validate_name, ApiKey, CreatedApiKey};
-use app::model::AppError;
 use async_trait::async_trait;
+use domain::api_key::{validate_name, ApiKey, CreatedApiKey};
+use domain::ports::{Actor, ApiKeyPort};
+use domain::AppError;
 
 use super::secrets::{new_id, random_alphanumeric, sha256_hex};
 use super::{db_error, now_ms, Service};

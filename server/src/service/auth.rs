@@ -4,10 +4,10 @@ use std::net::IpAddr;
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use app::console::{Actor, ActorKind, NewSession, SessionPort};
-use app::model::user::{validate_email, validate_password, Role, User};
-use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
+use domain::ports::{Actor, ActorKind, NewSession, SessionPort};
+use domain::user::{validate_email, validate_password, Role, User};
+use domain::{AppError, ErrorCode};
 
 use super::secrets::{hash_password, random_alphanumeric, sha256_hex, verify_password};
 use super::{db_error, now_ms, Service, SESSION_TTL};

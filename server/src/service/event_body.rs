@@ -12,8 +12,8 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use app::model::delivery::EVENT_BODY_LIMIT;
-use app::model::{AppError, ErrorCode};
+use domain::delivery::EVENT_BODY_LIMIT;
+use domain::{AppError, ErrorCode};
 use indexmap::IndexMap;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;

@@ -1,11 +1,11 @@
 //! The event catalog: built-in types and custom ones, and checking an event
 //! against its type's JSON Schema.
 
-use app::console::{Actor, EventTypePort};
-use app::model::catalog::find_event;
-use app::model::event_type::{builtin_event_types, EventTypeInfo, NewEventType};
-use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
+use domain::catalog::find_event;
+use domain::event_type::{builtin_event_types, EventTypeInfo, NewEventType};
+use domain::ports::{Actor, EventTypePort};
+use domain::{AppError, ErrorCode};
 
 use super::event_body::EventBody;
 use super::{db_error, now_ms, Service};
@@ -46,7 +46,7 @@ impl EventTypePort for Service {
             })?;
         Ok(EventTypeInfo {
             name: input.name,
-            group: app::model::event_type::CUSTOM_GROUP.to_owned(),
+            group: domain::event_type::CUSTOM_GROUP.to_owned(),
             description: input.description,
             example: None,
             schema: input.schema,

@@ -4,15 +4,15 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use app::console::{Actor, ActorKind, DeliveryPort, IngestAnswer};
-use app::model::catalog::find_event;
-use app::model::delivery::{
+use async_trait::async_trait;
+use domain::catalog::find_event;
+use domain::delivery::{
     Attempt, Delivery, EventRecord, HookTest, HookTestResult, Ingested, Outcome, Trigger,
     MAX_WAIT_SECS,
 };
-use app::model::hook::{validate_config, validate_events};
-use app::model::{AppError, ErrorCode};
-use async_trait::async_trait;
+use domain::hook::{validate_config, validate_events};
+use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
+use domain::{AppError, ErrorCode};
 
 use super::event_body::EventBody;
 use super::secrets::{new_id, sha256_hex};

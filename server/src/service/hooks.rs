@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use app::console::{Actor, HookPort, SECRET_MASK};
-use app::model::delivery::{Delivery, EventRecord};
-use app::model::hook::{ExecutionStats, Hook, HookPatch, NewHook};
-use app::model::AppError;
 use async_trait::async_trait;
+use domain::delivery::{Delivery, EventRecord};
+use domain::hook::{ExecutionStats, Hook, HookPatch, NewHook};
+use domain::ports::{Actor, HookPort, SECRET_MASK};
+use domain::AppError;
 
 use super::secrets::{new_id, new_signing_key};
 use super::{db_error, now_ms, Service};
@@ -179,10 +179,10 @@ fn set_by_hookline(name: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::console::ActorKind;
-    use app::model::delivery::{Attempt, DeliveryState, Trigger};
-    use app::model::hook::{Headers, HookConfig};
-    use app::model::user::Role;
+    use domain::delivery::{Attempt, DeliveryState, Trigger};
+    use domain::hook::{Headers, HookConfig};
+    use domain::ports::ActorKind;
+    use domain::user::Role;
 
     fn actor(role: Role) -> Actor {
         Actor {

@@ -1,10 +1,10 @@
 //! A hook's request log and chart, and sending again: resend one delivery,
 //! recover every failed one in a time range.
 
-use app::console::{Actor, LogPort};
-use app::model::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
-use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
+use domain::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
+use domain::ports::{Actor, LogPort};
+use domain::{AppError, ErrorCode};
 
 use super::{db_error, now_ms, Service};
 use crate::store::Resend;

@@ -1,5 +1,5 @@
 //! The service layer: every rule about users, sessions, API keys and hooks,
-//! over the store. The REST API and the console (through `app::console::Console`)
+//! over the store. The REST API and the console (through `domain::ports::Console`)
 //! both call it, so a check fixed here is fixed for both.
 
 mod api_keys;
@@ -19,7 +19,7 @@ mod users;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use app::model::AppError;
+use domain::AppError;
 pub use event_body::{EventBody, MAX_EVENT_DEPTH};
 
 use crate::dispatcher::{DeliverySettings, Dispatcher};

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::{AppError, ErrorCode};
+use domain::{AppError, ErrorCode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// How long a caller may wait for a slot before it is turned away.

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use app::console::{Actor, SettingsPort};
-use app::model::settings::{days_ms, RetentionSettings};
-use app::model::AppError;
 use async_trait::async_trait;
+use domain::ports::{Actor, SettingsPort};
+use domain::settings::{days_ms, RetentionSettings};
+use domain::AppError;
 
 use super::{db_error, now_ms, Service};
 use crate::store::StoreResult;

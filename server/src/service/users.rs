@@ -1,9 +1,9 @@
 //! Console users: admins add admins and viewers.
 
-use app::console::{Actor, ActorKind, UserPort};
-use app::model::user::{validate_email, validate_password, Role, User};
-use app::model::{AppError, ErrorCode};
 use async_trait::async_trait;
+use domain::ports::{Actor, ActorKind, UserPort};
+use domain::user::{validate_email, validate_password, Role, User};
+use domain::{AppError, ErrorCode};
 
 use super::secrets::{hash_password, new_id};
 use super::{db_error, now_ms, Service};

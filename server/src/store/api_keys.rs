@@ -1,4 +1,4 @@
-use app::model::api_key::ApiKey;
+use domain::api_key::ApiKey;
 
 use super::{on_backend, Store, StoreResult};
 

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
-use app::model::delivery::{
+use domain::delivery::{
     Attempt, AttemptSummary, Bucket, DeliveryState, LogFilter, StatusFilter, Trigger,
 };
-use app::model::hook::ExecutionStats;
+use domain::hook::ExecutionStats;
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
 use super::events::{insert_events, NewEvent};

@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use app::model::delivery::{Attempt, Delivery, DeliveryState, Trigger};
-use app::model::hook::Headers;
+use domain::delivery::{Attempt, Delivery, DeliveryState, Trigger};
+use domain::hook::Headers;
 use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempts, AttemptRow};

@@ -1,7 +1,7 @@
 //! Custom event types.
 
 use super::{on_backend, JsonText, Store, StoreResult};
-use app::model::event_type::{EventTypeInfo, NewEventType, CUSTOM_GROUP};
+use domain::event_type::{EventTypeInfo, NewEventType, CUSTOM_GROUP};
 
 #[derive(sqlx::FromRow)]
 struct EventTypeRow {

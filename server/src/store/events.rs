@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use app::model::delivery::EventRecord;
+use domain::delivery::EventRecord;
 use sqlx::QueryBuilder;
 
 use super::deliveries::{EventToSend, HookTarget};

@@ -1,7 +1,7 @@
 use std::collections::HashMap;
 use std::mem::discriminant;
 
-use app::model::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
+use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 use sqlx::QueryBuilder;
 
 use super::deliveries::HookTarget;

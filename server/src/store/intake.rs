@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::deliveries::{EventToSend, HookTarget, LeasedDelivery};
-use app::model::delivery::Trigger;
+use domain::delivery::Trigger;
 
 /// The lease fresh deliveries are stored under.
 #[derive(Debug, Clone)]

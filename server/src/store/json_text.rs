@@ -55,8 +55,8 @@ impl From<JsonText<Vec<String>>> for Vec<String> {
     }
 }
 
-impl From<JsonText<app::model::hook::Headers>> for app::model::hook::Headers {
-    fn from(value: JsonText<app::model::hook::Headers>) -> Self {
+impl From<JsonText<domain::hook::Headers>> for domain::hook::Headers {
+    fn from(value: JsonText<domain::hook::Headers>) -> Self {
         value.0
     }
 }

@@ -1,4 +1,4 @@
-use app::model::user::{Role, User};
+use domain::user::{Role, User};
 
 use super::{on_backend, Store, StoreResult};
 

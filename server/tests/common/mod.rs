@@ -11,7 +11,7 @@ pub mod receiver;
 use std::sync::Arc;
 use std::time::Duration;
 
-use app::model::user::Role;
+use domain::user::Role;
 use hookline::dispatcher::endpoint::EndpointPolicy;
 use hookline::dispatcher::DeliverySettings;
 use hookline::service::Service;

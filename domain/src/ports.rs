@@ -7,16 +7,16 @@ use async_trait::async_trait;
 
 use std::time::Duration;
 
-use crate::model::api_key::{ApiKey, CreatedApiKey};
-use crate::model::delivery::{
+use crate::api_key::{ApiKey, CreatedApiKey};
+use crate::delivery::{
     Bucket, Delivery, EventRecord, HookTest, HookTestResult, Ingested, LogPage, LogQuery, Recover,
     Recovered,
 };
-use crate::model::event_type::{EventTypeInfo, NewEventType};
-use crate::model::hook::{Hook, HookPatch, NewHook};
-use crate::model::settings::RetentionSettings;
-use crate::model::user::{Role, User};
-use crate::model::AppError;
+use crate::event_type::{EventTypeInfo, NewEventType};
+use crate::hook::{Hook, HookPatch, NewHook};
+use crate::settings::RetentionSettings;
+use crate::user::{Role, User};
+use crate::AppError;
 
 /// Who is calling: a signed-in console user or an API key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,7 @@
-//! Types shared by the console (browser) and the server.
+//! Hookline's domain: the types the console (browser) and the server share,
+//! the one error type, and (feature `ports`) the traits through which the
+//! console's server functions and the REST API reach the server's service.
+//! It depends on no web framework and no database.
 
 pub mod api_key;
 pub mod catalog;
@@ -6,6 +9,8 @@ pub mod delivery;
 pub mod error;
 pub mod event_type;
 pub mod hook;
+#[cfg(feature = "ports")]
+pub mod ports;
 pub mod settings;
 pub mod time;
 pub mod user;

@@ -29,7 +29,7 @@ pub const RESERVED_HEADERS: &[&str] = &[
 ];
 
 /// A hook as the API returns it (Logto's field names).
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hook {
@@ -40,7 +40,7 @@ pub struct Hook {
     pub signing_key: String,
     pub enabled: bool,
     /// Why the hook was switched off, when Hookline did it (e.g. `410 Gone`).
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub disabled_reason: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -105,7 +105,7 @@ impl Hook {
 }
 
 /// Requests and successes over the last 24 hours.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionStats {
@@ -113,12 +113,12 @@ pub struct ExecutionStats {
     pub success_count: i64,
 }
 
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HookConfig {
     /// An absolute `http`/`https` URL with a host.
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(max_length = 2048, example = "http://127.0.0.1:9/hook")
     )]
     pub url: String,
@@ -126,7 +126,7 @@ pub struct HookConfig {
     /// names and values in all.
     #[serde(default)]
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(
             value_type = Option<std::collections::HashMap<String, String>>,
             example = json!({"X-Tenant": "acme"})
@@ -178,43 +178,43 @@ impl<'de> Deserialize<'de> for Headers {
 }
 
 /// `POST /api/hooks` and the console's create form.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewHook {
     /// 1 to 256 characters (trimmed).
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(min_length = 1, max_length = 256, example = "CRM sync")
     )]
     pub name: String,
     /// Event types from the catalog, built-in or custom; at least one.
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, example = json!(["User.Created", "PostRegister"])))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, example = json!(["User.Created", "PostRegister"])))]
     pub events: Vec<String>,
     pub config: HookConfig,
     /// Enabled unless `false`.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(example = true))]
+    #[cfg_attr(feature = "openapi", schema(example = true))]
     pub enabled: Option<bool>,
 }
 
 /// `PATCH /api/hooks/:id`: every field optional; `config` replaces the whole
 /// config, as Logto does.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HookPatch {
     #[serde(default)]
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(min_length = 1, max_length = 256, example = "CRM sync (EU)")
     )]
     pub name: Option<String>,
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, example = json!(["User.Created"])))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, example = json!(["User.Created"])))]
     pub events: Option<Vec<String>>,
     #[serde(default)]
     pub config: Option<HookConfig>,
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(example = false))]
+    #[cfg_attr(feature = "openapi", schema(example = false))]
     pub enabled: Option<bool>,
 }
 

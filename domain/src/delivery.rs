@@ -14,7 +14,7 @@ pub const EVENT_BODY_LIMIT: usize = 256 * 1024;
 pub const MAX_WAIT_SECS: u64 = 30;
 
 /// Why an attempt was made.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -51,7 +51,7 @@ impl Trigger {
 }
 
 /// Where a delivery stands.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
@@ -84,7 +84,7 @@ impl DeliveryState {
 }
 
 /// One HTTP request to a receiver and what came back.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
@@ -97,20 +97,20 @@ pub struct Attempt {
     pub trigger: Trigger,
     pub url: String,
     /// Header name and value pairs, in the order they were sent.
-    #[cfg_attr(feature = "ssr", schema(schema_with = header_pairs))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = header_pairs))]
     pub request_headers: Vec<(String, String)>,
     pub request_body: String,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub response_status: Option<u16>,
     /// Header name and value pairs, as they came; none when no response came.
-    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = optional_header_pairs))]
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = optional_header_pairs))]
     pub response_headers: Option<Vec<(String, String)>>,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub response_body: Option<String>,
     /// True when the response body was longer than 64 KiB and was cut.
     pub response_body_truncated: bool,
     /// Why no response came: refused address, connection error, timeout.
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     /// Unix ms.
@@ -119,7 +119,7 @@ pub struct Attempt {
 }
 
 /// `[["name", "value"], …]`: pairs keep the order and any repeated names.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "openapi")]
 fn header_pairs_schema(nullable: bool) -> utoipa::openapi::Array {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
     let pair = ArrayBuilder::new()
@@ -140,18 +140,18 @@ fn header_pairs_schema(nullable: bool) -> utoipa::openapi::Array {
         .build()
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "openapi")]
 fn header_pairs() -> utoipa::openapi::Array {
     header_pairs_schema(false)
 }
 
-#[cfg(feature = "ssr")]
+#[cfg(feature = "openapi")]
 fn optional_header_pairs() -> utoipa::openapi::Array {
     header_pairs_schema(true)
 }
 
 /// One event bound for one hook.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
@@ -163,7 +163,7 @@ pub struct Delivery {
     pub state: DeliveryState,
     pub attempt_count: i64,
     /// When the next attempt is due (unix ms), if one is scheduled.
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub next_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -173,21 +173,21 @@ pub struct Delivery {
 }
 
 /// An ingested event: what the producer sent, and where it is going.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventRecord {
     pub id: String,
     pub event: String,
     /// The producer's fields (everything but `event`), as sent.
-    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: serde_json::Value,
     pub created_at: i64,
     pub deliveries: Vec<Delivery>,
 }
 
 /// The first answer to `POST /api/events`.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ingested {
     pub id: String,
@@ -199,20 +199,20 @@ pub struct Ingested {
 
 /// What one attempt came to, in the short form synchronous ingestion and
 /// "Send test payload" answer with.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
     pub delivery_id: String,
     pub hook_id: String,
     pub event: String,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub status: Option<u16>,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub body: Option<String>,
     pub body_truncated: bool,
     pub duration_ms: i64,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
 }
@@ -235,25 +235,25 @@ impl From<&Attempt> for Outcome {
 
 /// `POST /api/hooks/:id/test`: the events to send a sample of, and optionally
 /// a config to send it to instead of the saved one (the form's unsaved values).
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookTest {
     /// The events to send an example of, one request each.
-    #[cfg_attr(feature = "ssr", schema(min_items = 1, example = json!(["User.Created"])))]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, example = json!(["User.Created"])))]
     pub events: Vec<String>,
     #[serde(default)]
     pub config: Option<HookConfig>,
 }
 
 /// The answer to a hook test: one outcome per event.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HookTestResult {
     pub outcomes: Vec<Outcome>,
 }
 
 /// An attempt as a row of a hook's log: no headers or bodies.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptSummary {
@@ -263,9 +263,9 @@ pub struct AttemptSummary {
     pub event: String,
     pub number: i64,
     pub trigger: Trigger,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub response_status: Option<u16>,
-    #[cfg_attr(feature = "ssr", schema(required = true))]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
     pub started_at: i64,
@@ -315,7 +315,7 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 
 /// Which part of a hook's log to read (`recent-logs` and the Requests tab).
 #[cfg_attr(
-    feature = "ssr",
+    feature = "openapi",
     derive(utoipa::IntoParams),
     into_params(parameter_in = Query)
 )]
@@ -327,7 +327,7 @@ pub struct LogQuery {
     /// `success`, `failed` or an HTTP status code.
     #[serde(default)]
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         param(pattern = "^(success|failed|[1-5][0-9][0-9])?$", example = "failed")
     )]
     pub status: Option<String>,
@@ -339,11 +339,11 @@ pub struct LogQuery {
     pub end_time: Option<i64>,
     /// 1-based; 1 by default.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", param(minimum = 1))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub page: Option<i64>,
     /// Rows per page, 20 by default.
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", param(minimum = 1, maximum = 100))]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 100))]
     pub page_size: Option<i64>,
 }
 
@@ -429,11 +429,11 @@ pub struct Bucket {
 }
 
 /// `POST /api/hooks/:id/recover`: failed deliveries created in `[since, until)`.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recover {
     /// Unix ms, inclusive.
-    #[cfg_attr(feature = "ssr", schema(example = 0))]
+    #[cfg_attr(feature = "openapi", schema(example = 0))]
     pub since: i64,
     /// Unix ms, exclusive; now by default.
     #[serde(default)]
@@ -441,7 +441,7 @@ pub struct Recover {
 }
 
 /// How many deliveries a recover (or its preview) covers.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recovered {
     pub deliveries: i64,

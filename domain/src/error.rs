@@ -1,10 +1,11 @@
 //! The one error type every layer speaks: the store, the service, the REST API
-//! (as `{"code", "message"}`) and the console's server functions.
+//! (as `{"code", "message"}`) and, wrapped as the console's `ConsoleError`,
+//! its server functions.
 
 use serde::{Deserialize, Serialize};
 
 /// What kind of failure this is; each maps to one HTTP status.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -51,7 +52,7 @@ impl ErrorCode {
     }
 }
 
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
@@ -128,42 +129,5 @@ impl AppError {
     /// The message to show beside `field`, if this error is about it.
     pub fn for_field(&self, field: &str) -> Option<String> {
         (self.field.as_deref() == Some(field)).then(|| self.message.clone())
-    }
-}
-
-/// Lets server functions return `Result<T, AppError>` directly.
-impl leptos::server_fn::error::FromServerFnError for AppError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        use leptos::server_fn::error::ServerFnErrorErr as E;
-        match value {
-            // The console could not reach the server or send its arguments.
-            E::Request(message) | E::Registration(message) => {
-                Self::new(ErrorCode::Internal, format!("request failed: {message}"))
-            }
-            // Arguments that could not be read are the caller's mistake.
-            E::Args(message) | E::MissingArg(message) | E::Deserialization(message) => {
-                Self::new(ErrorCode::InvalidInput, message)
-            }
-            other => Self::new(ErrorCode::Internal, other.to_string()),
-        }
-    }
-
-    /// Runs on the server as a server function's error is sent back: the one
-    /// place that gives console errors their HTTP status (a 403 for a viewer,
-    /// a 400 for bad input) instead of server_fn's blanket 500.
-    fn ser(&self) -> leptos::server_fn::Bytes {
-        #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            if let Ok(status) = http::StatusCode::from_u16(self.code.http_status()) {
-                response.set_status(status);
-            }
-            if let Some(seconds) = self.retry_after {
-                response.insert_header(http::header::RETRY_AFTER, seconds.into());
-            }
-        }
-        use leptos::server_fn::Encodes;
-        leptos::server_fn::codec::JsonEncoding::encode(self).unwrap_or_default()
     }
 }

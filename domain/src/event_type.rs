@@ -16,7 +16,7 @@ pub const DESCRIPTION_MAX_CHARS: usize = 256;
 pub const SCHEMA_MAX_BYTES: usize = 64 * 1024;
 
 /// One event type as `GET /api/event-types` lists it.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventTypeInfo {
@@ -24,10 +24,10 @@ pub struct EventTypeInfo {
     pub group: String,
     pub description: String,
     /// The producer's fields of a typical event (built-in types only).
-    #[cfg_attr(feature = "ssr", schema(required = true, value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<Object>))]
     pub example: Option<serde_json::Value>,
     /// The JSON Schema ingested events must match (custom types only).
-    #[cfg_attr(feature = "ssr", schema(required = true, schema_with = json_schema))]
+    #[cfg_attr(feature = "openapi", schema(required = true, schema_with = json_schema))]
     pub schema: Option<serde_json::Value>,
     pub custom: bool,
 }
@@ -50,13 +50,13 @@ pub fn builtin_event_types() -> Vec<EventTypeInfo> {
 }
 
 /// `POST /api/event-types`.
-#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewEventType {
     /// Letters and digits, starting with a letter, in dot-separated parts;
     /// not a built-in name; at most 128 characters.
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(
             pattern = "^[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*$",
             max_length = 128,
@@ -66,17 +66,17 @@ pub struct NewEventType {
     pub name: String,
     /// 1 to 256 characters.
     #[cfg_attr(
-        feature = "ssr",
+        feature = "openapi",
         schema(min_length = 1, max_length = 256, example = "An order was paid")
     )]
     pub description: String,
     #[serde(default)]
-    #[cfg_attr(feature = "ssr", schema(schema_with = json_schema))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = json_schema))]
     pub schema: Option<serde_json::Value>,
 }
 
 /// A JSON Schema (an object, or `true`/`false`), or null for none.
-#[cfg(feature = "ssr")]
+#[cfg(feature = "openapi")]
 fn json_schema() -> utoipa::openapi::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
     ObjectBuilder::new()
