@@ -471,14 +471,6 @@ impl TimeRange {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            TimeRange::Hour => "Last hour",
-            TimeRange::Day => "Last 24 hours",
-            TimeRange::Week => "Last 7 days",
-        }
-    }
-
     pub fn millis(self) -> i64 {
         match self {
             TimeRange::Hour => 3_600_000,
@@ -495,14 +487,6 @@ impl TimeRange {
             TimeRange::Week => 84,
         }
     }
-}
-
-/// The Requests tab's data: a page of the log and the chart over the range.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RequestsView {
-    pub page: LogPage,
-    pub chart: Vec<Bucket>,
-    pub page_size: i64,
 }
 
 #[cfg(test)]

@@ -4,13 +4,25 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use domain::delivery::{Delivery, EventRecord, HookTest, HookTestResult, Recovered, RequestsView};
+use serde::{Deserialize, Serialize};
+
+use domain::delivery::{
+    Bucket, Delivery, EventRecord, HookTest, HookTestResult, LogPage, Recovered,
+};
 use domain::event_type::{EventTypeInfo, NewEventType};
 
 use super::ConsoleError;
 
 /// Rows per page on the Requests tab.
 pub const PAGE_SIZE: i64 = 20;
+
+/// The Requests tab's data: a page of the log and the chart over the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestsView {
+    pub page: LogPage,
+    pub chart: Vec<Bucket>,
+    pub page_size: i64,
+}
 
 /// One page of a hook's attempts, filtered, and the chart over `range`.
 #[server]

@@ -10,10 +10,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::hook_detail::{HookTabs, Tab};
 use super::hooks::StateBadge;
 use crate::api::hooks::get_hook;
-use crate::api::logs::{hook_requests, RecoverFailed};
+use crate::api::logs::{hook_requests, RecoverFailed, RequestsView};
 use crate::components::{AttemptStatus, ErrorNotice, Loading};
 use crate::pages::layout::PageData;
-use domain::delivery::{AttemptSummary, Bucket, RequestsView, TimeRange};
+use domain::delivery::{AttemptSummary, Bucket, TimeRange};
 use domain::hook::Hook;
 use domain::time::format_utc;
 
@@ -145,13 +145,22 @@ fn Filters(hook: Hook) -> impl IntoView {
                                 let chosen = current("range");
                                 chosen == r.as_param() || (chosen.is_empty() && r == TimeRange::default())
                             };
-                            view! { <option value=r.as_param() selected=selected>{r.label()}</option> }
+                            view! { <option value=r.as_param() selected=selected>{range_label(r)}</option> }
                         })
                         .collect_view()}
                 </select>
             </label>
             <button type="submit" class="btn btn-secondary">"Apply"</button>
         </Form>
+    }
+}
+
+/// How the time-range filter names a range.
+fn range_label(range: TimeRange) -> &'static str {
+    match range {
+        TimeRange::Hour => "Last hour",
+        TimeRange::Day => "Last 24 hours",
+        TimeRange::Week => "Last 7 days",
     }
 }
 
