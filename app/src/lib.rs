@@ -3,21 +3,23 @@
 //! live in the `domain` crate.
 #![recursion_limit = "256"]
 
-pub mod api;
 mod components;
 mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+mod time;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::api::auth::{CompleteSetup, SignIn, SignOut};
 use crate::pages::layout::CurrentUser;
 use crate::pages::{
     api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, settings, setup,
     sign_in, users,
 };
+use crate::server_fns::auth::{CompleteSetup, SignIn, SignOut};
 
 /// The HTML document around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::ConsoleError;
+use crate::server_fns::ConsoleError;
 
 #[component]
 pub fn PageHeader(

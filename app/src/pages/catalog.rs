@@ -6,13 +6,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::logs::{list_event_types, CreateEventType, SendSampleEvent};
 use crate::components::{ErrorNotice, FieldError, PageHeader};
+use crate::server_fns::event_types::{list_event_types, CreateEventType, SendSampleEvent};
 use domain::event_type::{EventTypeInfo, NewEventType};
 use domain::AppError;
 
-use crate::api::ConsoleError;
 use crate::pages::layout::PageData;
+use crate::server_fns::ConsoleError;
 
 #[component]
 pub fn CatalogPage() -> impl IntoView {

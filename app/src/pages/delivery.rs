@@ -7,9 +7,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use super::requests::live_attempts;
-use crate::api::logs::{get_delivery, ResendDelivery};
 use crate::components::{AttemptStatus, CopyButton, ErrorNotice};
 use crate::pages::layout::PageData;
+use crate::server_fns::deliveries::{get_delivery, ResendDelivery};
 use domain::delivery::{Attempt, Delivery, DeliveryState};
 use domain::time::format_utc;
 

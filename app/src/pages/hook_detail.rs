@@ -8,10 +8,10 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use super::hook_form::HookForm;
 use super::hooks::{HealthLabel, StateBadge};
-use crate::api::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
-use crate::api::logs::list_event_types;
 use crate::components::{ConfirmButton, CopyButton, ErrorNotice};
 use crate::pages::layout::PageData;
+use crate::server_fns::event_types::list_event_types;
+use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Hook, HookPatch};
 

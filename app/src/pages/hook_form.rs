@@ -5,9 +5,9 @@ use leptos::prelude::*;
 
 use leptos_router::components::A;
 
-use crate::api::logs::TestHook;
-use crate::api::ConsoleError;
 use crate::components::{AttemptStatus, ErrorNotice, FieldError};
+use crate::server_fns::hooks::TestHook;
+use crate::server_fns::ConsoleError;
 use domain::delivery::HookTest;
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Headers, Hook, HookConfig, NewHook};

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::hooks::list_hooks;
 use crate::components::PageHeader;
 use crate::pages::layout::{AdminOnly, PageData};
+use crate::server_fns::hooks::list_hooks;
 use domain::hook::{Band, Health, Hook};
 
 #[component]

@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use crate::api::auth::current_user;
-use crate::api::ConsoleError;
 use crate::components::{ErrorNotice, Loading};
+use crate::server_fns::auth::current_user;
+use crate::server_fns::ConsoleError;
 use crate::SessionActions;
 use domain::user::{Role, User};
 

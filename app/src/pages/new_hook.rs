@@ -5,10 +5,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
 use super::hook_form::HookForm;
-use crate::api::hooks::CreateHook;
-use crate::api::logs::list_event_types;
 use crate::components::{ErrorNotice, Loading, PageHeader};
 use crate::pages::layout::can_write;
+use crate::server_fns::event_types::list_event_types;
+use crate::server_fns::hooks::CreateHook;
 
 #[component]
 pub fn NewHookPage() -> impl IntoView {

@@ -9,10 +9,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::hook_detail::{HookTabs, Tab};
 use super::hooks::StateBadge;
-use crate::api::hooks::get_hook;
-use crate::api::logs::{hook_requests, RecoverFailed, RequestsView};
 use crate::components::{AttemptStatus, ErrorNotice, Loading};
 use crate::pages::layout::PageData;
+use crate::server_fns::deliveries::RecoverFailed;
+use crate::server_fns::hooks::get_hook;
+use crate::server_fns::requests::{hook_requests, RequestsView};
 use domain::delivery::{AttemptSummary, Bucket, TimeRange};
 use domain::hook::Hook;
 use domain::time::format_utc;

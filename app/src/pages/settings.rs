@@ -3,9 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::settings::{get_retention, SaveRetention};
 use crate::components::{ErrorNotice, FieldError, PageHeader};
 use crate::pages::layout::PageData;
+use crate::server_fns::settings::{get_retention, SaveRetention};
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
 #[component]
@@ -33,7 +33,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn RetentionCard(
     settings: RetentionSettings,
     save: ServerAction<SaveRetention>,
-    error: Signal<Option<crate::api::ConsoleError>>,
+    error: Signal<Option<crate::server_fns::ConsoleError>>,
     can_write: bool,
 ) -> impl IntoView {
     let effective = describe_window(settings.effective_ms);

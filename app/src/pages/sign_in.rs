@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::auth::setup_required;
 use crate::components::{AuthCard, ErrorNotice};
+use crate::server_fns::auth::setup_required;
 use crate::SessionActions;
 
 #[component]

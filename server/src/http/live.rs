@@ -44,7 +44,8 @@ async fn hook_attempts(
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // The console's session cookie, as its server functions read it.
-    let token = app::api::session::session_token_in(&headers).ok_or_else(AppError::unauthorized)?;
+    let token =
+        app::server_fns::session::session_token_in(&headers).ok_or_else(AppError::unauthorized)?;
     let actor = service
         .session_actor(&token)
         .await?

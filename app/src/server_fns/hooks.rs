@@ -1,8 +1,10 @@
-//! Hooks, for the console.
+//! Hooks, for the console: list, read, create, update, delete, rotate the
+//! signing key, send a test payload.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use domain::delivery::{HookTest, HookTestResult};
 use domain::hook::{Hook, HookPatch, NewHook};
 
 use super::ConsoleError;
@@ -41,4 +43,11 @@ pub async fn delete_hook(id: String) -> Result<(), ConsoleError> {
 pub async fn rotate_signing_key(id: String) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.rotate_signing_key(&actor, &id).await?)
+}
+
+/// Sends a test payload to the hook, with the editor's values in `input`.
+#[server(input = Json)]
+pub async fn test_hook(id: String, input: HookTest) -> Result<HookTestResult, ConsoleError> {
+    let (console, actor) = super::session::actor().await?;
+    Ok(console.test_hook(&actor, &id, input).await?)
 }
