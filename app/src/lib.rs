@@ -14,7 +14,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::layout::CurrentUser;
+use crate::components::CurrentUser;
 use crate::pages::{
     api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, settings, setup,
     sign_in, users,

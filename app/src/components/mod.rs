@@ -1,13 +1,26 @@
-//! Reusable pieces of the console.
+//! Reusable pieces of the console, one concern per module. Pages import from
+//! here, never from each other.
 
+mod access;
 mod auth_card;
+mod badges;
+mod chart;
 mod confirm;
 mod copy;
 mod feedback;
-mod status;
+mod hook_form;
+mod hook_tabs;
+mod live;
+mod page_data;
 
+pub use access::{can_write, AdminOnly, CurrentUser};
 pub use auth_card::AuthCard;
+pub use badges::{AttemptStatus, HealthLabel, StateBadge};
+pub use chart::Chart;
 pub use confirm::ConfirmButton;
 pub use copy::CopyButton;
 pub use feedback::{ErrorNotice, FieldError, Loading, PageHeader};
-pub use status::AttemptStatus;
+pub use hook_form::HookForm;
+pub use hook_tabs::{HookTabs, Tab};
+pub use live::live_attempts;
+pub use page_data::PageData;

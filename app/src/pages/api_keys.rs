@@ -3,8 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmButton, CopyButton, ErrorNotice, FieldError, PageHeader};
-use crate::pages::layout::{AdminOnly, PageData};
+use crate::components::{
+    AdminOnly, ConfirmButton, CopyButton, ErrorNotice, FieldError, PageData, PageHeader,
+};
 use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use domain::api_key::ApiKey;
 use domain::time::format_utc;

@@ -6,12 +6,11 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{ErrorNotice, FieldError, PageHeader};
+use crate::components::{ErrorNotice, FieldError, PageData, PageHeader};
 use crate::server_fns::event_types::{list_event_types, CreateEventType, SendSampleEvent};
 use domain::event_type::{EventTypeInfo, NewEventType};
 use domain::AppError;
 
-use crate::pages::layout::PageData;
 use crate::server_fns::ConsoleError;
 
 #[component]

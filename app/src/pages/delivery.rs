@@ -6,9 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::requests::live_attempts;
-use crate::components::{AttemptStatus, CopyButton, ErrorNotice};
-use crate::pages::layout::PageData;
+use crate::components::{live_attempts, AttemptStatus, CopyButton, ErrorNotice, PageData};
 use crate::server_fns::deliveries::{get_delivery, ResendDelivery};
 use domain::delivery::{Attempt, Delivery, DeliveryState};
 use domain::time::format_utc;

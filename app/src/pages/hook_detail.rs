@@ -6,10 +6,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use super::hook_form::HookForm;
-use super::hooks::{HealthLabel, StateBadge};
-use crate::components::{ConfirmButton, CopyButton, ErrorNotice};
-use crate::pages::layout::PageData;
+use crate::components::{
+    ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HookForm, HookTabs, PageData, StateBadge,
+    Tab,
+};
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use domain::event_type::EventTypeInfo;
@@ -268,28 +268,4 @@ fn SigningKey(
         </section>
     }
     .into_any()
-}
-
-/// The tabs of a webhook's pages.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Settings,
-    Requests,
-}
-
-#[component]
-pub fn HookTabs(hook_id: String, active: Tab) -> impl IntoView {
-    let class = move |tab: Tab| {
-        if tab == active {
-            "tab tab-active"
-        } else {
-            "tab"
-        }
-    };
-    view! {
-        <nav class="tabs">
-            <A href=format!("/webhooks/{hook_id}") attr:class=class(Tab::Settings)>"Settings"</A>
-            <A href=format!("/webhooks/{hook_id}/requests") attr:class=class(Tab::Requests)>"Requests"</A>
-        </nav>
-    }
 }

@@ -4,10 +4,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::PageHeader;
-use crate::pages::layout::{AdminOnly, PageData};
+use crate::components::{AdminOnly, HealthLabel, PageData, PageHeader, StateBadge};
 use crate::server_fns::hooks::list_hooks;
-use domain::hook::{Band, Health, Hook};
+use domain::hook::Hook;
 
 #[component]
 pub fn HooksPage() -> impl IntoView {
@@ -108,7 +107,7 @@ fn HookRow(hook: Hook) -> impl IntoView {
 
 /// The first few events as chips, then "+N".
 #[component]
-pub fn EventChips(events: Vec<String>) -> impl IntoView {
+fn EventChips(events: Vec<String>) -> impl IntoView {
     const SHOWN: usize = 2;
     let more = events.len().saturating_sub(SHOWN);
     view! {
@@ -116,30 +115,5 @@ pub fn EventChips(events: Vec<String>) -> impl IntoView {
             {events.into_iter().take(SHOWN).map(|e| view! { <span class="chip">{e}</span> }).collect_view()}
             {(more > 0).then(|| view! { <span class="chip chip-more">{format!("+{more}")}</span> })}
         </div>
-    }
-}
-
-#[component]
-pub fn HealthLabel(health: Health) -> impl IntoView {
-    match health {
-        Health::NotInUse => view! { <span class="muted">"Not in use"</span> }.into_any(),
-        Health::NoRequests => view! { <span class="muted">"No requests yet"</span> }.into_any(),
-        Health::Rate(rate, band) => {
-            let class = match band {
-                Band::Red => "rate rate-red",
-                Band::Amber => "rate rate-amber",
-                Band::Green => "rate rate-green",
-            };
-            view! { <span class=class>{format!("{rate:.1} %")}</span> }.into_any()
-        }
-    }
-}
-
-#[component]
-pub fn StateBadge(enabled: bool) -> impl IntoView {
-    if enabled {
-        view! { <span class="badge badge-green">"Enabled"</span> }
-    } else {
-        view! { <span class="badge badge-grey">"Disabled"</span> }
     }
 }

@@ -4,81 +4,9 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use crate::components::{ErrorNotice, Loading};
-use crate::server_fns::auth::current_user;
-use crate::server_fns::ConsoleError;
+use crate::components::CurrentUser;
 use crate::SessionActions;
 use domain::user::{Role, User};
-
-/// The signed-in user, for every page under the layout.
-#[derive(Clone, Copy)]
-pub struct CurrentUser(pub Resource<Result<Option<User>, ConsoleError>>);
-
-/// Whether the signed-in user may change things (admins). Await it inside a
-/// `Suspend`: the answer is the same on the server and in the browser.
-pub fn can_write() -> impl std::future::Future<Output = bool> {
-    let user = expect_context::<CurrentUser>().0;
-    async move { matches!(user.await, Ok(Some(user)) if user.role.can_write()) }
-}
-
-/// Shows its children to admins only (the server refuses viewers anyway).
-#[component]
-pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let admin = can_write();
-                Suspend::new(async move { admin.await.then(|| children.read_value()()) })
-            }}
-        </Suspense>
-    }
-}
-
-/// A page's data: once it and the session are known, `render` draws it, told
-/// whether the user may change things; an error is shown as a notice.
-#[component]
-pub fn PageData<T, F, V>(resource: Resource<Result<T, ConsoleError>>, render: F) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-    F: Fn(T, bool) -> V + Send + Sync + 'static,
-    V: IntoView + 'static,
-{
-    let render = std::sync::Arc::new(render);
-    view! {
-        <Transition fallback=Loading>
-            {move || {
-                let admin = can_write();
-                let render = render.clone();
-                Suspend::new(async move {
-                    let can_write = admin.await;
-                    match resource.await {
-                        Ok(value) => render(value, can_write).into_any(),
-                        Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
-    }
-}
-
-impl CurrentUser {
-    /// Created once, by the app itself, so that no page outlives it; it reloads
-    /// after every sign-in, sign-out and setup.
-    pub fn provide(actions: SessionActions) {
-        let user = Resource::new_blocking(
-            move || {
-                (
-                    actions.sign_in.version().get(),
-                    actions.sign_out.version().get(),
-                    actions.setup.version().get(),
-                )
-            },
-            |_| current_user(),
-        );
-        provide_context(CurrentUser(user));
-    }
-}
 
 /// The frame of every signed-in page. The page itself (the `Outlet`) is drawn
 /// straight away, never inside a `Suspend`: pages create resources, and a

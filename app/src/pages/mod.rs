@@ -4,7 +4,6 @@ pub mod api_keys;
 pub mod catalog;
 pub mod delivery;
 pub mod hook_detail;
-mod hook_form;
 pub mod hooks;
 pub mod layout;
 pub mod new_hook;

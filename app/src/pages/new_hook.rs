@@ -4,9 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use super::hook_form::HookForm;
-use crate::components::{ErrorNotice, Loading, PageHeader};
-use crate::pages::layout::can_write;
+use crate::components::{can_write, ErrorNotice, HookForm, Loading, PageHeader};
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::CreateHook;
 

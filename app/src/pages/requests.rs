@@ -7,42 +7,15 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::hook_detail::{HookTabs, Tab};
-use super::hooks::StateBadge;
-use crate::components::{AttemptStatus, ErrorNotice, Loading};
-use crate::pages::layout::PageData;
+use crate::components::{
+    live_attempts, AttemptStatus, Chart, ErrorNotice, HookTabs, Loading, PageData, StateBadge, Tab,
+};
 use crate::server_fns::deliveries::RecoverFailed;
 use crate::server_fns::hooks::get_hook;
 use crate::server_fns::requests::{hook_requests, RequestsView};
-use domain::delivery::{AttemptSummary, Bucket, TimeRange};
+use domain::delivery::{AttemptSummary, TimeRange};
 use domain::hook::Hook;
 use domain::time::format_utc;
-
-/// A counter that goes up each time the server says an attempt of `hook_id`
-/// was logged (server-sent events; in the browser only).
-pub fn live_attempts(hook_id: Signal<String>) -> ReadSignal<u64> {
-    let (count, set_count) = signal(0u64);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use wasm_bindgen::closure::Closure;
-        use wasm_bindgen::JsCast;
-        let hook_id = hook_id.get();
-        if hook_id.is_empty() {
-            return;
-        }
-        let Ok(source) = web_sys::EventSource::new(&format!("/live/hooks/{hook_id}")) else {
-            return;
-        };
-        let on_attempt =
-            Closure::<dyn Fn()>::new(move || set_count.update(|n| *n += 1)).into_js_value();
-        let _ = source.add_event_listener_with_callback("attempt", on_attempt.unchecked_ref());
-        let source = send_wrapper::SendWrapper::new(source);
-        on_cleanup(move || source.close());
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (hook_id, set_count);
-    count
-}
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
@@ -272,81 +245,6 @@ fn Pager(total: i64, total_capped: bool, page_size: i64) -> impl IntoView {
                 </Show>
             </div>
         </div>
-    }
-}
-
-/// Requests per bucket, successes and failures stacked, and the success rate
-/// as a line: an SVG drawn on the server and kept on hydration.
-#[component]
-fn Chart(buckets: Vec<Bucket>) -> impl IntoView {
-    const WIDTH: f64 = 1000.0;
-    const HEIGHT: f64 = 160.0;
-    let most = buckets.iter().map(|b| b.requests).max().unwrap_or(0).max(1) as f64;
-    let slot = WIDTH / buckets.len().max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
-    let y = |count: i64| HEIGHT - count as f64 / most * HEIGHT;
-    let requests: i64 = buckets.iter().map(|b| b.requests).sum();
-    let successes: i64 = buckets.iter().map(|b| b.successes).sum();
-    let rate_points: Vec<(f64, f64)> = buckets
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.requests > 0)
-        .map(|(i, b)| {
-            let rate = b.successes as f64 / b.requests as f64;
-            (
-                i as f64 * slot + slot / 2.0,
-                HEIGHT - rate * (HEIGHT - 6.0) - 3.0,
-            )
-        })
-        .collect();
-    let rate_line: Vec<String> = rate_points
-        .iter()
-        .map(|(x, y)| format!("{x:.1},{y:.1}"))
-        .collect();
-    let first = buckets
-        .first()
-        .map(|b| format_utc(b.start))
-        .unwrap_or_default();
-    let rate = if requests > 0 {
-        format!("{:.1} %", 100.0 * successes as f64 / requests as f64)
-    } else {
-        "–".to_owned()
-    };
-    view! {
-        <section class="card chart-card">
-            <div class="chart-legend">
-                <span><i class="swatch swatch-green"></i>"Succeeded " <strong>{successes}</strong></span>
-                <span><i class="swatch swatch-red"></i>"Failed " <strong>{requests - successes}</strong></span>
-                <span><i class="swatch swatch-line"></i>"Success rate " <strong>{rate}</strong></span>
-                <span class="muted small chart-max">{format!("max {most} per bar")}</span>
-            </div>
-            <svg class="chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img" aria-label="Requests over time">
-                {buckets
-                    .iter()
-                    .enumerate()
-                    .map(|(i, b)| {
-                        let x = i as f64 * slot + (slot - bar) / 2.0;
-                        let failed = b.requests - b.successes;
-                        view! {
-                            <g>
-                                <title>{format!("{}: {} requests, {} failed", format_utc(b.start), b.requests, failed)}</title>
-                                <rect class="bar-ok" x=format!("{x:.1}") y=format!("{:.1}", y(b.successes)) width=format!("{bar:.1}") height=format!("{:.1}", HEIGHT - y(b.successes)) />
-                                <rect class="bar-failed" x=format!("{x:.1}") y=format!("{:.1}", y(b.requests)) width=format!("{bar:.1}") height=format!("{:.1}", y(b.successes) - y(b.requests)) />
-                            </g>
-                        }
-                    })
-                    .collect_view()}
-                <polyline class="rate-line" points=rate_line.join(" ") />
-                {rate_points
-                    .into_iter()
-                    .map(|(x, y)| view! { <circle class="rate-dot" cx=format!("{x:.1}") cy=format!("{y:.1}") r="3" /> })
-                    .collect_view()}
-            </svg>
-            <div class="chart-axis muted small">
-                <span>{first}</span>
-                <span>"now"</span>
-            </div>
-        </section>
     }
 }
 

@@ -3,8 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ErrorNotice, FieldError, PageHeader};
-use crate::pages::layout::PageData;
+use crate::components::{ErrorNotice, FieldError, PageData, PageHeader};
 use crate::server_fns::settings::{get_retention, SaveRetention};
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 

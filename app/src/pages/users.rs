@@ -3,8 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ConfirmButton, ErrorNotice, FieldError, PageHeader};
-use crate::pages::layout::{AdminOnly, PageData};
+use crate::components::{AdminOnly, ConfirmButton, ErrorNotice, FieldError, PageData, PageHeader};
 use crate::server_fns::users::{list_users, CreateUser, DeleteUser};
 use domain::time::format_utc;
 use domain::user::{User, PASSWORD_MIN_CHARS};
