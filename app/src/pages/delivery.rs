@@ -23,15 +23,19 @@ pub fn DeliveryPage() -> impl IntoView {
         move || (id.get(), resend.version().get(), live.get()),
         |(id, ..)| get_delivery(id),
     );
+    Effect::new(move |_| {
+        let loaded = delivery.with(|loaded| match loaded {
+            Some(Ok(delivery)) => Some(delivery.hook_id.clone()),
+            _ => None,
+        });
+        if let Some(loaded) = loaded.filter(|loaded| *loaded != hook_id.get_untracked()) {
+            hook_id.set(loaded);
+        }
+    });
     view! {
         <PageData
             resource=delivery
-            render={move |delivery: Delivery, can_write| {
-                if hook_id.get_untracked() != delivery.hook_id {
-                    hook_id.set(delivery.hook_id.clone());
-                }
-                view! { <DeliveryDetail delivery can_write resend /> }
-            }}
+            render={move |delivery: Delivery, can_write| view! { <DeliveryDetail delivery can_write resend /> }}
         />
     }
 }
