@@ -61,3 +61,26 @@ pub fn ConfirmButton(
         </Show>
     }
 }
+
+/// A table row's actions cell: a danger button that asks before it removes
+/// the row's item (revokes a key, removes a user). Empty unless `shown`.
+#[component]
+pub fn RemoveCell(
+    shown: bool,
+    /// The button's label.
+    label: &'static str,
+    /// The dialog's title and text.
+    title: &'static str,
+    message: String,
+    /// The confirming button's label.
+    confirm_label: &'static str,
+    #[prop(into)] on_confirm: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <td class="actions">
+            {shown.then(|| view! {
+                <ConfirmButton label title message confirm_label danger=true on_confirm />
+            })}
+        </td>
+    }
+}

@@ -17,7 +17,7 @@ pub use access::{can_write, AdminOnly, CurrentUser};
 pub use auth_card::AuthCard;
 pub use badges::{AttemptStatus, HealthLabel, StateBadge};
 pub use chart::Chart;
-pub use confirm::ConfirmButton;
+pub use confirm::{ConfirmButton, RemoveCell};
 pub use copy::CopyButton;
 pub use feedback::{ErrorNotice, FieldError, Loading, PageHeader};
 pub use hook_form::HookForm;

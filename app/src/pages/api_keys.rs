@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{
-    AdminOnly, ConfirmButton, CopyButton, ErrorNotice, FieldError, PageData, PageHeader,
+    AdminOnly, CopyButton, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell,
 };
 use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use domain::api_key::ApiKey;
@@ -116,26 +116,19 @@ fn KeysTable(
                                             view! { <span class="badge badge-grey">"Revoked"</span> }
                                         }}
                                     </td>
-                                    <td class="actions">
-                                        <Show when=move || can_write && active>
-                                            <ConfirmButton
-                                                label="Revoke"
-                                                title="Revoke this key?"
-                                                message=format!(
-                                                    "Requests using \u{201c}{}\u{201d} will be refused at once. This cannot be undone.",
-                                                    key.name,
-                                                )
-                                                confirm_label="Revoke key"
-                                                danger=true
-                                                on_confirm={
-                                                    let id = id.clone();
-                                                    move |()| {
-                                                        revoke.dispatch(RevokeApiKey { id: id.clone() });
-                                                    }
-                                                }
-                                            />
-                                        </Show>
-                                    </td>
+                                    <RemoveCell
+                                        shown=can_write && active
+                                        label="Revoke"
+                                        title="Revoke this key?"
+                                        message=format!(
+                                            "Requests using \u{201c}{}\u{201d} will be refused at once. This cannot be undone.",
+                                            key.name,
+                                        )
+                                        confirm_label="Revoke key"
+                                        on_confirm=move |()| {
+                                            revoke.dispatch(RevokeApiKey { id: id.clone() });
+                                        }
+                                    />
                                 </tr>
                             }
                         })

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{AdminOnly, ConfirmButton, ErrorNotice, FieldError, PageData, PageHeader};
+use crate::components::{AdminOnly, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell};
 use crate::server_fns::users::{list_users, CreateUser, DeleteUser};
 use domain::time::format_utc;
 use domain::user::{User, PASSWORD_MIN_CHARS};
@@ -83,23 +83,16 @@ fn UsersTable(
                                         <span class="badge badge-grey">{user.role.as_str()}</span>
                                     </td>
                                     <td class="muted">{format_utc(user.created_at)}</td>
-                                    <td class="actions">
-                                        <Show when=move || can_write>
-                                            <ConfirmButton
-                                                label="Remove"
-                                                title="Remove this user?"
-                                                message=format!("{} will no longer be able to sign in.", user.email)
-                                                confirm_label="Remove user"
-                                                danger=true
-                                                on_confirm={
-                                                    let id = id.clone();
-                                                    move |()| {
-                                                        delete.dispatch(DeleteUser { id: id.clone() });
-                                                    }
-                                                }
-                                            />
-                                        </Show>
-                                    </td>
+                                    <RemoveCell
+                                        shown=can_write
+                                        label="Remove"
+                                        title="Remove this user?"
+                                        message=format!("{} will no longer be able to sign in.", user.email)
+                                        confirm_label="Remove user"
+                                        on_confirm=move |()| {
+                                            delete.dispatch(DeleteUser { id: id.clone() });
+                                        }
+                                    />
                                 </tr>
                             }
                         })
