@@ -50,3 +50,13 @@ pub fn FieldError(
             .map(|message| view! { <p class="field-error" role="alert">{message}</p> })
     }
 }
+
+/// The error a server action last ended with, if any, for [`ErrorNotice`]
+/// and [`FieldError`].
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<ConsoleError>>
+where
+    S: leptos::server_fn::ServerFn<Error = ConsoleError> + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(Result::err))
+}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use leptos_router::components::A;
 
-use crate::components::{AttemptStatus, ErrorNotice, FieldError};
+use crate::components::{action_error, AttemptStatus, ErrorNotice, FieldError};
 use crate::server_fns::hooks::TestHook;
 use crate::server_fns::ConsoleError;
 use domain::delivery::HookTest;
@@ -217,7 +217,7 @@ fn TestPayload(
             },
         });
     };
-    let error = Signal::derive(move || test.value().get().and_then(Result::err));
+    let error = action_error(test);
     view! {
         <div class="field test-payload">
             <span>"Send test payload"</span>

@@ -19,7 +19,7 @@ pub use badges::{AttemptStatus, HealthLabel, StateBadge};
 pub use chart::Chart;
 pub use confirm::{ConfirmButton, RemoveCell};
 pub use copy::CopyButton;
-pub use feedback::{ErrorNotice, FieldError, Loading, PageHeader};
+pub use feedback::{action_error, ErrorNotice, FieldError, Loading, PageHeader};
 pub use hook_form::HookForm;
 pub use hook_tabs::{HookTabs, Tab};
 pub use live::live_attempts;

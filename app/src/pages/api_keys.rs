@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{
-    AdminOnly, CopyButton, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell,
+    action_error, AdminOnly, CopyButton, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell,
 };
 use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use domain::api_key::ApiKey;
@@ -18,8 +18,8 @@ pub fn ApiKeysPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get()),
         |_| list_api_keys(),
     );
-    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let revoke_error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    let create_error = action_error(create);
+    let revoke_error = action_error(revoke);
     view! {
             <Title text="API keys" />
             <PageHeader title="API keys".into() subtitle="Producers send events to POST /api/events with one of these as a Bearer token." />

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{ErrorNotice, FieldError, PageData, PageHeader};
+use crate::components::{action_error, ErrorNotice, FieldError, PageData, PageHeader};
 use crate::server_fns::event_types::{list_event_types, CreateEventType, SendSampleEvent};
 use domain::event_type::{EventTypeInfo, NewEventType};
 use domain::AppError;
@@ -102,7 +102,7 @@ fn TypeRow(info: EventTypeInfo, can_write: bool) -> impl IntoView {
 /// What a sample event did: its deliveries, each a link to its detail.
 #[component]
 fn SampleResult(send: ServerAction<SendSampleEvent>) -> impl IntoView {
-    let error = Signal::derive(move || send.value().get().and_then(Result::err));
+    let error = action_error(send);
     view! {
         <ErrorNotice error />
         {move || send.value().get().and_then(Result::ok).map(|event| {

@@ -6,7 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{live_attempts, AttemptStatus, CopyButton, ErrorNotice, PageData};
+use crate::components::{
+    action_error, live_attempts, AttemptStatus, CopyButton, ErrorNotice, PageData,
+};
 use crate::server_fns::deliveries::{get_delivery, ResendDelivery};
 use domain::delivery::{Attempt, Delivery, DeliveryState};
 use domain::time::format_utc;
@@ -53,7 +55,7 @@ fn DeliveryDetail(
         DeliveryState::Pending => ("badge badge-blue", "Pending"),
     };
     let id = StoredValue::new(delivery.id.clone());
-    let error = Signal::derive(move || resend.value().get().and_then(Result::err));
+    let error = action_error(resend);
     view! {
         <Title text=format!("Delivery {}", delivery.id) />
         <A href=requests attr:class="back-link">"← Requests"</A>

@@ -7,8 +7,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::{
-    ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HookForm, HookTabs, PageData, StateBadge,
-    Tab,
+    action_error, ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HookForm, HookTabs,
+    PageData, StateBadge, Tab,
 };
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
@@ -77,7 +77,7 @@ fn HookDetail(
 ) -> impl IntoView {
     let id = StoredValue::new(hook.id.clone());
     let enabled = hook.enabled;
-    let action_error = Signal::derive(move || {
+    let header_error = Signal::derive(move || {
         [
             actions.toggle.value().get().and_then(Result::err),
             actions.delete.value().get().and_then(Result::err),
@@ -158,7 +158,7 @@ fn HookDetail(
                         <span class="figure-value">{hook.events.len()}</span>
                     </div>
                 </div>
-                <ErrorNotice error=action_error />
+                <ErrorNotice error=header_error />
             </section>
             <HookTabs hook_id=hook.id.clone() active=Tab::Settings />
             <SigningKey hook=hook.clone() rotate=actions.rotate can_write />
@@ -169,7 +169,7 @@ fn HookDetail(
                 submit_label="Save changes"
                 read_only=Signal::stored(!can_write)
                 pending=actions.save.pending()
-                error=Signal::derive(move || actions.save.value().get().and_then(Result::err))
+                error=action_error(actions.save)
                 on_submit=move |input: domain::hook::NewHook| {
                     actions.save.dispatch(UpdateHook {
                         id: id.get_value(),

@@ -4,14 +4,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::{can_write, ErrorNotice, HookForm, Loading, PageHeader};
+use crate::components::{action_error, can_write, ErrorNotice, HookForm, Loading, PageHeader};
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::CreateHook;
 
 #[component]
 pub fn NewHookPage() -> impl IntoView {
     let create = ServerAction::<CreateHook>::new();
-    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let error = action_error(create);
     let event_types = Resource::new(|| (), |_| list_event_types());
     let navigate = use_navigate();
     Effect::new(move |_| {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{ErrorNotice, FieldError, PageData, PageHeader};
+use crate::components::{action_error, ErrorNotice, FieldError, PageData, PageHeader};
 use crate::server_fns::settings::{get_retention, SaveRetention};
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
@@ -11,7 +11,7 @@ use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SaveRetention>::new();
     let retention = Resource::new(move || save.version().get(), |_| get_retention());
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let error = action_error(save);
     view! {
         <Title text="Settings" />
         <PageHeader

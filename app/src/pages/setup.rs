@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{AuthCard, ErrorNotice, FieldError};
+use crate::components::{action_error, AuthCard, ErrorNotice, FieldError};
 use crate::SessionActions;
 use domain::user::PASSWORD_MIN_CHARS;
 
@@ -13,7 +13,7 @@ pub fn SetupPage() -> impl IntoView {
     let setup = expect_context::<SessionActions>().setup;
     let query = use_query_map();
     let token = move || query.read().get("token").unwrap_or_default();
-    let error = Signal::derive(move || setup.value().get().and_then(Result::err));
+    let error = action_error(setup);
     view! {
             <Title text="Set up" />
             <AuthCard title="Create the first admin">

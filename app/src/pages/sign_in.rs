@@ -3,14 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{AuthCard, ErrorNotice};
+use crate::components::{action_error, AuthCard, ErrorNotice};
 use crate::server_fns::auth::setup_required;
 use crate::SessionActions;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let sign_in = expect_context::<SessionActions>().sign_in;
-    let error = Signal::derive(move || sign_in.value().get().and_then(Result::err));
+    let error = action_error(sign_in);
     let needs_setup = Resource::new(|| (), |_| setup_required());
     view! {
             <Title text="Sign in" />

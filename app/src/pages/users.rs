@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{AdminOnly, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell};
+use crate::components::{
+    action_error, AdminOnly, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell,
+};
 use crate::server_fns::users::{list_users, CreateUser, DeleteUser};
 use domain::time::format_utc;
 use domain::user::{User, PASSWORD_MIN_CHARS};
@@ -16,8 +18,8 @@ pub fn UsersPage() -> impl IntoView {
         move || (create.version().get(), delete.version().get()),
         |_| list_users(),
     );
-    let create_error = Signal::derive(move || create.value().get().and_then(Result::err));
-    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let create_error = action_error(create);
+    let delete_error = action_error(delete);
     view! {
             <Title text="Users" />
             <PageHeader title="Users".into() subtitle="Admins change anything; viewers read everything and change nothing." />
