@@ -1,16 +1,17 @@
-//! The command line: flags with environment fallbacks (SPEC §7).
+//! The command line: flags with environment fallbacks (README,
+//! "Configuration").
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::dispatcher::endpoint::EndpointPolicy;
 use crate::dispatcher::retry::{RetrySchedule, DEFAULT_SCHEDULE};
-use crate::dispatcher::DeliverySettings;
+use crate::dispatcher::{DeliverySettings, LEASE_MARGIN};
 use crate::http::HttpSettings;
+use crate::service::DEFAULT_RETENTION;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -115,8 +116,8 @@ pub struct ServeArgs {
     /// How long the delivery log is kept: older events are deleted with their
     /// deliveries and attempts. A value saved in the console's Settings page
     /// takes precedence.
-    #[arg(long, env = "HOOKLINE_RETENTION", default_value = "14d", value_parser = duration, global = true)]
-    pub retention: Duration,
+    #[arg(long, env = "HOOKLINE_RETENTION", default_value_t = DEFAULT_RETENTION.into(), value_parser = duration, global = true)]
+    pub retention: Wait,
 
     /// Password checks (sign-in, setup, new users) running at once; each takes
     /// about 19 MiB while it runs. Default: two per processor core.
@@ -152,31 +153,31 @@ pub struct HttpArgs {
 
     /// How long a client may take to send a request's headers; an idle
     /// keep-alive connection is closed after the same time.
-    #[arg(long, env = "HOOKLINE_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = duration, global = true)]
-    pub header_read_timeout: Duration,
+    #[arg(long, env = "HOOKLINE_HEADER_READ_TIMEOUT", default_value_t = HttpSettings::default().header_read_timeout.into(), value_parser = duration, global = true)]
+    pub header_read_timeout: Wait,
 
     /// How long a client may take to send a request's whole body.
-    #[arg(long, env = "HOOKLINE_BODY_READ_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
-    pub body_read_timeout: Duration,
+    #[arg(long, env = "HOOKLINE_BODY_READ_TIMEOUT", default_value_t = HttpSettings::default().body_read_timeout.into(), value_parser = duration, global = true)]
+    pub body_read_timeout: Wait,
 
     /// How long a write may wait for the client to read; a client that stops
     /// reading an answer is disconnected after it.
-    #[arg(long, env = "HOOKLINE_WRITE_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
-    pub write_timeout: Duration,
+    #[arg(long, env = "HOOKLINE_WRITE_TIMEOUT", default_value_t = HttpSettings::default().write_timeout.into(), value_parser = duration, global = true)]
+    pub write_timeout: Wait,
 
     /// Connections one client address (an IPv6 /64) may hold at once;
     /// `--trusted-proxies` are not counted. Further ones are closed at once.
-    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256,
+    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = HttpSettings::default().max_connections_per_address as u32,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_connections_per_address: u32,
 
     /// Connections served at once; further clients wait in the listen queue.
-    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS", default_value_t = 1024,
+    #[arg(long, env = "HOOKLINE_MAX_CONNECTIONS", default_value_t = HttpSettings::default().max_connections as u32,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_connections: u32,
 
     /// Live-update streams (`/live/...`) one console session may hold open.
-    #[arg(long, env = "HOOKLINE_LIVE_STREAMS_PER_SESSION", default_value_t = 4,
+    #[arg(long, env = "HOOKLINE_LIVE_STREAMS_PER_SESSION", default_value_t = HttpSettings::default().live_streams_per_session as u32,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub live_streams_per_session: u32,
 }
@@ -201,9 +202,9 @@ impl HttpArgs {
                 .as_ref()
                 .map(|url| url.origin().ascii_serialization()),
             trusted_proxies: self.trusted_proxies.clone(),
-            header_read_timeout: self.header_read_timeout,
-            body_read_timeout: self.body_read_timeout,
-            write_timeout: self.write_timeout,
+            header_read_timeout: *self.header_read_timeout,
+            body_read_timeout: *self.body_read_timeout,
+            write_timeout: *self.write_timeout,
             max_connections: self.max_connections as usize,
             max_connections_per_address: self.max_connections_per_address as usize,
             live_streams_per_session: self.live_streams_per_session as usize,
@@ -211,12 +212,16 @@ impl HttpArgs {
     }
 }
 
-fn duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
+/// A duration flag: read like `500ms`, `10s`, `2m`, `1h` or `1d`, and shown
+/// so in `--help`, where the defaults come from the settings' `Default`s.
+pub type Wait = humantime::Duration;
+
+fn duration(text: &str) -> Result<Wait, String> {
+    text.parse::<Wait>()
         .map_err(|err| format!("expected a duration like 10s, 2m or 1h: {err}"))
 }
 
-/// How deliveries are made (SPEC §4, §7).
+/// How deliveries are made (README, "Delivery" and "Configuration").
 #[derive(Debug, Clone, Args)]
 pub struct DeliveryArgs {
     /// Deliver to loopback, private and link-local addresses too. Off by
@@ -238,50 +243,51 @@ pub struct DeliveryArgs {
     pub retry_schedule: RetrySchedule,
 
     /// How long one attempt may take, response body included.
-    #[arg(long, env = "HOOKLINE_REQUEST_TIMEOUT", default_value = "10s", value_parser = duration, global = true)]
-    pub request_timeout: Duration,
+    #[arg(long, env = "HOOKLINE_REQUEST_TIMEOUT", default_value_t = DeliverySettings::default().request_timeout.into(), value_parser = duration, global = true)]
+    pub request_timeout: Wait,
 
     /// How long a lease on a delivery lasts unless renewed (its holder renews
     /// it every second while it lives); another instance takes the delivery
     /// over when it runs out. Default: the request timeout + 30s.
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", value_parser = duration, global = true)]
-    pub delivery_lease: Option<Duration>,
+    pub delivery_lease: Option<Wait>,
 
     /// Disable a hook whose attempts have all failed for this long.
-    #[arg(long, env = "HOOKLINE_DISABLE_AFTER", default_value = "24h", value_parser = duration, global = true)]
-    pub disable_after: Duration,
+    #[arg(long, env = "HOOKLINE_DISABLE_AFTER", default_value_t = DeliverySettings::default().disable_after.into(), value_parser = duration, global = true)]
+    pub disable_after: Wait,
 
     /// Attempts in flight at once, per hook.
-    #[arg(long, env = "HOOKLINE_HOOK_MAX_IN_FLIGHT", default_value_t = 10,
+    #[arg(long, env = "HOOKLINE_HOOK_MAX_IN_FLIGHT", default_value_t = DeliverySettings::default().hook_max_in_flight,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub hook_max_in_flight: u32,
 
     /// Attempts in flight at once in this process.
-    #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = 256,
+    #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = DeliverySettings::default().max_in_flight,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_in_flight: u32,
 
     /// Deliveries queued in this process's memory at most (a quarter of them
     /// at most of one hook); the rest wait in the database.
-    #[arg(long, env = "HOOKLINE_MAX_QUEUED", default_value_t = 2048,
+    #[arg(long, env = "HOOKLINE_MAX_QUEUED", default_value_t = DeliverySettings::default().max_queued,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_queued: u32,
 
     /// On SIGTERM/SIGINT, how long attempts in flight may take to finish.
-    #[arg(long, env = "HOOKLINE_SHUTDOWN_GRACE", default_value = "15s", value_parser = duration, global = true)]
-    pub shutdown_grace: Duration,
+    #[arg(long, env = "HOOKLINE_SHUTDOWN_GRACE", default_value_t = DeliverySettings::default().shutdown_grace.into(), value_parser = duration, global = true)]
+    pub shutdown_grace: Wait,
 
     /// How long a rotated-out signing key keeps signing.
-    #[arg(long, env = "HOOKLINE_KEY_ROTATION_OVERLAP", default_value = "24h", value_parser = duration, global = true)]
-    pub key_rotation_overlap: Duration,
+    #[arg(long, env = "HOOKLINE_KEY_ROTATION_OVERLAP", default_value_t = DeliverySettings::default().key_rotation_overlap.into(), value_parser = duration, global = true)]
+    pub key_rotation_overlap: Wait,
 }
 
 impl DeliveryArgs {
     pub fn settings(&self) -> Result<DeliverySettings, String> {
+        let request_timeout = *self.request_timeout;
         let lease = self
             .delivery_lease
-            .unwrap_or(self.request_timeout + Duration::from_secs(30));
-        if lease <= self.request_timeout {
+            .map_or(request_timeout + LEASE_MARGIN, |lease| *lease);
+        if lease <= request_timeout {
             return Err("--delivery-lease must be longer than --request-timeout".into());
         }
         Ok(DeliverySettings {
@@ -290,14 +296,14 @@ impl DeliveryArgs {
                 allowlist: self.private_endpoint_allowlist.clone(),
             },
             retry_schedule: self.retry_schedule.clone(),
-            request_timeout: self.request_timeout,
+            request_timeout,
             lease,
-            disable_after: self.disable_after,
+            disable_after: *self.disable_after,
             hook_max_in_flight: self.hook_max_in_flight,
             max_in_flight: self.max_in_flight,
             max_queued: self.max_queued,
-            shutdown_grace: self.shutdown_grace,
-            key_rotation_overlap: self.key_rotation_overlap,
+            shutdown_grace: *self.shutdown_grace,
+            key_rotation_overlap: *self.key_rotation_overlap,
         })
     }
 }
@@ -320,6 +326,8 @@ impl ServeArgs {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -345,6 +353,20 @@ mod tests {
         assert_eq!(http.header_read_timeout, Duration::from_secs(10));
         assert_eq!(http.public_origin, None);
         assert!(http.trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn the_flags_default_to_the_settings_defaults() {
+        let cli = Cli::try_parse_from(["hookline"]).unwrap();
+        assert_eq!(
+            format!("{:?}", cli.serve.delivery.settings().unwrap()),
+            format!("{:?}", DeliverySettings::default())
+        );
+        assert_eq!(
+            format!("{:?}", cli.serve.http.settings()),
+            format!("{:?}", HttpSettings::default())
+        );
+        assert_eq!(*cli.serve.retention, DEFAULT_RETENTION);
     }
 
     #[test]
@@ -416,7 +438,7 @@ mod tests {
     }
 
     #[test]
-    fn subcommands_parse_as_the_spec_names_them() {
+    fn subcommands_parse_as_the_readme_names_them() {
         let cli = Cli::try_parse_from([
             "hookline",
             "admin",

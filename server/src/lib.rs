@@ -3,9 +3,11 @@
 //! console's backend. `main.rs` only wires these together.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod dispatcher;
 pub mod http;
+pub mod ids;
 pub mod metrics;
 pub mod service;
 pub mod store;

@@ -56,7 +56,7 @@ async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
         .map_or_else(PasswordChecks::default_slots, |n| n as usize);
     let service = Arc::new(
         Service::new(store, settings)
-            .with_retention(args.retention)
+            .with_retention(*args.retention)
             .with_password_checks(password_checks),
     );
     let listener = tokio::net::TcpListener::bind(args.addr).await?;

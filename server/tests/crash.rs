@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::database::TestDatabase;
 use common::process::{assert_log_matches_receiver, Api, Hookline};
 use common::receiver::{Receiver, Reply};
-use hookline::service::now_ms;
+use hookline::clock::now_ms;
 use hookline::store::{Claim, Store};
 use serde_json::json;
 

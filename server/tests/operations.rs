@@ -9,7 +9,7 @@ use common::flow::{add_hook, finished, ingest_ok, only_delivery, WAIT};
 use common::receiver::{Receiver, Reply};
 use common::{assert_error, spawn_app, TestApp};
 use domain::user::Role;
-use hookline::service::now_ms;
+use hookline::clock::now_ms;
 use hookline::store::NewEvent;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -113,17 +113,13 @@ async fn old_event(app: &TestApp, name: &str, days_ago: i64) -> String {
     app.service
         .store()
         .ingest_event(
-            &NewEvent {
-                id: &id,
-                name,
-                payload: "{}",
+            NewEvent {
+                id: id.clone(),
+                name: name.to_owned(),
+                payload: "{}".to_owned(),
                 created_at: now_ms() - days_ago * DAY_MS,
             },
             None,
-            {
-                let id = id.clone();
-                move || format!("delivery-of-{id}")
-            },
         )
         .await
         .unwrap();

@@ -8,8 +8,7 @@ use super::retry::parse_retry_after;
 use super::sender::Sender;
 use super::signer::{self, SigningKeys};
 use super::Dispatcher;
-use crate::service::now_ms;
-use crate::service::secrets::new_id;
+use crate::ids::new_id;
 use crate::store::{HealthChange, LeasedDelivery, Settlement};
 
 /// What happens to a delivery after an attempt.
@@ -54,7 +53,7 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         target.event_created_at,
         target.payload,
     );
-    let timestamp = now_ms() / 1000;
+    let timestamp = sender.clock.now_ms() / 1000;
     let headers = signer::request_headers(
         target.headers,
         target.delivery_id,
@@ -106,7 +105,7 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
     if !hook.enabled {
         return skipped(delivery);
     }
-    let now = now_ms();
+    let now = dispatcher.clock.now_ms();
     let previous = hook
         .previous_signing_key
         .as_deref()

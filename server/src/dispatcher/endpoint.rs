@@ -1,4 +1,4 @@
-//! Endpoint safety (SPEC §4): receivers on addresses that are not globally
+//! Endpoint safety (README, "Endpoint safety"): receivers on addresses that are not globally
 //! reachable (loopback, private, link-local, unspecified, documentation,
 //! benchmarking, reserved, multicast: the IANA special-purpose registries' rows,
 //! in two tables below) are refused unless the operator allows them. Names

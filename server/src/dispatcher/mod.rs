@@ -1,5 +1,5 @@
 //! The dispatcher: sends leased deliveries signed, decides what follows each
-//! attempt, and hands the outcomes to the recorder, which logs them in
+//! attempt, and hands the settlements to the recorder, which logs them in
 //! batches.
 //!
 //! A fresh delivery reaches it straight from ingestion, leased to this process
@@ -20,6 +20,7 @@ mod recorder;
 pub mod retry;
 mod roster;
 mod sender;
+mod shares;
 pub mod signer;
 mod state;
 
@@ -38,9 +39,9 @@ use roster::{Roster, BEAT};
 use sender::Sender;
 use state::{HeldLease, Limits, State};
 
+use crate::clock::Clock;
+use crate::ids::new_id;
 use crate::metrics::Metrics;
-use crate::service::now_ms;
-use crate::service::secrets::new_id;
 use crate::store::{
     Claim, HealthChange, Intake, LeaseTerms, LeasedDelivery, Reservation, Settlement, Store,
 };
@@ -64,17 +65,22 @@ pub struct DeliverySettings {
     pub max_queued: u32,
     /// How long shutdown waits for attempts in flight.
     pub shutdown_grace: Duration,
-    /// How long a rotated-out signing key still signs (SPEC §3).
+    /// How long a rotated-out signing key still signs.
     pub key_rotation_overlap: Duration,
 }
 
+/// A lease lasts this much longer than a request may take, unless configured.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// The defaults of the flags (`config.rs` shows these).
 impl Default for DeliverySettings {
     fn default() -> Self {
+        let request_timeout = Duration::from_secs(10);
         DeliverySettings {
             endpoint_policy: EndpointPolicy::default(),
             retry_schedule: RetrySchedule::default(),
-            request_timeout: Duration::from_secs(10),
-            lease: Duration::from_secs(40),
+            request_timeout,
+            lease: request_timeout + LEASE_MARGIN,
             disable_after: Duration::from_secs(24 * 3600),
             hook_max_in_flight: 10,
             max_in_flight: 256,
@@ -102,6 +108,8 @@ const MAX_QUEUED_BYTES: usize = 64 << 20;
 /// What the dispatcher shares with the rest of the server.
 pub struct Dispatcher {
     settings: DeliverySettings,
+    /// The time for leases, schedules and the log.
+    clock: Clock,
     sender: Sender,
     /// Whose leases this process takes.
     owner: Arc<str>,
@@ -118,8 +126,8 @@ pub struct Dispatcher {
     /// Leases to give back at the claim loop's next turn.
     to_release: Mutex<Vec<HeldLease>>,
     /// Where finished attempts go to be logged; taken at shutdown, so that the
-    /// recorder ends once the last attempt's outcome is in.
-    outcomes: Mutex<Option<mpsc::Sender<Settlement>>>,
+    /// recorder ends once the last attempt's settlement is in.
+    settlements: Mutex<Option<mpsc::Sender<Settlement>>>,
     recorder_inbox: Mutex<Option<mpsc::Receiver<Settlement>>>,
     workers: TaskTracker,
     /// Cancelled at the end of the shutdown grace period: attempts still
@@ -132,8 +140,8 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(settings: DeliverySettings, metrics: Arc<Metrics>) -> Arc<Dispatcher> {
-        let (outcomes, recorder_inbox) = mpsc::channel(recorder::MAX_BATCH * 4);
+    pub fn new(settings: DeliverySettings, metrics: Arc<Metrics>, clock: Clock) -> Arc<Dispatcher> {
+        let (settlements, recorder_inbox) = mpsc::channel(recorder::MAX_BATCH * 4);
         let max_queued = settings.max_queued as usize;
         let limits = Limits {
             per_hook: settings.hook_max_in_flight as usize,
@@ -149,7 +157,12 @@ impl Dispatcher {
         };
         Arc::new(Dispatcher {
             metrics,
-            sender: Sender::new(settings.endpoint_policy.clone(), settings.request_timeout),
+            sender: Sender::new(
+                settings.endpoint_policy.clone(),
+                settings.request_timeout,
+                clock.clone(),
+            ),
+            clock,
             settings,
             owner: new_id().into(),
             state: Mutex::new(State::new(limits)),
@@ -157,7 +170,7 @@ impl Dispatcher {
             room: Notify::new(),
             backlog: AtomicBool::new(false),
             to_release: Mutex::default(),
-            outcomes: Mutex::new(Some(outcomes)),
+            settlements: Mutex::new(Some(settlements)),
             recorder_inbox: Mutex::new(Some(recorder_inbox)),
             workers: TaskTracker::new(),
             cut_off: CancellationToken::new(),
@@ -204,7 +217,7 @@ impl Dispatcher {
 
     /// Runs until `shutdown`, then drains: attempts under way get
     /// `shutdown_grace` to finish, the rest are cancelled, the leases of those
-    /// and of the deliveries still queued are given back, and every outcome is
+    /// and of the deliveries still queued are given back, and every settlement is
     /// logged before this returns.
     pub async fn run(self: Arc<Self>, store: Store, shutdown: CancellationToken) {
         let notices = match store.attempt_notices().await {
@@ -250,7 +263,7 @@ impl Dispatcher {
         let _ = beats.await;
         // The workers are done: with this last sender gone the recorder
         // writes what is left and ends.
-        self.outcomes.lock().unwrap().take();
+        self.settlements.lock().unwrap().take();
         let _ = recorder.await;
         // Deliveries handed over after the stop (their commit was under way)
         // were refused: their leases go back too.
@@ -296,7 +309,7 @@ impl Dispatcher {
     /// (`roster.rs`), renews its leases, and looks again at the hooks of the
     /// queued deliveries (changed, disabled or deleted since).
     async fn beat(self: Arc<Self>, store: Store, stop: CancellationToken) {
-        let mut roster = Roster::new(&self.owner);
+        let mut roster = Roster::new(&self.owner, self.clock.clone());
         loop {
             let had_shares = self.state.lock().unwrap().has_shares();
             let given_back = roster.beat(&store, &self.state).await;
@@ -322,7 +335,7 @@ impl Dispatcher {
             return;
         }
         let leases = named(&held);
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let until = now + self.settings.lease.as_millis() as i64;
         match store.renew_leases(&leases, now, until).await {
             Ok(_) => self.state.lock().unwrap().renewed(now, until),
@@ -348,20 +361,20 @@ impl Dispatcher {
 
     /// Starts an attempt for every queued delivery that may start now.
     fn start_ready(self: &Arc<Self>) {
-        let Some(outcomes) = self.outcomes.lock().unwrap().clone() else {
+        let Some(settlements) = self.settlements.lock().unwrap().clone() else {
             return;
         };
-        let startable = self.state.lock().unwrap().startable(now_ms());
+        let startable = self.state.lock().unwrap().startable(self.clock.now_ms());
         for delivery in startable {
             self.workers
-                .spawn(self.clone().work(delivery, outcomes.clone()));
+                .spawn(self.clone().work(delivery, settlements.clone()));
         }
     }
 
     /// Makes attempts one after another, starting with `first`, while the
     /// queue has one that may start: the attempt that ends hands its slot
     /// straight to the next.
-    async fn work(self: Arc<Self>, first: LeasedDelivery, outcomes: mpsc::Sender<Settlement>) {
+    async fn work(self: Arc<Self>, first: LeasedDelivery, settlements: mpsc::Sender<Settlement>) {
         let mut next = Some(first);
         while let Some(delivery) = next {
             let settled = tokio::select! {
@@ -373,7 +386,7 @@ impl Dispatcher {
                 }
                 settled = attempt::deliver(&self, &delivery) => settled,
             };
-            // From here the recorder owns the lease: it logs the outcome and
+            // From here the recorder owns the lease: it logs the settlement and
             // clears the lease in one transaction. The hook's slot is free:
             // the request is over.
             let disables_hook = matches!(settled.health, Some(HealthChange::Disable(_)));
@@ -385,16 +398,16 @@ impl Dispatcher {
                     let queued = state.take_queue(&delivery.hook.id);
                     finished.extend(queued.iter().map(attempt::skipped));
                 }
-                next = state.next(now_ms());
+                next = state.next(self.clock.now_ms());
             }
             for settled in finished {
-                let _ = outcomes.send(settled).await;
+                let _ = settlements.send(settled).await;
             }
         }
     }
 
     async fn claim(&self, store: &Store, room: usize) -> Vec<LeasedDelivery> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let token = new_id();
         let claim = Claim {
             owner: &self.owner,
@@ -429,14 +442,14 @@ impl Dispatcher {
     /// How long to sleep when nothing more can be claimed now: until the next
     /// scheduled attempt, at most the poll interval.
     async fn idle_wait(&self, store: &Store) -> Duration {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         match store.next_due_at(now).await {
             Ok(Some(at)) if at > now => POLL_INTERVAL.min(Duration::from_millis((at - now) as u64)),
             _ => POLL_INTERVAL,
         }
     }
 
-    /// The recorder wrote these outcomes.
+    /// The recorder wrote the settlements of these deliveries.
     fn logged<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
         self.state.lock().unwrap().logged(ids);
         self.room.notify_one();
@@ -463,7 +476,7 @@ impl Intake for Handoff {
         Some(LeaseTerms {
             owner: dispatcher.owner.clone(),
             token: new_id().into(),
-            expires_at: now_ms() + dispatcher.settings.lease.as_millis() as i64,
+            expires_at: dispatcher.clock.now_ms() + dispatcher.settings.lease.as_millis() as i64,
         })
     }
 

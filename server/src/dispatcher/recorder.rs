@@ -1,6 +1,6 @@
-//! Logs outcomes in batches: whatever has finished since the last batch goes
+//! Logs settlements in batches: whatever has finished since the last batch goes
 //! to the store's group commit as the next batch, without waiting for the
-//! last one to be written (a few may be under way at once), so outcomes join
+//! last one to be written (a few may be under way at once), so settlements join
 //! the next commit together with whatever else is being written. A failed
 //! write is retried, never dropped.
 //!
@@ -16,16 +16,16 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::{Dispatcher, Logged};
-use crate::service::now_ms;
+use crate::clock::Clock;
 use crate::store::{AttemptNotices, Settlement, Store};
 
-/// The most outcomes in one batch.
+/// The most settlements in one batch.
 pub const MAX_BATCH: usize = 512;
 
 /// Batches being written at once, at most.
 const IN_WRITING: usize = 4;
 
-/// Starts the recorder on the outcomes arriving in `inbox`; it ends once every
+/// Starts the recorder on the settlements arriving in `inbox`; it ends once every
 /// sender is gone and all is written. With `announce`, it tells this process's
 /// listeners itself what it logged.
 pub fn spawn(
@@ -45,7 +45,7 @@ pub fn spawn(
                         open = false;
                     } else {
                         let batch = Arc::new(std::mem::take(&mut received));
-                        in_writing.push(write(store.clone(), batch));
+                        in_writing.push(write(store.clone(), batch, dispatcher.clock.clone()));
                     }
                 }
                 Some(batch) = in_writing.next() => logged(&dispatcher, &batch, announce),
@@ -113,13 +113,16 @@ pub fn relay(
 }
 
 /// Writes `batch`, trying again until it is written; returns it then.
-async fn write(store: Store, batch: Arc<Vec<Settlement>>) -> Arc<Vec<Settlement>> {
+async fn write(store: Store, batch: Arc<Vec<Settlement>>, clock: Clock) -> Arc<Vec<Settlement>> {
     let mut pause = Duration::from_millis(50);
     loop {
-        match store.record_settlements(batch.clone(), now_ms()).await {
+        match store
+            .record_settlements(batch.clone(), clock.now_ms())
+            .await
+        {
             Ok(()) => return batch,
             Err(err) => {
-                tracing::error!(error = %err, outcomes = batch.len(), "could not log attempts; retrying");
+                tracing::error!(error = %err, settlements = batch.len(), "could not log attempts; retrying");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
             }

@@ -1,4 +1,4 @@
-//! When to try again (SPEC §4): a schedule of waits after each failed
+//! When to try again (README, "Delivery"): a schedule of waits after each failed
 //! attempt, each with ±20 % jitter, and `Retry-After` on 429 and 503 honoured
 //! up to twice the scheduled wait.
 
@@ -83,7 +83,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_schedule_is_the_specs() {
+    fn the_default_schedule_is_the_documented_one() {
         let schedule = RetrySchedule::default();
         assert_eq!(schedule.0.len(), 9, "10 attempts in all");
         assert_eq!(schedule.0[0], Duration::from_secs(5));

@@ -14,8 +14,9 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use super::shares::{Place, Shares};
 use super::state::{HeldLease, State};
-use crate::service::now_ms;
+use crate::clock::Clock;
 use crate::store::Store;
 
 /// How often a dispatcher says it is alive and looks at who else is.
@@ -24,73 +25,6 @@ pub const BEAT: Duration = Duration::from_secs(1);
 /// A dispatcher not heard from for this long has stopped (a crash, or a
 /// process stuck for seconds): the others take its shares.
 const ALIVE_FOR: Duration = Duration::from_secs(5);
-
-/// One dispatcher's place among `of` live ones (`of == 0`: no place yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Place {
-    pub index: usize,
-    pub of: usize,
-}
-
-impl Place {
-    /// How many of a hook's `limit` slots this place has. The `limit % of`
-    /// slots that do not divide evenly go to different places for different
-    /// hooks, so no instance is always the one with fewer.
-    pub fn slots(&self, hook_id: &str, limit: usize) -> usize {
-        if self.of == 0 {
-            return 0;
-        }
-        let rank = (self.index + stable_hash(hook_id) as usize % self.of) % self.of;
-        limit / self.of + usize::from(rank < limit % self.of)
-    }
-}
-
-/// The same on every instance (unlike `std`'s seeded hashers): FNV-1a.
-fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The places a dispatcher must keep to at once: while the others have not
-/// all moved to its latest view, the smallest of its old and new shares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shares(Vec<Place>);
-
-impl Shares {
-    /// No slots at all: a dispatcher that has not yet looked at the roster.
-    pub fn none() -> Shares {
-        Shares(vec![Place { index: 0, of: 0 }])
-    }
-
-    /// Every slot: a dispatcher alone.
-    #[cfg(test)]
-    pub fn alone() -> Shares {
-        Shares(vec![Place { index: 0, of: 1 }])
-    }
-
-    /// How many of a hook's `limit` slots are this dispatcher's.
-    pub fn slots(&self, hook_id: &str, limit: usize) -> usize {
-        self.0
-            .iter()
-            .map(|place| place.slots(hook_id, limit))
-            .min()
-            .unwrap_or(0)
-    }
-
-    /// True when no hook has a slot (this dispatcher takes no work).
-    pub fn is_none(&self) -> bool {
-        self.0.iter().any(|place| place.of == 0)
-    }
-
-    fn and(&self, place: Place) -> Shares {
-        let mut places = self.0.clone();
-        if !places.contains(&place) {
-            places.push(place);
-        }
-        Shares(places)
-    }
-}
 
 /// This dispatcher's view of the roster.
 pub struct Roster {
@@ -104,10 +38,11 @@ pub struct Roster {
     shares: Shares,
     /// When the database last heard this dispatcher's beat (unix ms).
     heard_at: Option<i64>,
+    clock: Clock,
 }
 
 impl Roster {
-    pub fn new(owner: &str) -> Roster {
+    pub fn new(owner: &str, clock: Clock) -> Roster {
         Roster {
             owner: owner.to_owned(),
             view: String::new(),
@@ -115,6 +50,7 @@ impl Roster {
             reported: String::new(),
             shares: Shares::none(),
             heard_at: None,
+            clock,
         }
     }
 
@@ -123,7 +59,7 @@ impl Roster {
     /// deliveries whose hooks this dispatcher no longer has a slot of, to be
     /// given back.
     pub async fn beat(&mut self, store: &Store, state: &Mutex<State>) -> Vec<HeldLease> {
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut given_back = Vec::new();
         match store
             .live_dispatchers(now - ALIVE_FOR.as_millis() as i64)
@@ -181,7 +117,7 @@ impl Roster {
         }
         let agreed = others.iter().all(|(_, view)| *view == self.view);
         self.shares = if agreed {
-            Shares(vec![self.place])
+            Shares::of(self.place)
         } else {
             self.shares.and(self.place)
         };
@@ -198,24 +134,50 @@ impl Roster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatcher::state::Limits;
 
-    #[test]
-    fn the_places_of_a_view_share_each_hook_limit_exactly() {
-        for of in 1..=5 {
-            for limit in [1, 3, 10] {
-                for hook in ["a", "hook-2", "zzz"] {
-                    let total: usize = (0..of)
-                        .map(|index| Place { index, of }.slots(hook, limit))
-                        .sum();
-                    assert_eq!(total, limit, "{of} places, limit {limit}, hook {hook}");
-                }
-            }
-        }
+    fn state() -> Mutex<State> {
+        Mutex::new(State::new(Limits {
+            per_hook: 10,
+            max_sending: 10,
+            max_queued: 10,
+            max_queued_per_hook: 10,
+            max_queued_bytes: 1 << 20,
+            attempt_ms: 1000,
+        }))
+    }
+
+    #[tokio::test]
+    async fn a_dispatcher_not_heard_for_a_while_is_left_out_of_the_view() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let clock = Clock::manual(1_000_000);
+        let (mut a, mut b) = (
+            Roster::new("a", clock.clone()),
+            Roster::new("b", clock.clone()),
+        );
+        let (state_a, state_b) = (state(), state());
+        a.beat(&store, &state_a).await;
+        b.beat(&store, &state_b).await;
+        assert_eq!(
+            (b.view.as_str(), b.place),
+            ("a,b", Place { index: 1, of: 2 })
+        );
+
+        // `a` stops beating; just before `ALIVE_FOR` it still counts.
+        clock.advance(ALIVE_FOR - Duration::from_millis(1));
+        b.beat(&store, &state_b).await;
+        assert_eq!(b.view, "a,b");
+        clock.advance(Duration::from_millis(2));
+        b.beat(&store, &state_b).await;
+        assert_eq!((b.view.as_str(), b.place), ("b", Place { index: 0, of: 1 }));
+        assert_eq!(b.shares.slots("h", 10), 10);
     }
 
     #[test]
     fn a_newcomer_takes_nothing_until_the_others_keep_to_its_view() {
-        let mut newcomer = Roster::new("b");
+        let mut newcomer = Roster::new("b", Clock::system());
         newcomer.look(&[("a", "a")]);
         assert_eq!(newcomer.shares.slots("h", 10), 0);
         // `a` has seen `b` and keeps to the view of both.
@@ -225,7 +187,7 @@ mod tests {
 
     #[test]
     fn a_share_shrinks_at_once_and_grows_only_once_all_agree() {
-        let mut first = Roster::new("a");
+        let mut first = Roster::new("a", Clock::system());
         first.look(&[]);
         assert_eq!(first.shares.slots("h", 10), 10);
         // `b` arrives, not yet keeping to the view of both: `a` shrinks now.
@@ -235,7 +197,7 @@ mod tests {
         assert_eq!(first.shares.slots("h", 10), 5);
         // `c` arrives and `b` leaves; until `c` agrees, a keeps the smaller.
         first.look(&[("c", "")]);
-        assert_eq!(first.shares, Shares(vec![Place { index: 0, of: 2 }]));
+        assert_eq!(first.shares, Shares::of(Place { index: 0, of: 2 }));
         first.look(&[("c", "a,c")]);
         assert_eq!(first.shares.slots("h", 10), 5);
         first.look(&[]);

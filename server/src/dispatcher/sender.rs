@@ -10,7 +10,7 @@ use domain::delivery::RESPONSE_BODY_LIMIT;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::endpoint::{EndpointPolicy, GuardedResolver, Refused};
-use crate::service::now_ms;
+use crate::clock::Clock;
 
 /// What came back from one request, or why nothing did.
 #[derive(Debug, Clone)]
@@ -34,10 +34,12 @@ pub struct Sender {
     client: reqwest::Client,
     policy: Arc<EndpointPolicy>,
     timeout: Duration,
+    /// When requests start, for the log and the signatures.
+    pub(super) clock: Clock,
 }
 
 impl Sender {
-    pub fn new(policy: EndpointPolicy, timeout: Duration) -> Sender {
+    pub fn new(policy: EndpointPolicy, timeout: Duration, clock: Clock) -> Sender {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -54,12 +56,13 @@ impl Sender {
             client,
             policy,
             timeout,
+            clock,
         }
     }
 
     /// POSTs `body` with `headers` to `url` and reads the answer.
     pub async fn send(&self, url: &str, headers: &[(String, String)], body: &str) -> Response {
-        let started_at = now_ms();
+        let started_at = self.clock.now_ms();
         let clock = Instant::now();
         let result = self.exchange(url, headers, body).await;
         let duration_ms = clock.elapsed().as_millis() as i64;

@@ -1,4 +1,4 @@
-//! The request a receiver gets (SPEC §3): the body's exact bytes and the
+//! The request a receiver gets (README, "Verifying signatures"): the body's exact bytes and the
 //! headers, signed with Logto's scheme and with Standard Webhooks.
 
 use std::collections::HashMap;
@@ -68,9 +68,10 @@ pub fn standard_signature(key: &str, msg_id: &str, timestamp: i64, body: &str) -
     )
 }
 
-/// The request headers in the order of SPEC §3, where a later one wins:
-/// Hookline's own, the hook's custom headers (which may replace `user-agent`
-/// only), then the signatures.
+/// The request headers, where a later one wins: Hookline's own
+/// (`user-agent`, `content-type`), the hook's custom headers (which may
+/// replace `user-agent` only), then the signatures (README, "Verifying
+/// signatures").
 pub fn request_headers(
     custom: &Headers,
     delivery_id: &str,

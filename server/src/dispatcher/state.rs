@@ -4,7 +4,7 @@
 //! - **queued**: waiting for a slot of its hook;
 //! - **sending**: its attempt is under way, taking a slot;
 //! - **awaiting its log**: the attempt is over and its slot free, but the
-//!   recorder has not yet written the outcome (the lease still holds);
+//!   recorder has not yet written the settlement (the lease still holds);
 //!
 //! and the room kept for fresh deliveries that ingestion is about to commit.
 //!
@@ -19,15 +19,18 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use super::roster::{Place, Shares};
+use super::shares::{Place, Shares};
 use crate::store::{HookTarget, LeasedDelivery};
 
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// A hook's attempts in flight over all instances (before shares).
+    /// The most attempts of one hook in flight over all instances together
+    /// (a limit; this process keeps to its share of it).
     pub per_hook: usize,
-    /// Attempts in flight in this process.
+    /// The most attempts in flight in this process.
     pub max_sending: usize,
+    /// The most deliveries queued in this process, of all hooks, of one
+    /// hook, and in bytes of their events.
     pub max_queued: usize,
     pub max_queued_per_hook: usize,
     pub max_queued_bytes: usize,
@@ -307,7 +310,7 @@ impl State {
         }
     }
 
-    /// The outcomes of these deliveries are written: they are no longer held.
+    /// The settlements of these deliveries are written: they are no longer held.
     pub fn logged<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
         for id in ids {
             if matches!(self.held.get(id), Some((Phase::AwaitingLog, _, _))) {

@@ -70,6 +70,7 @@ pub struct HttpSettings {
     pub live_streams_per_session: usize,
 }
 
+/// The defaults of the flags (`config.rs` shows these).
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
