@@ -915,7 +915,8 @@ pub fn find_event(name: &str) -> Option<&'static EventType> {
     builtin_events().find(|event| event.name == name)
 }
 
-/// Whether `name` is a well-formed event name (SPEC §2):
+/// Whether `name` is a well-formed event name: dot-separated segments of a
+/// letter then letters and digits,
 /// `^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$`.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty()

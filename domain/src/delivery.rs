@@ -1,5 +1,5 @@
 //! Events, their deliveries and every attempt, as the API and the console show
-//! them (SPEC §4, §5).
+//! them (README, "Delivery" and "API reference").
 
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,8 @@ impl Trigger {
     }
 }
 
+crate::from_str_by_parse!(Trigger, "trigger");
+
 /// Where a delivery stands.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,8 @@ impl DeliveryState {
         .find(|s| s.as_str() == text)
     }
 }
+
+crate::from_str_by_parse!(DeliveryState, "delivery state");
 
 /// One HTTP request to a receiver and what came back.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

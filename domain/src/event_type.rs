@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::{builtin_events, find_event, is_valid_name, CATALOG};
-use super::AppError;
+use super::{AppError, Valid};
 
 /// The console group custom types are listed under.
 pub const CUSTOM_GROUP: &str = "Custom";
@@ -95,7 +95,7 @@ fn json_schema() -> utoipa::openapi::Object {
 impl NewEventType {
     /// The name's shape, the description and that the schema is an object;
     /// whether the schema compiles is the server's to check.
-    pub fn validated(&self) -> Result<NewEventType, AppError> {
+    pub fn validated(&self) -> Result<Valid<NewEventType>, AppError> {
         let name = self.name.trim();
         if name.chars().count() > NAME_MAX_CHARS {
             return Err(AppError::invalid(
@@ -140,11 +140,11 @@ impl NewEventType {
                 ),
             ));
         }
-        Ok(NewEventType {
+        Ok(Valid::new(NewEventType {
             name: name.to_owned(),
             description,
             schema: self.schema.clone(),
-        })
+        }))
     }
 }
 
@@ -166,7 +166,7 @@ mod tests {
     }
 
     #[test]
-    fn custom_names_follow_the_spec_pattern_and_avoid_builtins() {
+    fn custom_names_follow_the_documented_pattern_and_avoid_builtins() {
         assert!(new("Order.Paid").validated().is_ok());
         for bad in [
             "",

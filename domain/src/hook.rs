@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::find_event;
-use super::AppError;
+use super::{AppError, Valid};
 
 pub const NAME_MAX_CHARS: usize = 256;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -15,7 +15,7 @@ pub const HEADERS_MAX_BYTES: usize = 8 * 1024;
 
 /// Header names a hook may not set: the body's framing and type, hop-by-hop
 /// headers, and the signature headers receivers rely on. Of Hookline's own
-/// headers only `user-agent` may be overridden (SPEC §3).
+/// headers only `user-agent` may be overridden (README, "Verifying signatures").
 pub const RESERVED_HEADERS: &[&str] = &[
     "host",
     "content-type",
@@ -64,7 +64,8 @@ pub fn whsec(signing_key: &str) -> String {
     )
 }
 
-/// How a hook's last 24 hours read in the console (SPEC §6 colour bands).
+/// How a hook's last 24 hours read in the console: its colour band by
+/// success rate (README, "Console").
 #[derive(Debug, Clone, PartialEq)]
 pub enum Health {
     /// Disabled: it gets no deliveries.
@@ -348,39 +349,46 @@ fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c)
 }
 
-/// The whole config, checked.
-pub fn validate_config(config: &HookConfig) -> Result<HookConfig, AppError> {
-    Ok(HookConfig {
-        url: validate_url(&config.url)?,
-        headers: validate_headers(&config.headers)?,
-    })
+impl HookConfig {
+    /// The whole config, checked.
+    pub fn validated(&self) -> Result<Valid<HookConfig>, AppError> {
+        Ok(Valid::new(HookConfig {
+            url: validate_url(&self.url)?,
+            headers: validate_headers(&self.headers)?,
+        }))
+    }
 }
 
 impl NewHook {
     /// The input with every rule applied, or the first field at fault;
     /// `custom` names the custom event types that exist.
-    pub fn validated(&self, custom: &[String]) -> Result<NewHook, AppError> {
-        Ok(NewHook {
+    pub fn validated(&self, custom: &[String]) -> Result<Valid<NewHook>, AppError> {
+        Ok(Valid::new(NewHook {
             name: validate_name(&self.name)?,
             events: validate_events(&self.events, custom)?,
-            config: validate_config(&self.config)?,
+            config: self.config.validated()?.into_inner(),
             enabled: self.enabled,
-        })
+        }))
     }
 }
 
 impl HookPatch {
-    pub fn validated(&self, custom: &[String]) -> Result<HookPatch, AppError> {
-        Ok(HookPatch {
+    /// The fields given, each with its rules applied.
+    pub fn validated(&self, custom: &[String]) -> Result<Valid<HookPatch>, AppError> {
+        Ok(Valid::new(HookPatch {
             name: self.name.as_deref().map(validate_name).transpose()?,
             events: self
                 .events
                 .as_deref()
                 .map(|events| validate_events(events, custom))
                 .transpose()?,
-            config: self.config.as_ref().map(validate_config).transpose()?,
+            config: self
+                .config
+                .as_ref()
+                .map(|config| config.validated().map(Valid::into_inner))
+                .transpose()?,
             enabled: self.enabled,
-        })
+        }))
     }
 }
 
@@ -522,7 +530,7 @@ mod tests {
     }
 
     #[test]
-    fn health_bands_follow_the_spec() {
+    fn health_bands_follow_the_readme() {
         let mut hook = Hook {
             id: "h".into(),
             name: "n".into(),

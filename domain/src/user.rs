@@ -32,6 +32,8 @@ impl Role {
     }
 }
 
+crate::from_str_by_parse!(Role, "role");
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct User {

@@ -95,7 +95,7 @@ fn hook(id: &str) -> HookRow {
         },
         enabled: None,
     };
-    HookRow::new(id.into(), hook, "k".into(), 0)
+    HookRow::new(id.into(), hook.validated(&[]).unwrap(), "k".into(), 0)
 }
 
 fn filter(change: impl FnOnce(&mut LogFilter)) -> LogFilter {

@@ -72,7 +72,10 @@ async fn emails_are_unique() {
         .insert_user(&user("b", "a@x.io", "viewer"))
         .await
         .unwrap_err();
-    assert!(hookline::store::is_unique_violation(&err), "{err}");
+    assert!(
+        matches!(err, hookline::store::StoreError::Duplicate(_)),
+        "{err}"
+    );
 }
 
 async fn the_last_admin_cannot_be_deleted() {
@@ -181,7 +184,10 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
                     headers: Default::default(),
                 },
                 enabled: None,
-            },
+            }
+            // `event` may be a custom type the test never declared.
+            .validated(&[event.to_owned()])
+            .unwrap(),
             format!("key-{id}"),
             1,
         ))
@@ -189,22 +195,19 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
         .unwrap();
 }
 
-/// Events `e{n}` named `name`, created (and due) at `1000 + n`: event `n`'s
-/// deliveries are `d{n}-0`, `d{n}-1` … one per listening hook, in no set
-/// order of hooks. Returns every delivery's id.
+/// Events `e{n}` named `name`, created (and due) at `1000 + n`, each with one
+/// delivery per listening hook. Returns every delivery's id (the store names
+/// them), event by event: with one hook, the `n`th is event `n`'s.
 async fn add_events(store: &Store, name: &str, numbers: std::ops::Range<usize>) -> Vec<String> {
     let mut deliveries = Vec::new();
     for n in numbers {
-        let id = format!("e{n}");
         let event = NewEvent {
-            id: &id,
-            name,
-            payload: r#"{"n":1}"#,
+            id: format!("e{n}"),
+            name: name.to_owned(),
+            payload: r#"{"n":1}"#.to_owned(),
             created_at: 1000 + n as i64,
         };
-        let counter = AtomicUsize::new(0);
-        let next_id = move || format!("d{n}-{}", counter.fetch_add(1, Ordering::Relaxed));
-        match store.ingest_event(&event, None, next_id).await.unwrap() {
+        match store.ingest_event(event, None).await.unwrap() {
             Ingestion::Stored { deliveries: ids } => deliveries.extend(ids),
             repeat => panic!("{repeat:?}"),
         }
@@ -229,8 +232,9 @@ async fn claim(store: &Store, claim: Claim<'_>) -> Vec<LeasedDelivery> {
     store.claim_due(&claim).await.unwrap()
 }
 
+/// The events of `claimed`, in order: with one hook, one delivery each.
 fn ids(claimed: &[LeasedDelivery]) -> Vec<&str> {
-    claimed.iter().map(|d| d.id.as_str()).collect()
+    claimed.iter().map(|d| d.event.id.as_str()).collect()
 }
 
 /// Each claimed delivery as `hook/event`.
@@ -296,11 +300,7 @@ async fn claims_take_due_deliveries_oldest_first_within_per_hook_and_batch() {
         },
     )
     .await;
-    assert_eq!(
-        ids(&first),
-        ["d0-0", "d1-0"],
-        "oldest first, two of one hook"
-    );
+    assert_eq!(ids(&first), ["e0", "e1"], "oldest first, two of one hook");
     let d0 = &first[0];
     assert_eq!(
         (d0.event.id.as_str(), d0.event.name.as_str()),
@@ -326,17 +326,17 @@ async fn claims_take_due_deliveries_oldest_first_within_per_hook_and_batch() {
         },
     )
     .await;
-    assert_eq!(ids(&second), ["d2-0"], "one in all");
+    assert_eq!(ids(&second), ["e2"], "one in all");
     let early = Claim {
         lease_until: 10_000,
         ..claim_by("c", 1003)
     };
     assert_eq!(
         ids(&claim(&store, early).await),
-        ["d3-0"],
-        "at 1003, d4-0 is not yet due"
+        ["e3"],
+        "at 1003, e4 is not yet due"
     );
-    assert_eq!(ids(&claim(&store, claim_by("c", now)).await), ["d4-0"]);
+    assert_eq!(ids(&claim(&store, claim_by("c", now)).await), ["e4"]);
     assert!(claim(&store, claim_by("d", now)).await.is_empty());
 }
 
@@ -368,7 +368,7 @@ async fn a_lease_is_not_claimed_again_until_it_runs_out() {
     hook_with_events(&store, 2).await;
     let now = 2000;
     let first = claim(&store, claim_by("a", now)).await;
-    assert_eq!(ids(&first), ["d0-0", "d1-0"]);
+    assert_eq!(ids(&first), ["e0", "e1"]);
     assert!(
         claim(&store, claim_by("b", now + LEASE - 1))
             .await
@@ -377,7 +377,7 @@ async fn a_lease_is_not_claimed_again_until_it_runs_out() {
     );
     // a has died without a word: once its leases run out, b takes over.
     let taken = claim(&store, claim_by("b", now + LEASE)).await;
-    assert_eq!(ids(&taken), ["d0-0", "d1-0"]);
+    assert_eq!(ids(&taken), ["e0", "e1"]);
     assert!(taken.iter().all(|d| &*d.lease_token == "b"));
     assert!(taken.iter().all(|d| d.lease_expires_at == now + 2 * LEASE));
     assert!(claim(&store, claim_by("c", now + LEASE)).await.is_empty());
@@ -385,7 +385,7 @@ async fn a_lease_is_not_claimed_again_until_it_runs_out() {
 
 async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
     let (store, _dir) = fresh_store().await;
-    hook_with_events(&store, 1).await;
+    let d = hook_with_events(&store, 1).await;
     let now = 2000;
     let by_a = claim(&store, claim_by("a", now)).await.remove(0);
     let later = now + LEASE;
@@ -397,7 +397,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
         .record_settlements(vec![delivered(&by_a, later)], later)
         .await
         .unwrap();
-    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
     assert_eq!(delivery.attempt_count, 0);
     assert!(
@@ -409,7 +409,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
     let retry_at = later + 1000;
     let failed = settlement(&by_b, DeliveryState::Pending, Some(retry_at), later);
     store.record_settlements(vec![failed], later).await.unwrap();
-    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
     assert_eq!(delivery.attempt_count, 1);
     assert_eq!(delivery.next_attempt_at, Some(retry_at));
@@ -423,14 +423,14 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
         .await
         .unwrap();
     assert_eq!(
-        store.delivery("d0-0").await.unwrap().unwrap().attempt_count,
+        store.delivery(&d[0]).await.unwrap().unwrap().attempt_count,
         1
     );
     store
         .record_settlements(vec![delivered(&retry, retry_at)], retry_at)
         .await
         .unwrap();
-    let delivery = store.delivery("d0-0").await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Delivered);
     assert_eq!(delivery.attempt_count, 2);
     assert_eq!(delivery.next_attempt_at, None);
@@ -465,7 +465,7 @@ async fn two_claims_at_once_never_lease_the_same_delivery() {
             (200, 200),
             "round {round}: half of each hook's each"
         );
-        let mut both: Vec<&str> = ids(&a).into_iter().chain(ids(&b)).collect();
+        let mut both: Vec<&str> = a.iter().chain(&b).map(|d| d.id.as_str()).collect();
         both.sort_unstable();
         assert_eq!(both, all, "round {round}: every delivery, once");
     }
@@ -496,14 +496,14 @@ async fn two_claims_at_once_never_lease_the_same_delivery() {
 
 async fn renewing_extends_only_the_live_leases_named() {
     let (store, _dir) = fresh_store().await;
-    hook_with_events(&store, 5).await;
+    let d = hook_with_events(&store, 5).await;
     let now = 2000;
     let short = Claim {
         batch: 1,
         lease_until: now + 50,
         ..claim_by("a", now)
     };
-    assert_eq!(ids(&claim(&store, short).await), ["d0-0"]);
+    assert_eq!(ids(&claim(&store, short).await), ["e0"]);
     let held = claim(
         &store,
         Claim {
@@ -513,22 +513,25 @@ async fn renewing_extends_only_the_live_leases_named() {
         },
     )
     .await;
-    assert_eq!(ids(&held), ["d1-0", "d2-0", "d3-0"]);
-    assert_eq!(ids(&claim(&store, claim_by("b", now)).await), ["d4-0"]);
-    // Of a's leases, d2-0's attempt is logged and d3-0's is given back.
+    assert_eq!(ids(&held), ["e1", "e2", "e3"]);
+    assert_eq!(ids(&claim(&store, claim_by("b", now)).await), ["e4"]);
+    // Of a's leases, e2's attempt is logged and e3's is given back.
     store
         .record_settlements(vec![delivered(&held[1], now)], now)
         .await
         .unwrap();
-    store.release_leases(&[("d3-0", "a2")]).await.unwrap();
+    store
+        .release_leases(&[(d[3].as_str(), "a2")])
+        .await
+        .unwrap();
 
     // a names every lease it took, and b's under a's token.
     let named = [
-        ("d0-0", "a"),
-        ("d1-0", "a2"),
-        ("d2-0", "a2"),
-        ("d3-0", "a2"),
-        ("d4-0", "a2"),
+        (d[0].as_str(), "a"),
+        (d[1].as_str(), "a2"),
+        (d[2].as_str(), "a2"),
+        (d[3].as_str(), "a2"),
+        (d[4].as_str(), "a2"),
     ];
     let renewed = store
         .renew_leases(&named, now + 60, now + 1000)
@@ -537,7 +540,7 @@ async fn renewing_extends_only_the_live_leases_named() {
     assert_eq!(
         renewed,
         1,
-        "only d1-0: d0-0's lease ran out at {}, d2-0's was settled, d3-0's given back, d4-0 is b's",
+        "only e1's: e0's lease ran out at {}, e2's was settled, e3's given back, e4's is b's",
         now + 50
     );
     let after = Claim {
@@ -546,27 +549,27 @@ async fn renewing_extends_only_the_live_leases_named() {
     };
     assert_eq!(
         ids(&claim(&store, after).await),
-        ["d0-0", "d3-0", "d4-0"],
-        "b's lease ran out too; d1-0's was renewed"
+        ["e0", "e3", "e4"],
+        "b's lease ran out too; e1's was renewed"
     );
     assert!(claim(&store, claim_by("d", now + 999)).await.is_empty());
-    assert_eq!(
-        ids(&claim(&store, claim_by("d", now + 1000)).await),
-        ["d1-0"]
-    );
+    assert_eq!(ids(&claim(&store, claim_by("d", now + 1000)).await), ["e1"]);
 }
 
 async fn a_lease_is_given_back_only_with_its_token() {
     let (store, _dir) = fresh_store().await;
-    hook_with_events(&store, 2).await;
+    let d = hook_with_events(&store, 2).await;
     assert_eq!(claim(&store, claim_by("a", 2000)).await.len(), 2);
-    store.release_leases(&[("d0-0", "not-a")]).await.unwrap();
-    store.release_leases(&[("d1-0", "a")]).await.unwrap();
+    store
+        .release_leases(&[(d[0].as_str(), "not-a")])
+        .await
+        .unwrap();
+    store.release_leases(&[(d[1].as_str(), "a")]).await.unwrap();
     store.release_leases(&[]).await.unwrap();
     assert_eq!(
         ids(&claim(&store, claim_by("b", 2001)).await),
-        ["d1-0"],
-        "claimable at once; d0-0's lease holds"
+        ["e1"],
+        "claimable at once; e0's lease holds"
     );
 }
 
@@ -576,7 +579,9 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
     let off = HookPatch {
         enabled: Some(false),
         ..HookPatch::default()
-    };
+    }
+    .validated(&[])
+    .unwrap();
     store.patch_hook("h2", &off, 1500).await.unwrap().unwrap();
     store
         .rotate_signing_key("h1", "new-key", 9000, 1500)
@@ -664,15 +669,11 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
         overflows: AtomicUsize::new(0),
     });
     store.hand_fresh_deliveries_to(Some(intake.clone()));
-    add_events(&store, "User.Created", 0..3).await;
+    let d = add_events(&store, "User.Created", 0..3).await;
     store.hand_fresh_deliveries_to(None);
 
     let handed = std::mem::take(&mut *intake.handed.lock().unwrap());
-    assert_eq!(
-        ids(&handed),
-        ["d0-0", "d1-0"],
-        "as much as there was room for"
-    );
+    assert_eq!(ids(&handed), ["e0", "e1"], "as much as there was room for");
     for fresh in &handed {
         assert_eq!(&*fresh.lease_token, "fresh");
         assert_eq!(fresh.lease_expires_at, 5000);
@@ -689,7 +690,7 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
     };
     assert_eq!(
         ids(&claim(&store, overflow).await),
-        ["d2-0"],
+        ["e2"],
         "the fresh leases hold"
     );
     store
@@ -697,13 +698,13 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
         .await
         .unwrap();
     assert_eq!(
-        store.delivery("d0-0").await.unwrap().unwrap().state,
+        store.delivery(&d[0]).await.unwrap().unwrap().state,
         DeliveryState::Delivered
     );
     assert!(claim(&store, claim_by("c", 4999)).await.is_empty());
     assert_eq!(
         ids(&claim(&store, claim_by("c", 5000)).await),
-        ["d1-0"],
+        ["e1"],
         "a fresh lease that ran out"
     );
 }

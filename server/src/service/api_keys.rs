@@ -5,9 +5,11 @@ use domain::api_key::{validate_name, ApiKey, CreatedApiKey};
 use domain::ports::{Actor, ApiKeyPort};
 use domain::AppError;
 
-use super::secrets::{new_id, random_alphanumeric, sha256_hex};
-use super::{db_error, now_ms, Service};
-use crate::store::ApiKeyRow;
+use super::secrets::{random_alphanumeric, sha256_hex};
+use super::Service;
+use crate::clock::now_ms;
+use crate::ids::new_id;
+use crate::store::{ApiKeyRow, Store};
 
 /// Marks a string as a Hookline API key (and makes leaked keys easy to grep for).
 const KEY_PREFIX: &str = "hkl_";
@@ -17,7 +19,7 @@ const SHOWN_CHARS: usize = KEY_PREFIX.len() + 6;
 #[async_trait]
 impl ApiKeyPort for Service {
     async fn list_api_keys(&self, _actor: &Actor) -> Result<Vec<ApiKey>, AppError> {
-        let rows = self.store.list_api_keys().await.map_err(db_error)?;
+        let rows = self.store.list_api_keys().await?;
         Ok(rows.into_iter().map(ApiKeyRow::into_api_key).collect())
     }
 
@@ -28,12 +30,7 @@ impl ApiKeyPort for Service {
 
     async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
         actor.require_write()?;
-        if self
-            .store
-            .revoke_api_key(id, now_ms())
-            .await
-            .map_err(db_error)?
-        {
+        if self.store.revoke_api_key(id, now_ms()).await? {
             self.known_keys.forget_all();
             Ok(())
         } else {
@@ -43,23 +40,29 @@ impl ApiKeyPort for Service {
 }
 
 impl Service {
-    /// Creates a key without an actor: for the `api-key create` command.
+    /// Creates a key without an actor (see [`issue_api_key`]).
     pub async fn issue_api_key(&self, name: &str) -> Result<CreatedApiKey, AppError> {
-        let name = validate_name(name)?;
-        let secret = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
-        let row = ApiKeyRow {
-            id: new_id(),
-            name,
-            prefix: secret[..SHOWN_CHARS].to_owned(),
-            key_hash: sha256_hex(&secret),
-            created_at: now_ms(),
-            last_used_at: None,
-            revoked_at: None,
-        };
-        self.store.insert_api_key(&row).await.map_err(db_error)?;
-        Ok(CreatedApiKey {
-            key: row.into_api_key(),
-            secret,
-        })
+        issue_api_key(&self.store, name).await
     }
+}
+
+/// Creates a key without an actor: for the `api-key create` command, which
+/// needs only the store for it.
+pub async fn issue_api_key(store: &Store, name: &str) -> Result<CreatedApiKey, AppError> {
+    let name = validate_name(name)?;
+    let secret = format!("{KEY_PREFIX}{}", random_alphanumeric(40));
+    let row = ApiKeyRow {
+        id: new_id(),
+        name,
+        prefix: secret[..SHOWN_CHARS].to_owned(),
+        key_hash: sha256_hex(&secret),
+        created_at: now_ms(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_api_key(&row).await?;
+    Ok(CreatedApiKey {
+        key: row.into_api_key(),
+        secret,
+    })
 }

@@ -10,7 +10,9 @@ use domain::user::{validate_email, validate_password, Role, User};
 use domain::{AppError, ErrorCode};
 
 use super::secrets::{hash_password, random_alphanumeric, sha256_hex, verify_password};
-use super::{db_error, now_ms, Service, SESSION_TTL};
+use super::{Service, SESSION_TTL};
+use crate::clock::now_ms;
+use crate::store::UserRow;
 
 /// Longer addresses are refused at once (RFC 5321's limit).
 const MAX_EMAIL_LEN: usize = 254;
@@ -25,14 +27,13 @@ impl SessionPort for Service {
         let row = self
             .store
             .session_user(&sha256_hex(token), now_ms())
-            .await
-            .map_err(db_error)?;
-        Ok(row.map(|row| {
-            let user = row.into_user();
-            Actor {
-                role: user.role,
-                kind: ActorKind::User(user),
-            }
+            .await?;
+        let Some(user) = row.map(UserRow::into_user).transpose()? else {
+            return Ok(None);
+        };
+        Ok(Some(Actor {
+            role: user.role,
+            kind: ActorKind::User(user),
         }))
     }
 
@@ -61,7 +62,7 @@ impl SessionPort for Service {
             )
             .retry_after(wait));
         }
-        let row = self.store.user_by_email(&email).await.map_err(db_error)?;
+        let row = self.store.user_by_email(&email).await?;
         let hash = row.as_ref().map(|r| r.password_hash.clone());
         let password = password.to_owned();
         let checked = self
@@ -80,7 +81,7 @@ impl SessionPort for Service {
             Some(row) if matches => {
                 self.login_throttle
                     .record_success(client, &email, Instant::now());
-                self.start_session(row.into_user()).await
+                self.start_session(row.into_user()?).await
             }
             _ => {
                 self.login_throttle
@@ -91,14 +92,11 @@ impl SessionPort for Service {
     }
 
     async fn sign_out(&self, token: &str) -> Result<(), AppError> {
-        self.store
-            .delete_session(&sha256_hex(token))
-            .await
-            .map_err(db_error)
+        Ok(self.store.delete_session(&sha256_hex(token)).await?)
     }
 
     async fn setup_required(&self) -> Result<bool, AppError> {
-        Ok(self.store.count_users().await.map_err(db_error)? == 0)
+        Ok(self.store.count_users().await? == 0)
     }
 
     async fn complete_setup(
@@ -122,14 +120,14 @@ impl SessionPort for Service {
         let email = validate_email(email)?;
         validate_password(password)?;
         let row = self.new_user_row(&email, password, Role::Admin).await?;
-        if !self.store.insert_first_user(&row).await.map_err(db_error)? {
+        if !self.store.insert_first_user(&row).await? {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "setup is already done; sign in instead",
             ));
         }
         *self.setup_token.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        self.start_session(row.into_user()).await
+        self.start_session(row.into_user()?).await
     }
 }
 
@@ -142,11 +140,7 @@ impl Service {
         let id = match self.known_keys.get(&key_hash, Instant::now()) {
             Ok(id) => Some(id),
             Err(lookup) => {
-                let id = self
-                    .store
-                    .use_api_key(&key_hash, now_ms())
-                    .await
-                    .map_err(db_error)?;
+                let id = self.store.use_api_key(&key_hash, now_ms()).await?;
                 if let Some(id) = &id {
                     self.known_keys
                         .remember(lookup, key_hash, id.clone(), Instant::now());
@@ -164,14 +158,10 @@ impl Service {
         let token = random_alphanumeric(43);
         let now = now_ms();
         let expires_at = now + SESSION_TTL.as_millis() as i64;
-        self.store
-            .delete_expired_sessions(now)
-            .await
-            .map_err(db_error)?;
+        self.store.delete_expired_sessions(now).await?;
         self.store
             .insert_session(&sha256_hex(&token), &user.id, now, expires_at)
-            .await
-            .map_err(db_error)?;
+            .await?;
         Ok(NewSession {
             user,
             token,

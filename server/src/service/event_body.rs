@@ -61,7 +61,8 @@ impl EventBody {
                 format!("`{field}` is set by Hookline and may not be sent"),
             ));
         }
-        // Each value is written back exactly as it was sent (SPEC §3).
+        // Each value is written back exactly as it was sent: receivers get the
+        // producer's fields unchanged.
         let fields = serde_json::to_string(&fields).map_err(|err| {
             tracing::error!(error = %err, "an event's fields could not be written back");
             AppError::internal()

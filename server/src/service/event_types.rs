@@ -8,14 +8,15 @@ use domain::ports::{Actor, EventTypePort};
 use domain::{AppError, ErrorCode};
 
 use super::event_body::EventBody;
-use super::{db_error, now_ms, Service};
-use crate::store::is_unique_violation;
+use super::Service;
+use crate::clock::now_ms;
+use crate::store::StoreError;
 
 #[async_trait]
 impl EventTypePort for Service {
     async fn list_event_types(&self, _actor: &Actor) -> Result<Vec<EventTypeInfo>, AppError> {
         let mut types = builtin_event_types();
-        types.extend(self.store.custom_event_types().await.map_err(db_error)?);
+        types.extend(self.store.custom_event_types().await?);
         Ok(types)
     }
 
@@ -31,19 +32,16 @@ impl EventTypePort for Service {
                 AppError::invalid("schema", format!("not a usable JSON Schema: {err}"))
             })?;
         }
-        self.store
-            .insert_event_type(&input, now_ms())
-            .await
-            .map_err(|err| {
-                if is_unique_violation(&err) {
-                    AppError::new(
-                        ErrorCode::Conflict,
-                        format!("an event type named `{}` exists", input.name),
-                    )
-                } else {
-                    db_error(err)
-                }
-            })?;
+        match self.store.insert_event_type(&input, now_ms()).await {
+            Err(StoreError::Duplicate(_)) => {
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    format!("an event type named `{}` exists", input.name),
+                ))
+            }
+            written => written?,
+        }
+        let input = input.into_inner();
         Ok(EventTypeInfo {
             name: input.name,
             group: domain::event_type::CUSTOM_GROUP.to_owned(),
@@ -57,7 +55,7 @@ impl EventTypePort for Service {
 
 impl Service {
     pub(super) async fn custom_event_names(&self) -> Result<Vec<String>, AppError> {
-        self.store.custom_event_names().await.map_err(db_error)
+        Ok(self.store.custom_event_names().await?)
     }
 
     /// Refuses an event whose type is unknown (400) or whose fields do not
@@ -68,17 +66,12 @@ impl Service {
         if find_event(name).is_some() {
             return Ok(());
         }
-        let schema = self
-            .store
-            .custom_event_schema(name)
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "event",
-                    format!("unknown event `{name}`; see GET /api/event-types"),
-                )
-            })?;
+        let schema = self.store.custom_event_schema(name).await?.ok_or_else(|| {
+            AppError::invalid(
+                "event",
+                format!("unknown event `{name}`; see GET /api/event-types"),
+            )
+        })?;
         let Some(schema) = schema else {
             return Ok(());
         };

@@ -10,18 +10,20 @@ use domain::delivery::{
     Attempt, Delivery, EventRecord, HookTest, HookTestResult, Ingested, Outcome, Trigger,
     MAX_WAIT_SECS,
 };
-use domain::hook::{validate_config, validate_events};
+use domain::hook::validate_events;
 use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use domain::{AppError, ErrorCode};
 
 use super::event_body::EventBody;
-use super::secrets::{new_id, sha256_hex};
-use super::{db_error, now_ms, Service};
+use super::secrets::sha256_hex;
+use super::Service;
+use crate::clock::now_ms;
 use crate::dispatcher::signer::SigningKeys;
 use crate::dispatcher::Target;
+use crate::ids::new_id;
 use crate::store::{IdempotencyKey, Ingestion, NewEvent};
 
-/// How long an `Idempotency-Key` is remembered (SPEC §5).
+/// How long an `Idempotency-Key` is remembered: 24 hours, per API key.
 const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// An `Idempotency-Key` must be 1 to 255 visible ASCII characters.
 fn validate_idempotency_key(key: &str) -> Result<(), AppError> {
@@ -66,30 +68,19 @@ impl DeliveryPort for Service {
         let now = now_ms();
         let id = new_id();
         let event = NewEvent {
-            id: &id,
-            name: parsed.name(),
-            payload: parsed.fields(),
+            id: id.clone(),
+            name: parsed.name().to_owned(),
+            payload: parsed.fields().to_owned(),
             created_at: now,
         };
         // The key's scope and the request's hash matter only with a key.
-        let keyed = idempotency_key.map(|key| {
-            let scope = idempotency_scope(actor);
-            let request_hash = sha256_hex(&String::from_utf8_lossy(body));
-            (key, scope, request_hash)
+        let idempotency = idempotency_key.map(|key| IdempotencyKey {
+            scope: idempotency_scope(actor),
+            key: key.to_owned(),
+            request_hash: sha256_hex(&String::from_utf8_lossy(body)),
+            expires_at: now + IDEMPOTENCY_WINDOW_MS,
         });
-        let idempotency = keyed
-            .as_ref()
-            .map(|(key, scope, request_hash)| IdempotencyKey {
-                scope,
-                key,
-                request_hash,
-                expires_at: now + IDEMPOTENCY_WINDOW_MS,
-            });
-        let stored = self
-            .store
-            .ingest_event(&event, idempotency.as_ref(), new_id)
-            .await
-            .map_err(db_error)?;
+        let stored = self.store.ingest_event(event, idempotency).await?;
         let deliveries = match stored {
             Ingestion::Stored { deliveries } => deliveries,
             Ingestion::Repeat {
@@ -139,8 +130,7 @@ impl DeliveryPort for Service {
     async fn get_event(&self, actor: &Actor, id: &str) -> Result<EventRecord, AppError> {
         self.store
             .event(id)
-            .await
-            .map_err(db_error)?
+            .await?
             .map(|event| super::hooks::event_for(actor, event))
             .ok_or_else(|| AppError::not_found("event"))
     }
@@ -148,8 +138,7 @@ impl DeliveryPort for Service {
     async fn get_delivery(&self, actor: &Actor, id: &str) -> Result<Delivery, AppError> {
         self.store
             .delivery(id)
-            .await
-            .map_err(db_error)?
+            .await?
             .map(|delivery| super::hooks::delivery_for(actor, delivery))
             .ok_or_else(|| AppError::not_found("delivery"))
     }
@@ -162,12 +151,11 @@ impl DeliveryPort for Service {
     ) -> Result<HookTestResult, AppError> {
         actor.require_write()?;
         let events = validate_events(&input.events, &self.custom_event_names().await?)?;
-        let config = input.config.as_ref().map(validate_config).transpose()?;
+        let config = input.config.as_ref().map(|c| c.validated()).transpose()?;
         let hook = self
             .store
             .hook(hook_id)
-            .await
-            .map_err(db_error)?
+            .await?
             .ok_or_else(|| AppError::not_found("hook"))?;
         let (url, headers) = match &config {
             Some(config) => (&config.url, &config.headers),
@@ -180,9 +168,9 @@ impl DeliveryPort for Service {
                 find_event(name).map_or_else(|| "{}".to_owned(), |e| e.example_json().to_string());
             let (event_id, delivery_id) = (new_id(), new_id());
             let event = NewEvent {
-                id: &event_id,
-                name,
-                payload: &payload,
+                id: event_id,
+                name: name.to_owned(),
+                payload: payload.clone(),
                 created_at: now_ms(),
             };
             let target = Target {
@@ -199,10 +187,7 @@ impl DeliveryPort for Service {
                 },
             };
             let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
-            self.store
-                .record_test_attempt(&event, &attempt)
-                .await
-                .map_err(db_error)?;
+            self.store.record_test_attempt(&event, &attempt).await?;
             self.metrics.attempt_logged(&attempt);
             Ok::<_, AppError>(Outcome::from(&attempt))
         });
@@ -223,11 +208,7 @@ impl Service {
         let mut logged = self.dispatcher.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let attempts = self
-                .store
-                .first_attempts(deliveries)
-                .await
-                .map_err(db_error)?;
+            let attempts = self.store.first_attempts(deliveries).await?;
             if attempts.len() == deliveries.len() {
                 return Ok(attempts);
             }
@@ -248,7 +229,7 @@ impl Service {
             let poll = tokio::time::sleep(Duration::from_millis(500));
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
-                    return self.store.first_attempts(deliveries).await.map_err(db_error);
+                    return Ok(self.store.first_attempts(deliveries).await?);
                 }
                 _ = ours_logged => {}
                 _ = poll => {}

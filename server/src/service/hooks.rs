@@ -8,14 +8,16 @@ use domain::hook::{ExecutionStats, Hook, HookPatch, NewHook};
 use domain::ports::{Actor, HookPort, SECRET_MASK};
 use domain::AppError;
 
-use super::secrets::{new_id, new_signing_key};
-use super::{db_error, now_ms, Service};
+use super::secrets::new_signing_key;
+use super::Service;
+use crate::clock::now_ms;
+use crate::ids::new_id;
 use crate::store::HookRow;
 
 #[async_trait]
 impl HookPort for Service {
     async fn list_hooks(&self, actor: &Actor, include_stats: bool) -> Result<Vec<Hook>, AppError> {
-        let rows = self.store.list_hooks().await.map_err(db_error)?;
+        let rows = self.store.list_hooks().await?;
         let stats = self.day_stats(include_stats).await?;
         Ok(rows
             .into_iter()
@@ -29,7 +31,7 @@ impl HookPort for Service {
         id: &str,
         include_stats: bool,
     ) -> Result<Hook, AppError> {
-        let row = self.store.hook(id).await.map_err(db_error)?;
+        let row = self.store.hook(id).await?;
         let stats = self.day_stats(include_stats).await?;
         row.map(|row| hook_for(actor, with_stats(row, stats.as_ref())))
             .ok_or_else(|| AppError::not_found("hook"))
@@ -40,7 +42,7 @@ impl HookPort for Service {
         let input = input.validated(&self.custom_event_names().await?)?;
         let now = now_ms();
         let row = HookRow::new(new_id(), input, new_signing_key(), now);
-        self.store.insert_hook(&row).await.map_err(db_error)?;
+        self.store.insert_hook(&row).await?;
         Ok(hook_for(actor, row.into_hook()))
     }
 
@@ -54,15 +56,14 @@ impl HookPort for Service {
         let patch = input.validated(&self.custom_event_names().await?)?;
         self.store
             .patch_hook(id, &patch, now_ms())
-            .await
-            .map_err(db_error)?
+            .await?
             .map(|row| hook_for(actor, row.into_hook()))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 
     async fn delete_hook(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
         actor.require_write()?;
-        if self.store.delete_hook(id).await.map_err(db_error)? {
+        if self.store.delete_hook(id).await? {
             Ok(())
         } else {
             Err(AppError::not_found("hook"))
@@ -77,8 +78,7 @@ impl HookPort for Service {
         let previous_expires_at = now + overlap.as_millis() as i64;
         self.store
             .rotate_signing_key(id, &new_signing_key(), previous_expires_at, now)
-            .await
-            .map_err(db_error)?
+            .await?
             .map(|row| hook_for(actor, row.into_hook()))
             .ok_or_else(|| AppError::not_found("hook"))
     }
@@ -95,11 +95,7 @@ impl Service {
             return Ok(None);
         }
         let since = now_ms() - 24 * 3600 * 1000;
-        self.store
-            .execution_stats(since)
-            .await
-            .map(Some)
-            .map_err(db_error)
+        Ok(Some(self.store.execution_stats(since).await?))
     }
 }
 

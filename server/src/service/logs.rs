@@ -6,7 +6,8 @@ use domain::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_
 use domain::ports::{Actor, LogPort};
 use domain::{AppError, ErrorCode};
 
-use super::{db_error, now_ms, Service};
+use super::Service;
+use crate::clock::now_ms;
 use crate::store::Resend;
 
 /// The most buckets a chart may ask for.
@@ -25,8 +26,7 @@ impl LogPort for Service {
         let (attempts, counted) = self
             .store
             .recent_attempts(hook_id, &filter, LOG_COUNT_LIMIT)
-            .await
-            .map_err(db_error)?;
+            .await?;
         Ok(LogPage {
             attempts,
             total: counted.min(LOG_COUNT_LIMIT),
@@ -54,20 +54,15 @@ impl LogPort for Service {
         self.existing_hook(hook_id).await?;
         // Whole minutes: the figures are kept per minute.
         let bucket_ms = ((to - from) / buckets).max(1).div_euclid(60_000).max(1) * 60_000;
-        self.store
+        Ok(self
+            .store
             .attempt_buckets(hook_id, from, to, bucket_ms)
-            .await
-            .map_err(db_error)
+            .await?)
     }
 
     async fn resend(&self, actor: &Actor, delivery_id: &str) -> Result<(), AppError> {
         actor.require_write()?;
-        match self
-            .store
-            .schedule_resend(delivery_id, now_ms())
-            .await
-            .map_err(db_error)?
-        {
+        match self.store.schedule_resend(delivery_id, now_ms()).await? {
             Resend::Scheduled => {
                 self.dispatcher.wake();
                 Ok(())
@@ -109,8 +104,7 @@ impl LogPort for Service {
         let deliveries = self
             .store
             .schedule_recover(hook_id, range.since, until, now, dry_run)
-            .await
-            .map_err(db_error)?;
+            .await?;
         if deliveries > 0 && !dry_run {
             self.dispatcher.wake();
         }
@@ -123,8 +117,7 @@ impl Service {
     async fn existing_hook(&self, hook_id: &str) -> Result<crate::store::HookRow, AppError> {
         self.store
             .hook(hook_id)
-            .await
-            .map_err(db_error)?
+            .await?
             .ok_or_else(|| AppError::not_found("hook"))
     }
 }

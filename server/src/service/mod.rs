@@ -17,11 +17,14 @@ mod throttle;
 mod users;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+pub use api_keys::issue_api_key;
 use domain::AppError;
 pub use event_body::{EventBody, MAX_EVENT_DEPTH};
+pub use users::add_user;
 
+use crate::clock::{now_ms, Clock};
 use crate::dispatcher::{DeliverySettings, Dispatcher};
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -43,7 +46,8 @@ pub struct Service {
     retention_default: Duration,
 }
 
-/// SPEC §4: attempts are kept 14 days unless configured otherwise.
+/// How long the delivery log is kept unless `--retention` or the console
+/// says otherwise: 14 days.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
 
 impl Service {
@@ -57,7 +61,7 @@ impl Service {
                 password_checks::PasswordChecks::default_slots(),
             ),
             known_keys: known_keys::KnownKeys::default(),
-            dispatcher: Dispatcher::new(settings, metrics.clone()),
+            dispatcher: Dispatcher::new(settings, metrics.clone(), Clock::system()),
             metrics,
             retention_default: DEFAULT_RETENTION,
         }
@@ -103,8 +107,8 @@ impl Service {
 impl Service {
     /// `/metrics`: this instance's counters and the shared queue's figures.
     pub async fn metrics_text(&self) -> Result<String, AppError> {
-        let pending = self.store.count_pending().await.map_err(db_error)?;
-        let oldest = self.store.oldest_pending_at().await.map_err(db_error)?;
+        let pending = self.store.count_pending().await?;
+        let oldest = self.store.oldest_pending_at().await?;
         self.metrics
             .set_queue(pending, oldest.map(|at| (now_ms() - at).max(0)));
         Ok(self.metrics.render())
@@ -127,22 +131,4 @@ impl Health {
     pub fn ok(&self) -> bool {
         self.database && self.dispatcher
     }
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Logs a database failure and hides its details from the caller: 503
-/// `unavailable` while the database cannot be reached (so producers retry),
-/// 500 `internal` otherwise.
-fn db_error(err: sqlx::Error) -> AppError {
-    if crate::store::is_unavailable(&err) {
-        tracing::warn!(error = %err, "database unavailable");
-        return AppError::unavailable();
-    }
-    tracing::error!(error = %err, "database error");
-    AppError::internal()
 }

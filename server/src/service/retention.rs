@@ -9,7 +9,8 @@ use domain::ports::{Actor, SettingsPort};
 use domain::settings::{days_ms, RetentionSettings};
 use domain::AppError;
 
-use super::{db_error, now_ms, Service};
+use super::Service;
+use crate::clock::now_ms;
 use crate::store::StoreResult;
 
 /// Where the console's choice is kept in the `settings` table.
@@ -61,7 +62,7 @@ impl Service {
 #[async_trait]
 impl SettingsPort for Service {
     async fn retention(&self, _actor: &Actor) -> Result<RetentionSettings, AppError> {
-        self.retention_settings().await.map_err(db_error)
+        Ok(self.retention_settings().await?)
     }
 
     async fn set_retention(
@@ -73,8 +74,7 @@ impl SettingsPort for Service {
         let value = days.map(|days| days_ms(days).to_string());
         self.store
             .set_setting(RETENTION_KEY, value.as_deref(), now_ms())
-            .await
-            .map_err(db_error)?;
-        self.retention_settings().await.map_err(db_error)
+            .await?;
+        Ok(self.retention_settings().await?)
     }
 }

@@ -8,8 +8,6 @@ use argon2::Argon2;
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 
-use super::now_ms;
-
 /// `len` characters of `[0-9A-Za-z]` from `rand`'s thread-local CSPRNG
 /// (ChaCha, seeded and reseeded from the operating system): as unpredictable
 /// as asking the OS, without a system call per character.
@@ -17,25 +15,8 @@ pub fn random_alphanumeric(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
-/// A 21-character lowercase id, like Logto's, that sorts by creation time:
-/// 9 base-36 digits of the Unix time in milliseconds, then 12 random
-/// characters. Rows keyed by such ids go in at the end of their indexes;
-/// random keys dirtied a different index page for every row written, and the
-/// database wrote each of those pages out again.
-pub fn new_id() -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut millis = now_ms().max(0) as u64;
-    let mut id = [b'0'; 9];
-    for digit in id.iter_mut().rev() {
-        *digit = DIGITS[(millis % 36) as usize];
-        millis /= 36;
-    }
-    let mut id: String = id.iter().map(|&b| char::from(b)).collect();
-    id.push_str(&random_alphanumeric(12).to_ascii_lowercase());
-    id
-}
-
-/// A hook's signing key: 32 characters of `[0-9A-Za-z]` (SPEC §3).
+/// A hook's signing key: 32 characters of `[0-9A-Za-z]`, used as its UTF-8
+/// bytes (README, "Verifying signatures").
 pub fn new_signing_key() -> String {
     random_alphanumeric(32)
 }
@@ -62,21 +43,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_21_lowercase_alphanumerics_in_order_of_creation() {
-        let first = new_id();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let second = new_id();
-        for id in [&first, &second] {
-            assert_eq!(id.len(), 21);
-            assert!(id
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
-        }
-        assert!(first < second);
-        assert_ne!(new_id(), new_id());
-    }
 
     #[test]
     fn signing_keys_are_32_alphanumerics_and_differ() {

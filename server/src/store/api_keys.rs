@@ -46,11 +46,11 @@ impl Store {
     }
 
     pub async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT * FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC",
         )
         .fetch_all(pool)
-        .await)
+        .await)?)
     }
 
     /// The id of the unrevoked key with this hash, noting that it was used.

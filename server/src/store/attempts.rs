@@ -59,14 +59,14 @@ impl From<&Attempt> for AttemptRow {
 }
 
 impl AttemptRow {
-    fn into_attempt(self) -> Attempt {
-        Attempt {
+    fn into_attempt(self) -> StoreResult<Attempt> {
+        Ok(Attempt {
             id: self.id,
             delivery_id: self.delivery_id,
             hook_id: self.hook_id,
             event: self.event,
             number: self.number,
-            trigger: Trigger::parse(&self.trigger).unwrap_or(Trigger::Auto),
+            trigger: self.trigger.parse()?,
             url: self.url,
             request_headers: self.request_headers.0,
             request_body: self.request_body,
@@ -78,7 +78,7 @@ impl AttemptRow {
             success: self.success,
             started_at: self.started_at,
             duration_ms: self.duration_ms,
-        }
+        })
     }
 }
 
@@ -98,20 +98,20 @@ struct SummaryRow {
 }
 
 impl SummaryRow {
-    fn into_summary(self) -> AttemptSummary {
-        AttemptSummary {
+    fn into_summary(self) -> StoreResult<AttemptSummary> {
+        Ok(AttemptSummary {
             id: self.id,
             delivery_id: self.delivery_id,
             hook_id: self.hook_id,
             event: self.event,
             number: self.number,
-            trigger: Trigger::parse(&self.trigger).unwrap_or(Trigger::Auto),
+            trigger: self.trigger.parse()?,
             response_status: self.response_status.and_then(|s| u16::try_from(s).ok()),
             error: self.error,
             success: self.success,
             started_at: self.started_at,
             duration_ms: self.duration_ms,
-        }
+        })
     }
 }
 
@@ -259,7 +259,9 @@ impl Store {
             (rows, count.build_query_scalar().fetch_one(pool).await?)
         });
         Ok((
-            rows.into_iter().map(SummaryRow::into_summary).collect(),
+            rows.into_iter()
+                .map(SummaryRow::into_summary)
+                .collect::<StoreResult<_>>()?,
             total,
         ))
     }
@@ -338,7 +340,7 @@ impl Store {
         .bind(delivery_id)
         .fetch_all(pool)
         .await)?;
-        Ok(rows.into_iter().map(AttemptRow::into_attempt).collect())
+        rows.into_iter().map(AttemptRow::into_attempt).collect()
     }
 
     /// The first attempt of each of these deliveries that has one.
@@ -355,14 +357,14 @@ impl Store {
             query.push(")");
             query.build_query_as().fetch_all(pool).await
         })?;
-        Ok(rows.into_iter().map(AttemptRow::into_attempt).collect())
+        rows.into_iter().map(AttemptRow::into_attempt).collect()
     }
 
     /// Logs a test send: its event, a finished delivery and the one attempt,
     /// in one transaction. Test deliveries are never retried.
     pub async fn record_test_attempt(
         &self,
-        event: &NewEvent<'_>,
+        event: &NewEvent,
         attempt: &Attempt,
     ) -> StoreResult<()> {
         let state = if attempt.success {
@@ -378,7 +380,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, 1, 'test', $5, $5)",
         )
         .bind(&attempt.delivery_id)
-        .bind(event.id)
+        .bind(&event.id)
         .bind(&attempt.hook_id)
         .bind(state.as_str())
         .bind(event.created_at)

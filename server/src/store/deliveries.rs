@@ -1,57 +1,19 @@
 //! Deliveries: the dispatcher's queue in the database. A dispatcher holds a
 //! lease on each delivery it is about to attempt (taken at ingestion, or by a
 //! claim for retries that came due and leases that ran out), renews its leases
-//! once a beat, and records each attempt's outcome together with the
+//! once a beat, and records each attempt's settlement together with the
 //! delivery's next state in batches.
 
 use std::sync::Arc;
 
 use domain::delivery::{Attempt, Delivery, DeliveryState, Trigger};
-use domain::hook::Headers;
 use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempts, AttemptRow};
-use super::group_commit::Settling;
-use super::hooks::{apply_health_changes, HealthChange};
+use super::hooks::{apply_health_changes, HealthChange, HookTarget};
+use super::leased::{EventToSend, LeasedDelivery};
 use super::notify::notify_logged;
-use super::{on_backend, JsonText, Store, StoreResult, Tx};
-
-/// An event as its deliveries send it; one value shared by all of them.
-#[derive(Debug, PartialEq, Eq)]
-pub struct EventToSend {
-    pub id: String,
-    pub name: String,
-    /// The producer's fields, a JSON object as stored.
-    pub payload: String,
-    pub created_at: i64,
-}
-
-/// A hook as the dispatcher sends to it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct HookTarget {
-    pub id: String,
-    pub enabled: bool,
-    pub url: String,
-    #[sqlx(try_from = "JsonText<Headers>")]
-    pub headers: Headers,
-    pub signing_key: String,
-    pub previous_signing_key: Option<String>,
-    pub previous_key_expires_at: Option<i64>,
-}
-
-/// A delivery leased to one dispatcher, with everything needed to attempt it.
-#[derive(Debug, Clone)]
-pub struct LeasedDelivery {
-    pub id: String,
-    pub event: Arc<EventToSend>,
-    pub hook: Arc<HookTarget>,
-    /// Attempts made so far.
-    pub attempt_count: i64,
-    /// Why the next attempt is made.
-    pub trigger: Trigger,
-    pub lease_token: Arc<str>,
-    pub lease_expires_at: i64,
-}
+use super::{on_backend, Backend, Store, StoreResult, Tx};
 
 /// Who is claiming, and how much it may take (see [`Store::claim_due`]).
 #[derive(Debug, Clone, Copy)]
@@ -62,9 +24,10 @@ pub struct Claim<'a> {
     pub token: &'a str,
     pub now: i64,
     pub lease_until: i64,
-    /// At most this many deliveries of one hook.
+    /// A limit, not a count: the claim takes at most this many deliveries
+    /// of one hook (fewer when fewer are due).
     pub per_hook: i64,
-    /// At most this many deliveries in all.
+    /// A limit too: at most this many deliveries in all.
     pub batch: i64,
 }
 
@@ -127,19 +90,19 @@ struct DeliveryRow {
 }
 
 impl DeliveryRow {
-    fn into_delivery(self, attempts: Vec<Attempt>) -> Delivery {
-        Delivery {
+    fn into_delivery(self, attempts: Vec<Attempt>) -> StoreResult<Delivery> {
+        Ok(Delivery {
             id: self.id,
             event_id: self.event_id,
             hook_id: self.hook_id,
             event: self.event,
-            state: DeliveryState::parse(&self.state).unwrap_or(DeliveryState::Pending),
+            state: self.state.parse()?,
             attempt_count: self.attempt_count,
             next_attempt_at: self.next_attempt_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
             attempts,
-        }
+        })
     }
 }
 
@@ -152,9 +115,9 @@ impl Store {
     /// waits for another, and no delivery is leased twice.
     pub async fn claim_due(&self, claim: &Claim<'_>) -> StoreResult<Vec<LeasedDelivery>> {
         let mut rows: Vec<ClaimedRow> = on_backend!(&self.writer, pool => {
-            let statement = match self.kind() {
-                super::DatabaseKind::Sqlite => SQLITE_CLAIM,
-                super::DatabaseKind::Postgres => POSTGRES_CLAIM,
+            let statement = match self.pool {
+                Backend::Sqlite(_) => SQLITE_CLAIM,
+                Backend::Postgres(_) => POSTGRES_CLAIM,
             };
             sqlx::query_as(statement)
                 .bind(claim.now)
@@ -186,9 +149,7 @@ impl Store {
             let Some(hook) = hooks.get(&row.hook_id) else {
                 continue;
             };
-            let trigger = Trigger::parse(&row.next_trigger).ok_or_else(|| {
-                sqlx::Error::Decode(format!("unknown trigger {:?}", row.next_trigger).into())
-            })?;
+            let trigger: Trigger = row.next_trigger.parse()?;
             claimed.push(LeasedDelivery {
                 id: row.id,
                 event: Arc::new(EventToSend {
@@ -218,9 +179,9 @@ impl Store {
         now: i64,
         until: i64,
     ) -> StoreResult<u64> {
-        let skip_locked = match self.kind() {
-            super::DatabaseKind::Sqlite => "",
-            super::DatabaseKind::Postgres => " FOR UPDATE SKIP LOCKED",
+        let skip_locked = match self.pool {
+            Backend::Sqlite(_) => "",
+            Backend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
         let mut renewed = 0;
         for chunk in leases.chunks(LEASES_PER_UPDATE) {
@@ -240,7 +201,7 @@ impl Store {
 
     /// When the next unleased delivery falls due, if any is scheduled.
     pub async fn next_due_at(&self, now: i64) -> StoreResult<Option<i64>> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT next_attempt_at FROM deliveries
              WHERE next_attempt_at IS NOT NULL
                AND (lease_expires_at IS NULL OR lease_expires_at <= $1)
@@ -248,48 +209,25 @@ impl Store {
         )
         .bind(now)
         .fetch_optional(pool)
-        .await)
+        .await)?)
     }
 
     /// When the oldest delivery still waiting was created, if any waits.
     pub async fn oldest_pending_at(&self) -> StoreResult<Option<i64>> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT MIN(created_at) FROM deliveries WHERE state = 'pending'",
         )
         .fetch_one(pool)
-        .await)
+        .await)?)
     }
 
     /// How many deliveries are pending (the queue's depth).
     pub async fn count_pending(&self) -> StoreResult<i64> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT COUNT(*) FROM deliveries WHERE state = 'pending'",
         )
         .fetch_one(pool)
-        .await)
-    }
-
-    /// Writes a batch of settlements, with the next group commit (see
-    /// `group_commit`), and returns once it is committed: the attempts, each
-    /// delivery's next state (only while the lease is still the one the
-    /// attempt was made under) and what they mean for their hooks.
-    pub async fn record_settlements(
-        &self,
-        settled: impl Into<Arc<Vec<Settlement>>>,
-        now: i64,
-    ) -> StoreResult<()> {
-        let settled = settled.into();
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.writing
-            .settling
-            .send(Settling {
-                settled,
-                now,
-                answer,
-            })
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        answered.await.map_err(|_| sqlx::Error::PoolClosed)?
+        .await)?)
     }
 
     /// Schedules a manual attempt of a delivery now, unless an attempt of it
@@ -339,14 +277,14 @@ impl Store {
         const FAILED_IN_RANGE: &str = "hook_id = $1 AND state = 'failed' AND next_trigger != 'test'
              AND created_at >= $2 AND created_at < $3";
         if dry_run {
-            return on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
+            return Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(&format!(
                 "SELECT COUNT(*) FROM deliveries WHERE {FAILED_IN_RANGE}"
             ))
             .bind(hook_id)
             .bind(since)
             .bind(until)
             .fetch_one(pool)
-            .await);
+            .await)?);
         }
         let updated = on_backend!(&self.writer, pool => sqlx::query(&format!(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = $4,
@@ -385,10 +323,9 @@ impl Store {
         .bind(event_id)
         .fetch_all(pool)
         .await)?;
-        Ok(rows
-            .into_iter()
+        rows.into_iter()
             .map(|row| row.into_delivery(Vec::new()))
-            .collect())
+            .collect()
     }
 
     /// A delivery with every attempt, oldest first.
@@ -403,7 +340,7 @@ impl Store {
         match row {
             Some(row) => {
                 let attempts = self.attempts_of(&row.id).await?;
-                Ok(Some(row.into_delivery(attempts)))
+                Ok(Some(row.into_delivery(attempts)?))
             }
             None => Ok(None),
         }
@@ -431,7 +368,11 @@ pub(super) async fn write_settlements(
         now,
     )
     .await?;
-    notify_logged(tx, settled).await?;
+    let logged: Vec<(&str, &str)> = settled
+        .iter()
+        .map(|s| (s.delivery_id.as_str(), s.hook_id.as_str()))
+        .collect();
+    notify_logged(tx, &logged).await?;
     count_minutes(tx, &attempts, writer).await
 }
 

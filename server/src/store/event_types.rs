@@ -2,6 +2,7 @@
 
 use super::{on_backend, JsonText, Store, StoreResult};
 use domain::event_type::{EventTypeInfo, NewEventType, CUSTOM_GROUP};
+use domain::Valid;
 
 #[derive(sqlx::FromRow)]
 struct EventTypeRow {
@@ -11,7 +12,11 @@ struct EventTypeRow {
 }
 
 impl Store {
-    pub async fn insert_event_type(&self, input: &NewEventType, now: i64) -> StoreResult<()> {
+    pub async fn insert_event_type(
+        &self,
+        input: &Valid<NewEventType>,
+        now: i64,
+    ) -> StoreResult<()> {
         on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO event_types (name, description, schema, created_at)
              VALUES ($1, $2, $3, $4)",
@@ -47,9 +52,11 @@ impl Store {
     }
 
     pub async fn custom_event_names(&self) -> StoreResult<Vec<String>> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT name FROM event_types ORDER BY name")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT name FROM event_types ORDER BY name")
             .fetch_all(pool)
-            .await)
+            .await)?,
+        )
     }
 
     /// `None` when no custom type has this name; `Some(None)` when it has no schema.

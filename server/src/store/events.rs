@@ -7,27 +7,29 @@ use std::sync::Arc;
 use domain::delivery::EventRecord;
 use sqlx::QueryBuilder;
 
-use super::deliveries::{EventToSend, HookTarget};
-use super::group_commit::Pending;
-use super::hooks::TARGET_COLUMNS;
+use super::hooks::{HookTarget, TARGET_COLUMNS};
 use super::intake::Leasing;
+use super::leased::EventToSend;
 use super::{on_backend, Backend, Store, StoreResult, Tx};
+use crate::ids::new_id;
 
 /// An event about to be stored.
-pub struct NewEvent<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub id: String,
+    pub name: String,
     /// The producer's fields as a JSON object (see the `events` table).
-    pub payload: &'a str,
+    pub payload: String,
     pub created_at: i64,
 }
 
 /// The caller's `Idempotency-Key` and a hash of the request it came with.
-pub struct IdempotencyKey<'a> {
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
     /// Whose key it is: two callers may use the same key.
-    pub scope: &'a str,
-    pub key: &'a str,
-    pub request_hash: &'a str,
+    pub scope: String,
+    pub key: String,
+    pub request_hash: String,
     pub expires_at: i64,
 }
 
@@ -47,14 +49,14 @@ pub enum Ingestion {
 /// Rows per multi-row `INSERT`, well under SQLite's limit of bound values.
 const ROWS_PER_INSERT: usize = 1000;
 
-pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[&NewEvent<'_>]) -> StoreResult<()> {
+pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[&NewEvent]) -> StoreResult<()> {
     for chunk in events.chunks(ROWS_PER_INSERT) {
         on_backend!(&mut *tx, tx => {
             let mut insert = QueryBuilder::new("INSERT INTO events (id, name, payload, created_at) ");
             insert.push_values(chunk, |mut row, event| {
-                row.push_bind(event.id)
-                    .push_bind(event.name)
-                    .push_bind(event.payload)
+                row.push_bind(event.id.as_str())
+                    .push_bind(event.name.as_str())
+                    .push_bind(event.payload.as_str())
                     .push_bind(event.created_at);
             });
             insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
@@ -63,38 +65,34 @@ pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[&NewEvent<'_>]) -> 
     Ok(())
 }
 
-/// An event to store, and how to name its deliveries.
-pub(super) type EventToStore<'a> = (&'a NewEvent<'a>, &'a (dyn Fn() -> String + Sync));
-
 /// Stores `events` and a pending delivery for every enabled hook that listens
 /// to each, in a few statements however many events there are; `leasing`
 /// leases those the local dispatcher has room for. Returns each event's
-/// delivery ids.
+/// delivery ids, new ones.
 pub(super) async fn store_events(
     tx: &mut Tx<'_>,
-    events: &[EventToStore<'_>],
+    events: &[&NewEvent],
     leasing: &mut Leasing<'_>,
 ) -> StoreResult<Vec<Vec<String>>> {
-    let just_events: Vec<&NewEvent<'_>> = events.iter().map(|(event, _)| *event).collect();
-    insert_events(tx, &just_events).await?;
+    insert_events(tx, events).await?;
     let mut listeners: HashMap<&str, Vec<Arc<HookTarget>>> = HashMap::new();
-    for (event, _) in events {
-        if !listeners.contains_key(event.name) {
-            listeners.insert(event.name, listening_hooks(tx, event.name).await?);
+    for event in events {
+        if !listeners.contains_key(event.name.as_str()) {
+            listeners.insert(&event.name, listening_hooks(tx, &event.name).await?);
         }
     }
     let mut ids = Vec::with_capacity(events.len());
     let mut deliveries = Vec::new();
-    for (event, new_id) in events {
-        let hooks = &listeners[event.name];
+    for event in events {
+        let hooks = &listeners[event.name.as_str()];
         if hooks.is_empty() {
             ids.push(Vec::new());
             continue;
         }
         let to_send = Arc::new(EventToSend {
-            id: event.id.to_owned(),
-            name: event.name.to_owned(),
-            payload: event.payload.to_owned(),
+            id: event.id.clone(),
+            name: event.name.clone(),
+            payload: event.payload.clone(),
             created_at: event.created_at,
         });
         let mut of_event = Vec::with_capacity(hooks.len());
@@ -115,7 +113,7 @@ pub(super) async fn store_events(
             );
             insert.push_values(chunk, |mut row, (id, event, hook_id, lease)| {
                 row.push_bind(id.as_str())
-                    .push_bind(event.id)
+                    .push_bind(event.id.as_str())
                     .push_bind(*hook_id)
                     .push_bind("pending")
                     .push_bind(event.created_at)
@@ -156,13 +154,11 @@ async fn listening_hooks(tx: &mut Tx<'_>, event: &str) -> StoreResult<Vec<Arc<Ho
 }
 
 /// Stores `event` and a pending delivery for every enabled hook that listens
-/// to it, unless `idempotency` names a live key, within `tx`. `new_id` names
-/// each delivery.
+/// to it, unless `idempotency` names a live key, within `tx`.
 pub(super) async fn ingest_in(
     tx: &mut Tx<'_>,
-    event: &NewEvent<'_>,
-    idempotency: Option<&IdempotencyKey<'_>>,
-    new_id: &(dyn Fn() -> String + Sync),
+    event: &NewEvent,
+    idempotency: Option<&IdempotencyKey>,
     leasing: &mut Leasing<'_>,
 ) -> StoreResult<Ingestion> {
     // Write first: a concurrent request with the same key waits here (for
@@ -177,10 +173,10 @@ pub(super) async fn ingest_in(
                  deliveries = 0, expires_at = excluded.expires_at
              WHERE idempotency_keys.expires_at <= $6",
         )
-        .bind(key.scope)
-        .bind(key.key)
-        .bind(key.request_hash)
-        .bind(event.id)
+        .bind(&key.scope)
+        .bind(&key.key)
+        .bind(&key.request_hash)
+        .bind(&event.id)
         .bind(key.expires_at)
         .bind(event.created_at)
         .execute(&mut **tx)
@@ -192,8 +188,8 @@ pub(super) async fn ingest_in(
                     "SELECT event_id, deliveries, request_hash FROM idempotency_keys
                      WHERE scope = $1 AND key = $2",
                 )
-                .bind(key.scope)
-                .bind(key.key)
+                .bind(&key.scope)
+                .bind(&key.key)
                 .fetch_one(&mut **tx)
                 .await)?;
             return Ok(Ingestion::Repeat {
@@ -203,7 +199,7 @@ pub(super) async fn ingest_in(
             });
         }
     }
-    let deliveries = store_events(tx, &[(event, new_id)], leasing)
+    let deliveries = store_events(tx, &[event], leasing)
         .await?
         .pop()
         .unwrap_or_default();
@@ -212,8 +208,8 @@ pub(super) async fn ingest_in(
             "UPDATE idempotency_keys SET deliveries = $1 WHERE scope = $2 AND key = $3",
         )
         .bind(deliveries.len() as i64)
-        .bind(key.scope)
-        .bind(key.key)
+        .bind(&key.scope)
+        .bind(&key.key)
         .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;
@@ -222,25 +218,6 @@ pub(super) async fn ingest_in(
 }
 
 impl Store {
-    /// Stores `event` and a pending delivery for every enabled hook that
-    /// listens to it, unless `idempotency` names a live key, atomically and
-    /// durably before it returns; events arriving together share a commit.
-    /// `new_id` names each delivery.
-    pub async fn ingest_event(
-        &self,
-        event: &NewEvent<'_>,
-        idempotency: Option<&IdempotencyKey<'_>>,
-        new_id: impl Fn() -> String + Send + Sync + 'static,
-    ) -> StoreResult<Ingestion> {
-        let (pending, answer) = Pending::new(event, idempotency, Box::new(new_id));
-        self.writing
-            .ingestion
-            .send(pending)
-            .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
-    }
-
     /// An event with its deliveries (without their attempts).
     pub async fn event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
         let row: Option<(String, String, String, i64)> = on_backend!(&self.pool, pool =>

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::deliveries::{write_settlements, Settlement};
-use super::events::{ingest_in, store_events, EventToStore, IdempotencyKey, Ingestion, NewEvent};
+use super::events::{ingest_in, store_events, IdempotencyKey, Ingestion, NewEvent};
 use super::intake::{Intake, Leasing, SharedIntake};
-use super::{acquire, begin_on, Conn, Pool, StoreResult, Tx};
+use super::{acquire, begin_on, Conn, Pool, Store, StoreError, StoreResult, Tx};
 
 /// How long the writer keeps the write connection while work keeps coming,
 /// before it lets the other writers (claims, lease renewals, the console)
@@ -39,71 +39,59 @@ pub(super) struct Inboxes {
     pub(super) settling: mpsc::Sender<Settling>,
 }
 
-/// An event waiting for the next commit, with everything owned.
+/// An event waiting for the next commit.
 pub(super) struct Pending {
-    event: OwnedEvent,
-    idempotency: Option<OwnedKey>,
-    new_id: Box<dyn Fn() -> String + Send + Sync>,
+    event: NewEvent,
+    idempotency: Option<IdempotencyKey>,
     answer: oneshot::Sender<StoreResult<Ingestion>>,
 }
 
-struct OwnedEvent {
-    id: String,
-    name: String,
-    payload: String,
-    created_at: i64,
-}
-
-struct OwnedKey {
-    scope: String,
-    key: String,
-    request_hash: String,
-    expires_at: i64,
-}
-
 impl Pending {
-    pub(super) fn new(
-        event: &NewEvent<'_>,
-        idempotency: Option<&IdempotencyKey<'_>>,
-        new_id: Box<dyn Fn() -> String + Send + Sync>,
-    ) -> (Pending, oneshot::Receiver<StoreResult<Ingestion>>) {
+    async fn write_in(&self, tx: &mut Tx<'_>, leasing: &mut Leasing<'_>) -> StoreResult<Ingestion> {
+        ingest_in(tx, &self.event, self.idempotency.as_ref(), leasing).await
+    }
+}
+
+impl Store {
+    /// Stores `event` and a pending delivery for every enabled hook that
+    /// listens to it, unless `idempotency` names a live key, atomically and
+    /// durably before it returns; events arriving together share a commit.
+    /// The store names the deliveries.
+    pub async fn ingest_event(
+        &self,
+        event: NewEvent,
+        idempotency: Option<IdempotencyKey>,
+    ) -> StoreResult<Ingestion> {
         let (answer, answered) = oneshot::channel();
         let pending = Pending {
-            event: OwnedEvent {
-                id: event.id.to_owned(),
-                name: event.name.to_owned(),
-                payload: event.payload.to_owned(),
-                created_at: event.created_at,
-            },
-            idempotency: idempotency.map(|key| OwnedKey {
-                scope: key.scope.to_owned(),
-                key: key.key.to_owned(),
-                request_hash: key.request_hash.to_owned(),
-                expires_at: key.expires_at,
-            }),
-            new_id,
+            event,
+            idempotency,
             answer,
         };
-        (pending, answered)
+        self.writing.ingestion.send(pending).await?;
+        answered.await?
     }
 
-    fn event(&self) -> NewEvent<'_> {
-        NewEvent {
-            id: &self.event.id,
-            name: &self.event.name,
-            payload: &self.event.payload,
-            created_at: self.event.created_at,
-        }
-    }
-
-    async fn write_in(&self, tx: &mut Tx<'_>, leasing: &mut Leasing<'_>) -> StoreResult<Ingestion> {
-        let key = self.idempotency.as_ref().map(|key| IdempotencyKey {
-            scope: &key.scope,
-            key: &key.key,
-            request_hash: &key.request_hash,
-            expires_at: key.expires_at,
-        });
-        ingest_in(tx, &self.event(), key.as_ref(), &*self.new_id, leasing).await
+    /// Writes a batch of settlements, with the next group commit (see
+    /// `group_commit`), and returns once it is committed: the attempts, each
+    /// delivery's next state (only while the lease is still the one the
+    /// attempt was made under) and what they mean for their hooks.
+    pub async fn record_settlements(
+        &self,
+        settled: impl Into<Arc<Vec<Settlement>>>,
+        now: i64,
+    ) -> StoreResult<()> {
+        let settled = settled.into();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.writing
+            .settling
+            .send(Settling {
+                settled,
+                now,
+                answer,
+            })
+            .await?;
+        answered.await?
     }
 }
 
@@ -200,7 +188,7 @@ async fn commit(conn: &mut Conn, batch: Batch<'_>, intake: Option<&dyn Intake>) 
         }
         // The database cannot be reached: writing each part again alone
         // would only wait as long once more per part.
-        Err(err) if super::is_unavailable(&err) => {
+        Err(err) if err.is_unavailable() => {
             fail(&err, events, settled);
             false
         }
@@ -228,22 +216,12 @@ struct Batch<'a> {
 }
 
 /// Answers every caller with `err`.
-fn fail(err: &sqlx::Error, events: &mut Vec<Pending>, settled: &mut Vec<Settling>) {
+fn fail(err: &StoreError, events: &mut Vec<Pending>, settled: &mut Vec<Settling>) {
     for pending in events.drain(..) {
-        let _ = pending.answer.send(Err(same_error(err)));
+        let _ = pending.answer.send(Err(err.clone()));
     }
     for batch in settled.drain(..) {
-        let _ = batch.answer.send(Err(same_error(err)));
-    }
-}
-
-/// The same failure, for each caller of a failed batch (`sqlx::Error` cannot
-/// be cloned).
-fn same_error(err: &sqlx::Error) -> sqlx::Error {
-    match err {
-        sqlx::Error::PoolTimedOut => sqlx::Error::PoolTimedOut,
-        sqlx::Error::PoolClosed => sqlx::Error::PoolClosed,
-        other => sqlx::Error::Io(std::io::Error::other(other.to_string())),
+        let _ = batch.answer.send(Err(err.clone()));
     }
 }
 
@@ -272,14 +250,12 @@ async fn write_together(
             None => None,
         });
     }
-    let plain: Vec<&Pending> = batch.iter().filter(|p| p.idempotency.is_none()).collect();
-    let events: Vec<NewEvent<'_>> = plain.iter().map(|p| p.event()).collect();
-    let to_store: Vec<EventToStore<'_>> = events
+    let plain: Vec<&NewEvent> = batch
         .iter()
-        .zip(&plain)
-        .map(|(event, pending)| (event, &*pending.new_id as _))
+        .filter(|p| p.idempotency.is_none())
+        .map(|p| &p.event)
         .collect();
-    let mut stored = store_events(&mut tx, &to_store, &mut leasing)
+    let mut stored = store_events(&mut tx, &plain, &mut leasing)
         .await?
         .into_iter();
     tx.commit().await?;

@@ -2,9 +2,9 @@ use std::collections::HashMap;
 use std::mem::discriminant;
 
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
+use domain::Valid;
 use sqlx::QueryBuilder;
 
-use super::deliveries::HookTarget;
 use super::{on_backend, JsonText, Store, StoreResult, Tx};
 
 /// What an attempt says about its hook's health, as written to the hook.
@@ -20,6 +20,19 @@ pub enum HealthChange {
     },
     /// Switch the hook off at once, for this reason (a `410 Gone`).
     Disable(String),
+}
+
+/// A hook as the dispatcher sends to it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct HookTarget {
+    pub id: String,
+    pub enabled: bool,
+    pub url: String,
+    #[sqlx(try_from = "JsonText<Headers>")]
+    pub headers: Headers,
+    pub signing_key: String,
+    pub previous_signing_key: Option<String>,
+    pub previous_key_expires_at: Option<i64>,
 }
 
 /// The columns of a [`HookTarget`].
@@ -47,7 +60,8 @@ pub struct HookRow {
 
 impl HookRow {
     /// A new hook's row: enabled as asked, no rotation under way.
-    pub fn new(id: String, hook: NewHook, signing_key: String, now: i64) -> HookRow {
+    pub fn new(id: String, hook: Valid<NewHook>, signing_key: String, now: i64) -> HookRow {
+        let hook = hook.into_inner();
         HookRow {
             id,
             name: hook.name,
@@ -114,11 +128,11 @@ impl Store {
     pub async fn patch_hook(
         &self,
         id: &str,
-        patch: &HookPatch,
+        patch: &Valid<HookPatch>,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
         let config = patch.config.as_ref();
-        on_backend!(&self.writer, pool => sqlx::query_as(
+        Ok(on_backend!(&self.writer, pool => sqlx::query_as(
             "UPDATE hooks SET
                 name = COALESCE($1, name),
                 events = COALESCE($2, events),
@@ -139,7 +153,7 @@ impl Store {
         .bind(now)
         .bind(id)
         .fetch_optional(pool)
-        .await)
+        .await)?)
     }
 
     /// Replaces the signing key, keeping the old one until `previous_expires_at`.
@@ -150,7 +164,7 @@ impl Store {
         previous_expires_at: i64,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
-        on_backend!(&self.writer, pool => sqlx::query_as(
+        Ok(on_backend!(&self.writer, pool => sqlx::query_as(
             "UPDATE hooks SET previous_signing_key = signing_key, signing_key = $1,
                               previous_key_expires_at = $2, updated_at = $3
              WHERE id = $4
@@ -161,21 +175,25 @@ impl Store {
         .bind(now)
         .bind(id)
         .fetch_optional(pool)
-        .await)
+        .await)?)
     }
 
     pub async fn hook(&self, id: &str) -> StoreResult<Option<HookRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks WHERE id = $1")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
-            .await)
+            .await)?,
+        )
     }
 
     /// Every hook, newest first.
     pub async fn list_hooks(&self) -> StoreResult<Vec<HookRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks ORDER BY created_at DESC, id")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks ORDER BY created_at DESC, id")
             .fetch_all(pool)
-            .await)
+            .await)?,
+        )
     }
 
     pub async fn delete_hook(&self, id: &str) -> StoreResult<bool> {
@@ -199,7 +217,7 @@ impl Store {
                 list.push_bind(*id);
             }
             query.push(")");
-            query.build_query_as().fetch_all(pool).await
+            Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
 }

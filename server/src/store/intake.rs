@@ -7,7 +7,8 @@
 
 use std::sync::Arc;
 
-use super::deliveries::{EventToSend, HookTarget, LeasedDelivery};
+use super::hooks::HookTarget;
+use super::leased::{EventToSend, LeasedDelivery};
 use domain::delivery::Trigger;
 
 /// The lease fresh deliveries are stored under.

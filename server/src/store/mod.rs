@@ -12,12 +12,14 @@ mod api_keys;
 mod attempts;
 mod deliveries;
 mod dispatchers;
+mod error;
 mod event_types;
 mod events;
 mod group_commit;
 mod hooks;
 mod intake;
 mod json_text;
+mod leased;
 mod notify;
 mod retention;
 mod sessions;
@@ -34,17 +36,17 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
-pub use deliveries::{Claim, EventToSend, HookTarget, LeasedDelivery, Resend, Settlement};
+pub use deliveries::{Claim, Resend, Settlement};
 pub use dispatchers::RosterEntry;
+pub use error::{StoreError, StoreResult};
 pub use events::{IdempotencyKey, Ingestion, NewEvent};
-pub use hooks::{HealthChange, HookRow};
+pub use hooks::{HealthChange, HookRow, HookTarget};
 pub use intake::{Intake, LeaseTerms, Reservation};
 pub use json_text::JsonText;
+pub use leased::{EventToSend, LeasedDelivery};
 pub use notify::AttemptNotices;
 pub use retention::Purged;
 pub use users::UserRow;
-
-pub type StoreResult<T> = Result<T, sqlx::Error>;
 
 /// One value per database driver: a pool, a transaction …
 pub enum Backend<S, P> {
@@ -96,7 +98,7 @@ impl Clone for Pool {
 
 impl Tx<'_> {
     async fn commit(self) -> StoreResult<()> {
-        on_backend!(self, tx => tx.commit().await)
+        Ok(on_backend!(self, tx => tx.commit().await)?)
     }
 }
 
@@ -166,10 +168,10 @@ impl Store {
                 Backend::Postgres(pool)
             }
             None => {
-                return Err(sqlx::Error::Configuration(
+                return Err(StoreError::from(sqlx::Error::Configuration(
                     format!("unsupported database URL {url:?}: use sqlite://… or postgres://…")
                         .into(),
-                ))
+                )))
             }
         };
         Ok(Store::new(pool.clone(), pool))
@@ -195,13 +197,6 @@ impl Store {
         *self.intake.write().unwrap_or_else(|e| e.into_inner()) = intake;
     }
 
-    pub fn kind(&self) -> DatabaseKind {
-        match self.pool {
-            Backend::Sqlite(_) => DatabaseKind::Sqlite,
-            Backend::Postgres(_) => DatabaseKind::Postgres,
-        }
-    }
-
     /// A write transaction.
     async fn begin(&self) -> StoreResult<Tx<'static>> {
         begin(&self.writer).await
@@ -221,10 +216,10 @@ impl Store {
         if raw.is_null() {
             return Ok(Some(String::new()));
         }
-        value
+        let text = value
             .try_get::<String, _>(0)
-            .or_else(|_| value.try_get::<i64, _>(0).map(|n| n.to_string()))
-            .map(Some)
+            .or_else(|_| value.try_get::<i64, _>(0).map(|n| n.to_string()))?;
+        Ok(Some(text))
     }
 
     /// True when the database answers a trivial query.
@@ -272,114 +267,4 @@ async fn begin(pool: &Pool) -> StoreResult<Tx<'static>> {
         Backend::Sqlite(pool) => Backend::Sqlite(pool.begin().await?),
         Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
     })
-}
-
-/// True when `err` says the database cannot be reached for now rather than
-/// that the statement is wrong: no connection could be had in time, the pool
-/// is closed, the connection broke, or the server is shutting down, starting
-/// up, out of connections or (SQLite) locked by another process. Callers
-/// answer these 503, to be retried.
-pub fn is_unavailable(err: &sqlx::Error) -> bool {
-    match err {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-        sqlx::Error::Database(db) => {
-            let Some(code) = db.code() else {
-                return false;
-            };
-            if db
-                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-                .is_some()
-            {
-                postgres_unavailable(&code)
-            } else if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                sqlite_unavailable(&code)
-            } else {
-                false
-            }
-        }
-        _ => false,
-    }
-}
-
-/// SQLSTATEs of a server that cannot serve for now: class 08 (connection
-/// exception), 53300 (too many connections), 57P01-57P03 (admin shutdown,
-/// crash shutdown, cannot connect now).
-fn postgres_unavailable(sqlstate: &str) -> bool {
-    sqlstate.starts_with("08") || matches!(sqlstate, "53300" | "57P01" | "57P02" | "57P03")
-}
-
-/// SQLite's extended result codes whose primary code is `SQLITE_BUSY` (5,
-/// "database is locked") or `SQLITE_LOCKED` (6).
-fn sqlite_unavailable(code: &str) -> bool {
-    code.parse::<i32>()
-        .is_ok_and(|code| matches!(code & 0xff, 5 | 6))
-}
-
-/// True when `err` is a UNIQUE constraint violation.
-pub fn is_unique_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-#[cfg(test)]
-mod unavailable_tests {
-    use sqlx::{ConnectOptions, Connection};
-
-    use super::*;
-
-    #[test]
-    fn server_states_that_pass_are_unavailable_and_faults_are_not() {
-        for code in [
-            "57P01", "57P02", "57P03", "53300", "08006", "08001", "08000",
-        ] {
-            assert!(postgres_unavailable(code), "{code}");
-        }
-        for code in ["23505", "42P01", "40001", "57014", "XX000"] {
-            assert!(!postgres_unavailable(code), "{code}");
-        }
-        // SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT, SQLITE_LOCKED; not SQLITE_CONSTRAINT_UNIQUE, SQLITE_FULL.
-        for (code, unavailable) in [
-            ("5", true),
-            ("517", true),
-            ("6", true),
-            ("2067", false),
-            ("13", false),
-        ] {
-            assert_eq!(sqlite_unavailable(code), unavailable, "{code}");
-        }
-        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
-        assert!(is_unavailable(&sqlx::Error::PoolClosed));
-        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
-    }
-
-    /// Another process holding the write lock: "database is locked".
-    #[tokio::test]
-    async fn a_locked_sqlite_database_is_unavailable() {
-        let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::new()
-            .filename(dir.path().join("locked.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .busy_timeout(Duration::ZERO);
-        let mut holder = options.connect().await.unwrap();
-        sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        sqlx::query("BEGIN EXCLUSIVE")
-            .execute(&mut holder)
-            .await
-            .unwrap();
-        let mut other = options.connect().await.unwrap();
-        let err = sqlx::query("INSERT INTO t VALUES (1)")
-            .execute(&mut other)
-            .await
-            .unwrap_err();
-        assert!(is_unavailable(&err), "{err:?}");
-        let unique = sqlx::query("CREATE TABLE t (x INTEGER)")
-            .execute(&mut holder)
-            .await
-            .unwrap_err();
-        assert!(!is_unavailable(&unique), "{unique:?}");
-        other.close().await.unwrap();
-    }
 }

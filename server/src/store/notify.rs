@@ -5,7 +5,7 @@
 
 use sqlx::postgres::PgListener;
 
-use super::{Backend, Settlement, Store, StoreResult, Tx};
+use super::{Backend, Store, StoreResult, Tx};
 
 const CHANNEL: &str = "hookline_attempts";
 
@@ -15,11 +15,11 @@ const MAX_PAYLOAD: usize = 7000;
 /// Sends, with the transaction's commit, which deliveries (and their hooks)
 /// had an attempt logged: a JSON array of `[delivery id, hook id]` pairs per
 /// notification. Nothing on SQLite.
-pub(super) async fn notify_logged(tx: &mut Tx<'_>, outcomes: &[&Settlement]) -> StoreResult<()> {
+pub(super) async fn notify_logged(tx: &mut Tx<'_>, logged: &[(&str, &str)]) -> StoreResult<()> {
     let Backend::Postgres(tx) = tx else {
         return Ok(());
     };
-    for payload in payloads(outcomes) {
+    for payload in payloads(logged) {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
             .bind(payload)
@@ -29,18 +29,18 @@ pub(super) async fn notify_logged(tx: &mut Tx<'_>, outcomes: &[&Settlement]) -> 
     Ok(())
 }
 
-fn payloads(outcomes: &[&Settlement]) -> Vec<String> {
+fn payloads(logged: &[(&str, &str)]) -> Vec<String> {
     let mut payloads = Vec::new();
     let mut pairs: Vec<[&str; 2]> = Vec::new();
     let mut size = 0;
-    for outcome in outcomes {
-        let pair_size = outcome.delivery_id.len() + outcome.hook_id.len() + 8;
+    for &(delivery_id, hook_id) in logged {
+        let pair_size = delivery_id.len() + hook_id.len() + 8;
         if size + pair_size > MAX_PAYLOAD && !pairs.is_empty() {
             payloads.push(serde_json::to_string(&pairs).unwrap_or_default());
             pairs.clear();
             size = 0;
         }
-        pairs.push([&outcome.delivery_id, &outcome.hook_id]);
+        pairs.push([delivery_id, hook_id]);
         size += pair_size;
     }
     if !pairs.is_empty() {

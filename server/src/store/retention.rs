@@ -45,14 +45,4 @@ impl Store {
         })?;
         Ok(())
     }
-
-    /// How many events are older than `cutoff`, for tests and the console.
-    pub async fn count_events_before(&self, cutoff: i64) -> StoreResult<i64> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE created_at < $1",
-        )
-        .bind(cutoff)
-        .fetch_one(pool)
-        .await)
-    }
 }

@@ -25,14 +25,14 @@ impl Store {
 
     /// The user of an unexpired session.
     pub async fn session_user(&self, token_hash: &str, now: i64) -> StoreResult<Option<UserRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT users.* FROM sessions JOIN users ON users.id = sessions.user_id
              WHERE sessions.token_hash = $1 AND sessions.expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(pool)
-        .await)
+        .await)?)
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {

@@ -4,12 +4,12 @@ use super::{on_backend, Store, StoreResult};
 
 impl Store {
     pub async fn setting(&self, key: &str) -> StoreResult<Option<String>> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT value FROM settings WHERE key = $1",
         )
         .bind(key)
         .fetch_optional(pool)
-        .await)
+        .await)?)
     }
 
     /// Sets `key`, or removes it when `value` is `None`.

@@ -1,4 +1,4 @@
-use domain::user::{Role, User};
+use domain::user::User;
 
 use super::{on_backend, Store, StoreResult};
 
@@ -12,22 +12,23 @@ pub struct UserRow {
 }
 
 impl UserRow {
-    pub fn into_user(self) -> User {
-        User {
+    pub fn into_user(self) -> StoreResult<User> {
+        Ok(User {
             id: self.id,
             email: self.email,
-            // The CHECK constraint allows nothing else.
-            role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            role: self.role.parse()?,
             created_at: self.created_at,
-        }
+        })
     }
 }
 
 impl Store {
     pub async fn count_users(&self) -> StoreResult<i64> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(pool)
-            .await)
+            .await)?,
+        )
     }
 
     pub async fn insert_user(&self, row: &UserRow) -> StoreResult<()> {
@@ -59,16 +60,20 @@ impl Store {
     }
 
     pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users WHERE email = $1")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users WHERE email = $1")
             .bind(email)
             .fetch_optional(pool)
-            .await)
+            .await)?,
+        )
     }
 
     pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
-        on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users ORDER BY created_at, email")
+        Ok(
+            on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM users ORDER BY created_at, email")
             .fetch_all(pool)
-            .await)
+            .await)?,
+        )
     }
 
     /// Deletes the user unless it is the last admin; false when nothing was deleted.
@@ -85,11 +90,11 @@ impl Store {
     }
 
     pub async fn user_exists(&self, id: &str) -> StoreResult<bool> {
-        on_backend!(&self.pool, pool => sqlx::query_scalar(
+        Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)",
         )
         .bind(id)
         .fetch_one(pool)
-        .await)
+        .await)?)
     }
 }
