@@ -58,6 +58,13 @@ impl KeyRing {
         &self.current
     }
 
+    /// The previous key and when it stops signing (unix ms), as stored.
+    pub fn previous(&self) -> Option<(&SigningKey, i64)> {
+        self.previous
+            .as_ref()
+            .map(|(key, expires_at)| (key, *expires_at))
+    }
+
     /// The keys to sign with at `now` (unix ms): the current one first, then
     /// the previous one while its overlap lasts.
     pub fn active(&self, now: i64) -> impl Iterator<Item = &SigningKey> {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use domain::delivery::{LogFilter, StatusFilter, LOG_COUNT_LIMIT};
 use domain::hook::{HookConfig, NewHook};
+use domain::key_ring::SigningKey;
 use hookline::store::{HookRow, Store};
 
 const RUNS: usize = 200;
@@ -95,7 +96,12 @@ fn hook(id: &str) -> HookRow {
         },
         enabled: None,
     };
-    HookRow::new(id.into(), hook.validated(&[]).unwrap(), "k".into(), 0)
+    HookRow::new(
+        id.into(),
+        hook.validated(&[]).unwrap(),
+        SigningKey::new("k".into()),
+        0,
+    )
 }
 
 fn filter(change: impl FnOnce(&mut LogFilter)) -> LogFilter {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::database::{Backend, TestDatabase};
 use domain::delivery::{Attempt, DeliveryState, Trigger};
 use domain::hook::{HookConfig, HookPatch, NewHook};
+use domain::key_ring::SigningKey;
 use hookline::store::{
     Claim, HookRow, Ingestion, Intake, LeaseTerms, LeasedDelivery, NewEvent, Reservation,
     RosterEntry, Settlement, Store, UserRow,
@@ -188,7 +189,7 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
             // `event` may be a custom type the test never declared.
             .validated(&[event.to_owned()])
             .unwrap(),
-            format!("key-{id}"),
+            SigningKey::new(format!("key-{id}")),
             1,
         ))
         .await
@@ -312,7 +313,7 @@ async fn claims_take_due_deliveries_oldest_first_within_per_hook_and_batch() {
     );
     assert_eq!(d0.hook.id, "h1");
     assert_eq!(d0.hook.url, "https://example.com/h1");
-    assert_eq!(d0.hook.signing_key, "key-h1");
+    assert_eq!(d0.hook.keys.current().expose(), "key-h1");
     assert!(d0.hook.enabled);
     assert_eq!((d0.attempt_count, d0.trigger), (0, Trigger::Auto));
     assert_eq!(&*d0.lease_token, "a");
@@ -584,7 +585,7 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
     .unwrap();
     store.patch_hook("h2", &off, 1500).await.unwrap().unwrap();
     store
-        .rotate_signing_key("h1", "new-key", 9000, 1500)
+        .rotate_signing_key("h1", &SigningKey::new("new-key".into()), 9000, 1500)
         .await
         .unwrap()
         .unwrap();
@@ -597,8 +598,8 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
             (
                 t.id.as_str(),
                 t.enabled,
-                t.signing_key.as_str(),
-                t.previous_signing_key.as_deref(),
+                t.keys.current().expose(),
+                t.keys.previous().map(|(key, _)| key.expose()),
             )
         })
         .collect();
@@ -609,7 +610,10 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
             ("h2", false, "key-h2", None)
         ]
     );
-    assert_eq!(targets[0].previous_key_expires_at, Some(9000));
+    assert_eq!(
+        targets[0].keys.previous().map(|(_, until)| until),
+        Some(9000)
+    );
     assert!(store.hook_targets(&[]).await.unwrap().is_empty());
 
     let mut claimed = claim(&store, claim_by("a", 2000)).await;
@@ -678,7 +682,7 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
         assert_eq!(&*fresh.lease_token, "fresh");
         assert_eq!(fresh.lease_expires_at, 5000);
         assert_eq!((fresh.attempt_count, fresh.trigger), (0, Trigger::Auto));
-        assert_eq!(fresh.hook.signing_key, "key-h1");
+        assert_eq!(fresh.hook.keys.current().expose(), "key-h1");
         assert_eq!(fresh.event.payload, r#"{"n":1}"#);
     }
     assert_eq!(intake.overflows.load(Ordering::Relaxed), 1);

@@ -3,10 +3,11 @@
 
 use domain::delivery::{Attempt, DeliveryState, Trigger};
 use domain::hook::Headers;
+use domain::key_ring::KeyRing;
 
 use super::retry::parse_retry_after;
 use super::sender::Sender;
-use super::signer::{self, SigningKeys};
+use super::signer::{self, Message};
 use super::Dispatcher;
 use crate::ids::new_id;
 use crate::store::{HealthChange, LeasedDelivery, Settlement};
@@ -42,7 +43,8 @@ pub struct Target<'a> {
     pub payload: &'a str,
     pub url: &'a str,
     pub headers: &'a Headers,
-    pub keys: SigningKeys<'a>,
+    /// Signs the request with the keys active when it is sent.
+    pub keys: &'a KeyRing,
 }
 
 /// Sends the request for `target` and returns the attempt as it will be logged.
@@ -53,14 +55,12 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         target.event_created_at,
         target.payload,
     );
-    let timestamp = sender.clock.now_ms() / 1000;
-    let headers = signer::request_headers(
-        target.headers,
-        target.delivery_id,
-        timestamp,
-        &body,
-        &target.keys,
-    );
+    let message = Message {
+        id: target.delivery_id,
+        sent_at: sender.clock.now_ms(),
+        body: &body,
+    };
+    let headers = signer::request_headers(target.headers, target.keys, &message);
     let response = sender.send(target.url, &headers, &body).await;
     let attempt = Attempt {
         id: new_id(),
@@ -105,11 +105,6 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
     if !hook.enabled {
         return skipped(delivery);
     }
-    let now = dispatcher.clock.now_ms();
-    let previous = hook
-        .previous_signing_key
-        .as_deref()
-        .filter(|_| hook.previous_key_expires_at.is_some_and(|at| at > now));
     let target = Target {
         delivery_id: &delivery.id,
         hook_id: &hook.id,
@@ -118,10 +113,7 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
         payload: &delivery.event.payload,
         url: &hook.url,
         headers: &hook.headers,
-        keys: SigningKeys {
-            current: &hook.signing_key,
-            previous,
-        },
+        keys: &hook.keys,
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;

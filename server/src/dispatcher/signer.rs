@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use base64::Engine as _;
 use domain::hook::{Headers, RESERVED_HEADERS};
+use domain::key_ring::{KeyRing, SigningKey};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -28,38 +29,101 @@ pub fn body(hook_id: &str, event: &str, created_at_ms: i64, payload: &str) -> St
     }
 }
 
-/// The keys a request is signed with: the current one and, during a
-/// rotation's overlap, the previous one.
-pub struct SigningKeys<'a> {
-    pub current: &'a str,
-    pub previous: Option<&'a str>,
+/// What a request's signatures cover: one attempt of one delivery.
+pub struct Message<'a> {
+    /// The delivery's id, the same on every retry.
+    pub id: &'a str,
+    /// When this attempt is sent (unix ms): the keys active then sign it,
+    /// and its whole seconds are the signed timestamp.
+    pub sent_at: i64,
+    /// The body's exact bytes.
+    pub body: &'a str,
 }
 
-fn hmac(key: &str, parts: &[&[u8]]) -> Vec<u8> {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC accepts keys of any length");
+impl Message<'_> {
+    /// The signed timestamp, unix seconds.
+    fn timestamp(&self) -> i64 {
+        self.sent_at.div_euclid(1000)
+    }
+}
+
+/// A signature scheme every request is signed with. A new scheme is a
+/// variant, its place in [`SCHEMES`], an arm in [`Scheme::sign`], and its
+/// header names in `domain::hook::RESERVED_HEADERS` (a test checks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// Logto's: `logto-signature-sha-256`, lowercase hex HMAC-SHA256 of the
+    /// body with the current key only.
+    Logto,
+    /// [Standard Webhooks](https://www.standardwebhooks.com): `webhook-id`,
+    /// `webhook-timestamp` and `webhook-signature`, one `v1,<base64>` for
+    /// every active key (current first), space separated.
+    StandardWebhooks,
+}
+
+/// The schemes, in the order their headers follow the custom ones.
+pub const SCHEMES: [Scheme; 2] = [Scheme::Logto, Scheme::StandardWebhooks];
+
+impl Scheme {
+    /// Appends this scheme's headers for `message` signed with `keys`.
+    fn sign(self, keys: &KeyRing, message: &Message, headers: &mut Vec<(String, String)>) {
+        match self {
+            Scheme::Logto => headers.push((
+                "logto-signature-sha-256".to_owned(),
+                logto_signature(keys.current(), message.body),
+            )),
+            Scheme::StandardWebhooks => {
+                let signatures: Vec<String> = keys
+                    .active(message.sent_at)
+                    .map(|key| standard_signature(key, message))
+                    .collect();
+                headers.extend([
+                    ("webhook-id".to_owned(), message.id.to_owned()),
+                    (
+                        "webhook-timestamp".to_owned(),
+                        message.timestamp().to_string(),
+                    ),
+                    ("webhook-signature".to_owned(), signatures.join(" ")),
+                ]);
+            }
+        }
+    }
+}
+
+/// The signature headers of every scheme in [`SCHEMES`], in that order.
+pub fn signature_headers(keys: &KeyRing, message: &Message) -> Vec<(String, String)> {
+    let mut headers = Vec::with_capacity(4);
+    for scheme in SCHEMES {
+        scheme.sign(keys, message, &mut headers);
+    }
+    headers
+}
+
+fn hmac(key: &SigningKey, parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes())
+        .expect("HMAC accepts keys of any length");
     for part in parts {
         mac.update(part);
     }
     mac.finalize().into_bytes().to_vec()
 }
 
-/// `logto-signature-sha-256`: lowercase hex HMAC-SHA256 of the body.
-pub fn logto_signature(key: &str, body: &str) -> String {
+/// Logto's signature: lowercase hex HMAC-SHA256 of the body.
+fn logto_signature(key: &SigningKey, body: &str) -> String {
     hex::encode(hmac(key, &[body.as_bytes()]))
 }
 
 /// One Standard Webhooks signature, `v1,<base64>` over `id.timestamp.body`.
-pub fn standard_signature(key: &str, msg_id: &str, timestamp: i64, body: &str) -> String {
-    let timestamp = timestamp.to_string();
+fn standard_signature(key: &SigningKey, message: &Message) -> String {
+    let timestamp = message.timestamp().to_string();
     let mac = hmac(
         key,
         &[
-            msg_id.as_bytes(),
+            message.id.as_bytes(),
             b".",
             timestamp.as_bytes(),
             b".",
-            body.as_bytes(),
+            message.body.as_bytes(),
         ],
     );
     format!(
@@ -74,10 +138,8 @@ pub fn standard_signature(key: &str, msg_id: &str, timestamp: i64, body: &str) -
 /// signatures").
 pub fn request_headers(
     custom: &Headers,
-    delivery_id: &str,
-    timestamp: i64,
-    body: &str,
-    keys: &SigningKeys,
+    keys: &KeyRing,
+    message: &Message,
 ) -> Vec<(String, String)> {
     let mut headers = Vec::with_capacity(custom.0.len() + 6);
     headers.push(("user-agent".to_owned(), USER_AGENT.to_owned()));
@@ -99,30 +161,26 @@ pub fn request_headers(
             }
         }
     }
-    let mut signatures = vec![standard_signature(
-        keys.current,
-        delivery_id,
-        timestamp,
-        body,
-    )];
-    if let Some(previous) = keys.previous {
-        signatures.push(standard_signature(previous, delivery_id, timestamp, body));
-    }
-    headers.extend([
-        (
-            "logto-signature-sha-256".to_owned(),
-            logto_signature(keys.current, body),
-        ),
-        ("webhook-id".to_owned(), delivery_id.to_owned()),
-        ("webhook-timestamp".to_owned(), timestamp.to_string()),
-        ("webhook-signature".to_owned(), signatures.join(" ")),
-    ]);
+    headers.extend(signature_headers(keys, message));
     headers
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(secret: &str) -> SigningKey {
+        SigningKey::new(secret.to_owned())
+    }
+
+    /// A message sent at `timestamp` (unix seconds).
+    fn message(id: &'static str, timestamp: i64, body: &'static str) -> Message<'static> {
+        Message {
+            id,
+            sent_at: timestamp * 1000,
+            body,
+        }
+    }
 
     #[test]
     fn the_body_puts_hooklines_fields_first_and_keeps_the_producers_bytes() {
@@ -146,7 +204,7 @@ mod tests {
     fn logto_signature_matches_a_known_vector() {
         // HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog").
         assert_eq!(
-            logto_signature("key", "The quick brown fox jumps over the lazy dog"),
+            logto_signature(&key("key"), "The quick brown fox jumps over the lazy dog"),
             "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
         );
     }
@@ -158,16 +216,9 @@ mod tests {
             ("X-Tenant".into(), "t1".into()),
             ("webhook-id".into(), "forged".into()),
         ]);
-        let headers = request_headers(
-            &custom,
-            "msg_1",
-            1_700_000_000,
-            "{}",
-            &SigningKeys {
-                current: "new",
-                previous: Some("old"),
-            },
-        );
+        let keys = KeyRing::from_parts(key("new"), Some(key("old")), Some(i64::MAX));
+        let sent = message("msg_1", 1_700_000_000, "{}");
+        let headers = request_headers(&custom, &keys, &sent);
         let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,
@@ -187,11 +238,11 @@ mod tests {
         assert_eq!(
             signatures,
             [
-                standard_signature("new", "msg_1", 1_700_000_000, "{}"),
-                standard_signature("old", "msg_1", 1_700_000_000, "{}")
+                standard_signature(&key("new"), &sent),
+                standard_signature(&key("old"), &sent)
             ]
         );
-        assert_eq!(headers[3].1, logto_signature("new", "{}"));
+        assert_eq!(headers[3].1, logto_signature(&key("new"), "{}"));
     }
 
     #[test]
@@ -210,11 +261,9 @@ mod tests {
         }
         pairs.push(("Webhook-Signature".into(), "forged".into()));
         pairs.push(("user-agent".into(), "Acme/2".into()));
-        let keys = SigningKeys {
-            current: "k",
-            previous: None,
-        };
-        let headers = request_headers(&Headers(pairs), "msg_1", 1, "{}", &keys);
+        let keys = KeyRing::new(key("k"));
+        let sent = message("msg_1", 1, "{}");
+        let headers = request_headers(&Headers(pairs), &keys, &sent);
         assert_eq!(headers.len(), 2 + 25 + 4);
         assert_eq!(headers[0], ("user-agent".into(), "Acme/2".into()));
         assert_eq!(
@@ -232,7 +281,7 @@ mod tests {
             headers[30],
             (
                 "webhook-signature".into(),
-                standard_signature("k", "msg_1", 1, "{}")
+                standard_signature(&key("k"), &sent)
             )
         );
 
@@ -244,12 +293,56 @@ mod tests {
                 .collect(),
         );
         let started = std::time::Instant::now();
-        let headers = request_headers(&huge, "msg_1", 1, "{}", &keys);
+        let headers = request_headers(&huge, &keys, &sent);
         assert_eq!(headers.len(), 100_000 + 6);
         assert!(
             started.elapsed() < std::time::Duration::from_secs(5),
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[test]
+    fn the_previous_key_stops_signing_when_its_overlap_ends() {
+        // Rotated with the old key good until t = 1,000,000 ms.
+        let keys = KeyRing::from_parts(key("new"), Some(key("old")), Some(1_000_000));
+        let signatures = |sent_at| {
+            let sent = Message {
+                id: "msg_1",
+                sent_at,
+                body: "{}",
+            };
+            let headers = signature_headers(&keys, &sent);
+            let (name, value) = &headers[3];
+            assert_eq!(name, "webhook-signature");
+            assert_eq!(headers[0].1, logto_signature(&key("new"), "{}"));
+            let expected = |secret| standard_signature(&key(secret), &sent);
+            (value.clone(), [expected("new"), expected("old")])
+        };
+        let (during, [new, old]) = signatures(999_999);
+        assert_eq!(during, format!("{new} {old}"));
+        let (after, [new, _]) = signatures(1_000_000);
+        assert_eq!(after, new);
+    }
+
+    #[test]
+    fn a_standard_webhooks_signature_matches_a_known_vector() {
+        // HMAC-SHA256("key", "msg_1.1700000000.{}"), base64.
+        let sent = message("msg_1", 1_700_000_000, "{}");
+        assert_eq!(
+            standard_signature(&key("key"), &sent),
+            "v1,XaXLFEFQ69Q4+demDWPEv5ydXczDW2mM5crCUEFcFBA="
+        );
+    }
+
+    #[test]
+    fn every_signature_header_is_reserved() {
+        // So a hook can neither set nor forge one, whatever the scheme.
+        let keys = KeyRing::new(key("k"));
+        let headers = signature_headers(&keys, &message("msg_1", 1, "{}"));
+        assert!(!headers.is_empty());
+        for (name, _) in &headers {
+            assert!(RESERVED_HEADERS.contains(&name.as_str()), "{name}");
+        }
     }
 }

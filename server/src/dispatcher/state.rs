@@ -440,6 +440,7 @@ mod tests {
     use crate::store::EventToSend;
     use domain::delivery::Trigger;
     use domain::hook::Headers;
+    use domain::key_ring::{KeyRing, SigningKey};
 
     const LEASE_UNTIL: i64 = 60_000;
 
@@ -466,9 +467,7 @@ mod tests {
             enabled: true,
             url: "http://example.com".into(),
             headers: Headers::default(),
-            signing_key: "key".into(),
-            previous_signing_key: None,
-            previous_key_expires_at: None,
+            keys: KeyRing::new(SigningKey::new("key".into())),
         }
     }
 

@@ -11,6 +11,7 @@ use domain::delivery::{
     MAX_WAIT_SECS,
 };
 use domain::hook::validate_events;
+use domain::key_ring::KeyRing;
 use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use domain::{AppError, ErrorCode};
 
@@ -18,7 +19,6 @@ use super::event_body::EventBody;
 use super::secrets::sha256_hex;
 use super::Service;
 use crate::clock::now_ms;
-use crate::dispatcher::signer::SigningKeys;
 use crate::dispatcher::Target;
 use crate::ids::new_id;
 use crate::store::{IdempotencyKey, Ingestion, NewEvent};
@@ -161,7 +161,8 @@ impl DeliveryPort for Service {
             Some(config) => (&config.url, &config.headers),
             None => (&hook.url, &hook.headers),
         };
-        let signing_key = hook.signing_key.as_str();
+        // A test is signed with the current key only, even during a rotation.
+        let keys = &KeyRing::new(hook.keys.current().clone());
         let sends = events.iter().map(|name| async move {
             // Built-in types have an example; custom ones are sent without fields.
             let payload =
@@ -181,10 +182,7 @@ impl DeliveryPort for Service {
                 payload: &payload,
                 url,
                 headers,
-                keys: SigningKeys {
-                    current: signing_key,
-                    previous: None,
-                },
+                keys,
             };
             let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
             self.store.record_test_attempt(&event, &attempt).await?;

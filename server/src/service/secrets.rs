@@ -5,6 +5,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
+use domain::key_ring::SigningKey;
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 
@@ -17,8 +18,8 @@ pub fn random_alphanumeric(len: usize) -> String {
 
 /// A hook's signing key: 32 characters of `[0-9A-Za-z]`, used as its UTF-8
 /// bytes (README, "Verifying signatures").
-pub fn new_signing_key() -> String {
-    random_alphanumeric(32)
+pub fn new_signing_key() -> SigningKey {
+    SigningKey::new(random_alphanumeric(32))
 }
 
 pub fn sha256_hex(secret: &str) -> String {
@@ -47,8 +48,8 @@ mod tests {
     #[test]
     fn signing_keys_are_32_alphanumerics_and_differ() {
         let a = new_signing_key();
-        assert_eq!(a.len(), 32);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(a.expose().len(), 32);
+        assert!(a.expose().chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, new_signing_key());
     }
 

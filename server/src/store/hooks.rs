@@ -2,6 +2,7 @@ use std::collections::HashMap;
 use std::mem::discriminant;
 
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
+use domain::key_ring::{KeyRing, SigningKey};
 use domain::Valid;
 use sqlx::QueryBuilder;
 
@@ -30,9 +31,26 @@ pub struct HookTarget {
     pub url: String,
     #[sqlx(try_from = "JsonText<Headers>")]
     pub headers: Headers,
-    pub signing_key: String,
-    pub previous_signing_key: Option<String>,
-    pub previous_key_expires_at: Option<i64>,
+    #[sqlx(flatten, try_from = "KeyColumns")]
+    pub keys: KeyRing,
+}
+
+/// A hook's keys as its columns hold them; read into a [`KeyRing`] here only.
+#[derive(sqlx::FromRow)]
+struct KeyColumns {
+    signing_key: String,
+    previous_signing_key: Option<String>,
+    previous_key_expires_at: Option<i64>,
+}
+
+impl From<KeyColumns> for KeyRing {
+    fn from(columns: KeyColumns) -> Self {
+        KeyRing::from_parts(
+            SigningKey::new(columns.signing_key),
+            columns.previous_signing_key.map(SigningKey::new),
+            columns.previous_key_expires_at,
+        )
+    }
 }
 
 /// The columns of a [`HookTarget`].
@@ -51,16 +69,15 @@ pub struct HookRow {
     pub headers: Headers,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
-    pub signing_key: String,
-    pub previous_signing_key: Option<String>,
-    pub previous_key_expires_at: Option<i64>,
+    #[sqlx(flatten, try_from = "KeyColumns")]
+    pub keys: KeyRing,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl HookRow {
     /// A new hook's row: enabled as asked, no rotation under way.
-    pub fn new(id: String, hook: Valid<NewHook>, signing_key: String, now: i64) -> HookRow {
+    pub fn new(id: String, hook: Valid<NewHook>, signing_key: SigningKey, now: i64) -> HookRow {
         let hook = hook.into_inner();
         HookRow {
             id,
@@ -70,9 +87,7 @@ impl HookRow {
             headers: hook.config.headers,
             enabled: hook.enabled.unwrap_or(true),
             disabled_reason: None,
-            signing_key,
-            previous_signing_key: None,
-            previous_key_expires_at: None,
+            keys: KeyRing::new(signing_key),
             created_at: now,
             updated_at: now,
         }
@@ -87,7 +102,7 @@ impl HookRow {
                 url: self.url,
                 headers: self.headers,
             },
-            signing_key: self.signing_key,
+            signing_key: self.keys.current().expose().to_owned(),
             enabled: self.enabled,
             disabled_reason: self.disabled_reason,
             created_at: self.created_at,
@@ -99,6 +114,7 @@ impl HookRow {
 
 impl Store {
     pub async fn insert_hook(&self, row: &HookRow) -> StoreResult<()> {
+        let previous = row.keys.previous();
         on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
                                 previous_signing_key, previous_key_expires_at, created_at, updated_at)
@@ -111,9 +127,9 @@ impl Store {
         .bind(JsonText(&row.headers))
         .bind(row.enabled)
         .bind(&row.disabled_reason)
-        .bind(&row.signing_key)
-        .bind(&row.previous_signing_key)
-        .bind(row.previous_key_expires_at)
+        .bind(row.keys.current().expose())
+        .bind(previous.map(|(key, _)| key.expose()))
+        .bind(previous.map(|(_, expires_at)| expires_at))
         .bind(row.created_at)
         .bind(row.updated_at)
         .execute(pool)
@@ -160,7 +176,7 @@ impl Store {
     pub async fn rotate_signing_key(
         &self,
         id: &str,
-        new_key: &str,
+        new_key: &SigningKey,
         previous_expires_at: i64,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
@@ -170,7 +186,7 @@ impl Store {
              WHERE id = $4
              RETURNING *",
         )
-        .bind(new_key)
+        .bind(new_key.expose())
         .bind(previous_expires_at)
         .bind(now)
         .bind(id)
