@@ -87,25 +87,19 @@ impl DeliveryState {
 
 crate::from_str_by_parse!(DeliveryState, "delivery state");
 
-/// One HTTP request to a receiver and what came back.
+/// One HTTP request to a receiver and what came back: its summary (the
+/// row of a hook's log) and the request and response in full.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attempt {
-    pub id: String,
-    pub delivery_id: String,
-    pub hook_id: String,
-    pub event: String,
-    /// 1 for the first attempt of a delivery, then 2, 3 …
-    pub number: i64,
-    pub trigger: Trigger,
+    #[serde(flatten)]
+    pub summary: AttemptSummary,
     pub url: String,
     /// Header name and value pairs, in the order they were sent.
     #[cfg_attr(feature = "openapi", schema(schema_with = header_pairs))]
     pub request_headers: Vec<(String, String)>,
     pub request_body: String,
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub response_status: Option<u16>,
     /// Header name and value pairs, as they came; none when no response came.
     #[cfg_attr(feature = "openapi", schema(required = true, schema_with = optional_header_pairs))]
     pub response_headers: Option<Vec<(String, String)>>,
@@ -113,13 +107,6 @@ pub struct Attempt {
     pub response_body: Option<String>,
     /// True when the response body was longer than 64 KiB and was cut.
     pub response_body_truncated: bool,
-    /// Why no response came: refused address, connection error, timeout.
-    #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub error: Option<String>,
-    pub success: bool,
-    /// Unix ms.
-    pub started_at: i64,
-    pub duration_ms: i64,
 }
 
 /// `[["name", "value"], …]`: pairs keep the order and any repeated names.
@@ -224,15 +211,15 @@ pub struct Outcome {
 impl From<&Attempt> for Outcome {
     fn from(attempt: &Attempt) -> Self {
         Outcome {
-            delivery_id: attempt.delivery_id.clone(),
-            hook_id: attempt.hook_id.clone(),
-            event: attempt.event.clone(),
-            status: attempt.response_status,
+            delivery_id: attempt.summary.delivery_id.clone(),
+            hook_id: attempt.summary.hook_id.clone(),
+            event: attempt.summary.event.clone(),
+            status: attempt.summary.response_status,
             body: attempt.response_body.clone(),
             body_truncated: attempt.response_body_truncated,
-            duration_ms: attempt.duration_ms,
-            error: attempt.error.clone(),
-            success: attempt.success,
+            duration_ms: attempt.summary.duration_ms,
+            error: attempt.summary.error.clone(),
+            success: attempt.summary.success,
         }
     }
 }
@@ -265,13 +252,16 @@ pub struct AttemptSummary {
     pub delivery_id: String,
     pub hook_id: String,
     pub event: String,
+    /// 1 for the first attempt of a delivery, then 2, 3 …
     pub number: i64,
     pub trigger: Trigger,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub response_status: Option<u16>,
+    /// Why no response came: refused address, connection error, timeout.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub error: Option<String>,
     pub success: bool,
+    /// Unix ms.
     pub started_at: i64,
     pub duration_ms: i64,
 }

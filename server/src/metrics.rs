@@ -94,22 +94,22 @@ impl Metrics {
 
     /// Counts a logged attempt (test sends included: they are real requests).
     pub fn attempt_logged(&self, attempt: &Attempt) {
-        let outcome = if attempt.success {
+        let outcome = if attempt.summary.success {
             "success"
         } else {
             "failure"
         };
-        let class = match attempt.response_status {
+        let class = match attempt.summary.response_status {
             Some(status) => status_class(status),
             None => "error",
         };
         self.attempts.with_label_values(&[outcome, class]).inc();
         self.attempt_duration
             .with_label_values(&[outcome])
-            .observe(attempt.duration_ms as f64 / 1000.0);
-        if !attempt.success {
+            .observe(attempt.summary.duration_ms as f64 / 1000.0);
+        if !attempt.summary.success {
             self.hook_failures
-                .with_label_values(&[attempt.hook_id.as_str()])
+                .with_label_values(&[attempt.summary.hook_id.as_str()])
                 .inc();
         }
     }

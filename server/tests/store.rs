@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::database::{Backend, TestDatabase};
-use domain::delivery::{Attempt, DeliveryState, Trigger};
+use domain::delivery::{Attempt, AttemptSummary, DeliveryState, Trigger};
 use domain::hook::{HookConfig, HookPatch, NewHook};
 use domain::key_ring::SigningKey;
 use hookline::store::{
@@ -261,23 +261,25 @@ fn settlement(
         hook_id: delivery.hook.id.clone(),
         lease_token: delivery.lease_token.clone(),
         attempt: Some(Attempt {
-            id: format!("{}-{}-{number}-{at}", delivery.id, delivery.lease_token),
-            delivery_id: delivery.id.clone(),
-            hook_id: delivery.hook.id.clone(),
-            event: delivery.event.name.clone(),
-            number,
-            trigger: delivery.trigger,
+            summary: AttemptSummary {
+                id: format!("{}-{}-{number}-{at}", delivery.id, delivery.lease_token),
+                delivery_id: delivery.id.clone(),
+                hook_id: delivery.hook.id.clone(),
+                event: delivery.event.name.clone(),
+                number,
+                trigger: delivery.trigger,
+                response_status: Some(if success { 200 } else { 500 }),
+                error: None,
+                success,
+                started_at: at,
+                duration_ms: 1,
+            },
             url: delivery.hook.url.clone(),
             request_headers: Vec::new(),
             request_body: delivery.event.payload.clone(),
-            response_status: Some(if success { 200 } else { 500 }),
             response_headers: Some(Vec::new()),
             response_body: Some(String::new()),
             response_body_truncated: false,
-            error: None,
-            success,
-            started_at: at,
-            duration_ms: 1,
         }),
         state,
         next_attempt_at,

@@ -133,13 +133,13 @@ fn AttemptCard(attempt: Attempt) -> impl IntoView {
     view! {
         <article class="card attempt" data-testid="attempt">
             <header class="attempt-head">
-                <AttemptStatus status=attempt.response_status error=attempt.error.clone() success=attempt.success />
-                <strong>{format!("Attempt {}", attempt.number)}</strong>
-                <span class="chip">{attempt.trigger.as_str()}</span>
-                <span class="muted small">{format_utc(attempt.started_at)}</span>
-                <span class="muted small">{format!("{} ms", attempt.duration_ms)}</span>
+                <AttemptStatus status=attempt.summary.response_status error=attempt.summary.error.clone() success=attempt.summary.success />
+                <strong>{format!("Attempt {}", attempt.summary.number)}</strong>
+                <span class="chip">{attempt.summary.trigger.as_str()}</span>
+                <span class="muted small">{format_utc(attempt.summary.started_at)}</span>
+                <span class="muted small">{format!("{} ms", attempt.summary.duration_ms)}</span>
             </header>
-            {attempt.error.clone().map(|e| view! { <div class="notice notice-error" data-testid="attempt-error">{e}</div> })}
+            {attempt.summary.error.clone().map(|e| view! { <div class="notice notice-error" data-testid="attempt-error">{e}</div> })}
             <div class="exchange">
                 <section>
                     <h3>"Request"</h3>
@@ -149,7 +149,7 @@ fn AttemptCard(attempt: Attempt) -> impl IntoView {
                 </section>
                 <section>
                     <h3>"Response"</h3>
-                    {match attempt.response_status {
+                    {match attempt.summary.response_status {
                         Some(code) => view! { <div class="kv"><span>"Status"</span><strong>{code}</strong></div> }.into_any(),
                         None => view! { <p class="muted small">"No response."</p> }.into_any(),
                     }}

@@ -1,7 +1,7 @@
 //! One attempt: build the signed request for a target, send it, and decide
 //! what follows for the delivery and for its hook.
 
-use domain::delivery::{Attempt, DeliveryState, Trigger};
+use domain::delivery::{Attempt, AttemptSummary, DeliveryState, Trigger};
 use domain::hook::Headers;
 use domain::key_ring::KeyRing;
 
@@ -63,36 +63,38 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
     let headers = signer::request_headers(target.headers, target.keys, &message);
     let response = sender.send(target.url, &headers, &body).await;
     let attempt = Attempt {
-        id: new_id(),
-        delivery_id: target.delivery_id.to_owned(),
-        hook_id: target.hook_id.to_owned(),
-        event: target.event.to_owned(),
-        number,
-        trigger,
+        summary: AttemptSummary {
+            id: new_id(),
+            delivery_id: target.delivery_id.to_owned(),
+            hook_id: target.hook_id.to_owned(),
+            event: target.event.to_owned(),
+            number,
+            trigger,
+            success: response.success(),
+            response_status: response.status,
+            error: response.error,
+            started_at: response.started_at,
+            duration_ms: response.duration_ms,
+        },
         url: target.url.to_owned(),
         request_headers: headers,
         request_body: body,
-        success: response.success(),
-        response_status: response.status,
         response_headers: response.headers,
         response_body: response.body,
         response_body_truncated: response.body_truncated,
-        error: response.error,
-        started_at: response.started_at,
-        duration_ms: response.duration_ms,
     };
     // The attempt's id is its request id: the log line, the stored attempt
     // and the console's delivery page all carry it.
     tracing::info!(
-        request_id = %attempt.id,
+        request_id = %attempt.summary.id,
         delivery_id = target.delivery_id,
         hook_id = target.hook_id,
         event = target.event,
         number,
         trigger = trigger.as_str(),
-        status = attempt.response_status,
-        duration_ms = attempt.duration_ms,
-        error = attempt.error.as_deref(),
+        status = attempt.summary.response_status,
+        duration_ms = attempt.summary.duration_ms,
+        error = attempt.summary.error.as_deref(),
         "attempt"
     );
     attempt
@@ -117,10 +119,10 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;
-    let finished = attempt.started_at + attempt.duration_ms;
-    let (next, health) = if attempt.success {
+    let finished = attempt.summary.started_at + attempt.summary.duration_ms;
+    let (next, health) = if attempt.summary.success {
         (NextStep::Delivered, HealthChange::Answered)
-    } else if attempt.response_status == Some(410) {
+    } else if attempt.summary.response_status == Some(410) {
         (
             NextStep::Failed,
             HealthChange::Disable("The endpoint answered 410 Gone".to_owned()),
@@ -169,7 +171,7 @@ fn settlement(
 
 /// The receiver's `Retry-After`, which counts only on 429 and 503.
 fn retry_after(attempt: &Attempt) -> Option<&str> {
-    if !matches!(attempt.response_status, Some(429 | 503)) {
+    if !matches!(attempt.summary.response_status, Some(429 | 503)) {
         return None;
     }
     attempt

@@ -11,7 +11,6 @@ use domain::delivery::{
     MAX_WAIT_SECS,
 };
 use domain::hook::validate_events;
-use domain::key_ring::KeyRing;
 use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use domain::{AppError, ErrorCode};
 
@@ -161,8 +160,8 @@ impl DeliveryPort for Service {
             Some(config) => (&config.url, &config.headers),
             None => (&hook.url, &hook.headers),
         };
-        // A test is signed with the current key only, even during a rotation.
-        let keys = &KeyRing::new(hook.keys.current().clone());
+        // Signed as a delivery would be: during a rotation, with both keys.
+        let keys = &hook.keys;
         let sends = events.iter().map(|name| async move {
             // Built-in types have an example; custom ones are sent without fields.
             let payload =

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use domain::delivery::{Delivery, EventRecord};
-use domain::hook::{ExecutionStats, Hook, HookPatch, NewHook};
+use domain::hook::{ExecutionStats, Hook, HookPatch, NewHook, RESERVED_HEADERS};
 use domain::ports::{Actor, HookPort, SECRET_MASK};
 use domain::AppError;
 
@@ -149,18 +149,14 @@ pub(crate) fn event_for(actor: &Actor, mut event: EventRecord) -> EventRecord {
 }
 
 /// Whether a logged request header is one Hookline sets and a hook cannot
-/// override: content type, signatures, `webhook-id` and `-timestamp`; and
-/// `user-agent` while it is Hookline's own (`Hookline/<version>`), since a
-/// custom header may replace it.
+/// override (the reserved names: content type, every signature scheme's
+/// headers …); and `user-agent` while it is Hookline's own
+/// (`Hookline/<version>`), since a custom header may replace it.
 fn set_by_hookline(name: &str, value: &str) -> bool {
-    const OWN: [&str; 5] = [
-        "content-type",
-        "logto-signature-sha-256",
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-    ];
-    if OWN.iter().any(|own| name.eq_ignore_ascii_case(own)) {
+    if RESERVED_HEADERS
+        .iter()
+        .any(|own| name.eq_ignore_ascii_case(own))
+    {
         return true;
     }
     name.eq_ignore_ascii_case("user-agent")
@@ -175,7 +171,7 @@ fn set_by_hookline(name: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::delivery::{Attempt, DeliveryState, Trigger};
+    use domain::delivery::{Attempt, AttemptSummary, DeliveryState, Trigger};
     use domain::hook::{Headers, HookConfig};
     use domain::ports::ActorKind;
     use domain::user::Role;
@@ -244,23 +240,25 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             attempts: vec![Attempt {
-                id: "a1".into(),
-                delivery_id: "d1".into(),
-                hook_id: "h1".into(),
-                event: "PostRegister".into(),
-                number: 1,
-                trigger: Trigger::Auto,
+                summary: AttemptSummary {
+                    id: "a1".into(),
+                    delivery_id: "d1".into(),
+                    hook_id: "h1".into(),
+                    event: "PostRegister".into(),
+                    number: 1,
+                    trigger: Trigger::Auto,
+                    response_status: Some(200),
+                    error: None,
+                    success: true,
+                    started_at: 0,
+                    duration_ms: 1,
+                },
                 url: "https://example.com".into(),
                 request_headers: sent(ua),
                 request_body: "{}".into(),
-                response_status: Some(200),
                 response_headers: Some(vec![("x-echo".into(), "visible".into())]),
                 response_body: Some("ok".into()),
                 response_body_truncated: false,
-                error: None,
-                success: true,
-                started_at: 0,
-                duration_ms: 1,
             }],
         };
         let viewer = delivery_for(&actor(Role::Viewer), delivery("Hookline/0.1.0"));

@@ -13,75 +13,7 @@ use super::{on_backend, JsonText, Store, StoreResult, Tx};
 
 type HeaderList = Vec<(String, String)>;
 
-#[derive(sqlx::FromRow)]
-pub(super) struct AttemptRow {
-    id: String,
-    delivery_id: String,
-    hook_id: String,
-    event: String,
-    number: i64,
-    trigger: String,
-    url: String,
-    request_headers: JsonText<HeaderList>,
-    request_body: String,
-    response_status: Option<i64>,
-    response_headers: Option<JsonText<HeaderList>>,
-    response_body: Option<String>,
-    response_body_truncated: bool,
-    error: Option<String>,
-    success: bool,
-    started_at: i64,
-    duration_ms: i64,
-}
-
-impl From<&Attempt> for AttemptRow {
-    fn from(a: &Attempt) -> Self {
-        AttemptRow {
-            id: a.id.clone(),
-            delivery_id: a.delivery_id.clone(),
-            hook_id: a.hook_id.clone(),
-            event: a.event.clone(),
-            number: a.number,
-            trigger: a.trigger.as_str().to_owned(),
-            url: a.url.clone(),
-            request_headers: JsonText(a.request_headers.clone()),
-            request_body: a.request_body.clone(),
-            response_status: a.response_status.map(i64::from),
-            response_headers: a.response_headers.clone().map(JsonText),
-            response_body: a.response_body.clone(),
-            response_body_truncated: a.response_body_truncated,
-            error: a.error.clone(),
-            success: a.success,
-            started_at: a.started_at,
-            duration_ms: a.duration_ms,
-        }
-    }
-}
-
-impl AttemptRow {
-    fn into_attempt(self) -> StoreResult<Attempt> {
-        Ok(Attempt {
-            id: self.id,
-            delivery_id: self.delivery_id,
-            hook_id: self.hook_id,
-            event: self.event,
-            number: self.number,
-            trigger: self.trigger.parse()?,
-            url: self.url,
-            request_headers: self.request_headers.0,
-            request_body: self.request_body,
-            response_status: self.response_status.and_then(|s| u16::try_from(s).ok()),
-            response_headers: self.response_headers.map(|h| h.0),
-            response_body: self.response_body,
-            response_body_truncated: self.response_body_truncated,
-            error: self.error,
-            success: self.success,
-            started_at: self.started_at,
-            duration_ms: self.duration_ms,
-        })
-    }
-}
-
+/// An attempt's row in a hook's log: the columns of [`AttemptSummary`].
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
     id: String,
@@ -115,6 +47,66 @@ impl SummaryRow {
     }
 }
 
+impl From<&AttemptSummary> for SummaryRow {
+    fn from(a: &AttemptSummary) -> Self {
+        SummaryRow {
+            id: a.id.clone(),
+            delivery_id: a.delivery_id.clone(),
+            hook_id: a.hook_id.clone(),
+            event: a.event.clone(),
+            number: a.number,
+            trigger: a.trigger.as_str().to_owned(),
+            response_status: a.response_status.map(i64::from),
+            error: a.error.clone(),
+            success: a.success,
+            started_at: a.started_at,
+            duration_ms: a.duration_ms,
+        }
+    }
+}
+
+/// A whole attempt's row: the summary's columns and the request and
+/// response in full.
+#[derive(sqlx::FromRow)]
+pub(super) struct AttemptRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    url: String,
+    request_headers: JsonText<HeaderList>,
+    request_body: String,
+    response_headers: Option<JsonText<HeaderList>>,
+    response_body: Option<String>,
+    response_body_truncated: bool,
+}
+
+impl From<&Attempt> for AttemptRow {
+    fn from(a: &Attempt) -> Self {
+        AttemptRow {
+            summary: SummaryRow::from(&a.summary),
+            url: a.url.clone(),
+            request_headers: JsonText(a.request_headers.clone()),
+            request_body: a.request_body.clone(),
+            response_headers: a.response_headers.clone().map(JsonText),
+            response_body: a.response_body.clone(),
+            response_body_truncated: a.response_body_truncated,
+        }
+    }
+}
+
+impl AttemptRow {
+    fn into_attempt(self) -> StoreResult<Attempt> {
+        Ok(Attempt {
+            summary: self.summary.into_summary()?,
+            url: self.url,
+            request_headers: self.request_headers.0,
+            request_body: self.request_body,
+            response_headers: self.response_headers.map(|h| h.0),
+            response_body: self.response_body,
+            response_body_truncated: self.response_body_truncated,
+        })
+    }
+}
+
 const MINUTE_MS: i64 = 60_000;
 
 /// Adds attempts to `writer`'s per-minute figures (test sends do not count).
@@ -124,11 +116,16 @@ pub(super) async fn count_minutes(
     writer: &str,
 ) -> StoreResult<()> {
     let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
-    for attempt in attempts.iter().filter(|a| a.trigger != Trigger::Test) {
-        let minute = attempt.started_at - attempt.started_at.rem_euclid(MINUTE_MS);
-        let entry = minutes.entry((&attempt.hook_id, minute)).or_default();
+    for attempt in attempts
+        .iter()
+        .filter(|a| a.summary.trigger != Trigger::Test)
+    {
+        let minute = attempt.summary.started_at - attempt.summary.started_at.rem_euclid(MINUTE_MS);
+        let entry = minutes
+            .entry((&attempt.summary.hook_id, minute))
+            .or_default();
         entry.0 += 1;
-        entry.1 += i64::from(attempt.success);
+        entry.1 += i64::from(attempt.summary.success);
     }
     // Sorted, so concurrent recorders (several instances on PostgreSQL)
     // lock the counters' rows in the same order and never deadlock.
@@ -207,24 +204,25 @@ pub(super) async fn insert_attempts(tx: &mut Tx<'_>, rows: &[AttemptRow]) -> Sto
                  SELECT * FROM (",
             );
             insert.push_values(chunk, |mut values, row| {
+                let summary = &row.summary;
                 values
-                    .push_bind(&row.id)
-                    .push_bind(&row.delivery_id)
-                    .push_bind(&row.hook_id)
-                    .push_bind(&row.event)
-                    .push_bind(row.number)
-                    .push_bind(&row.trigger)
+                    .push_bind(&summary.id)
+                    .push_bind(&summary.delivery_id)
+                    .push_bind(&summary.hook_id)
+                    .push_bind(&summary.event)
+                    .push_bind(summary.number)
+                    .push_bind(&summary.trigger)
                     .push_bind(&row.url)
                     .push_bind(&row.request_headers)
                     .push_bind(&row.request_body)
-                    .push_bind(row.response_status)
+                    .push_bind(summary.response_status)
                     .push_bind(&row.response_headers)
                     .push_bind(&row.response_body)
                     .push_bind(row.response_body_truncated)
-                    .push_bind(&row.error)
-                    .push_bind(row.success)
-                    .push_bind(row.started_at)
-                    .push_bind(row.duration_ms);
+                    .push_bind(&summary.error)
+                    .push_bind(summary.success)
+                    .push_bind(summary.started_at)
+                    .push_bind(summary.duration_ms);
             });
             insert.push(") AS v WHERE EXISTS (SELECT 1 FROM deliveries WHERE id = v.column2)");
             insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
@@ -367,7 +365,7 @@ impl Store {
         event: &NewEvent,
         attempt: &Attempt,
     ) -> StoreResult<()> {
-        let state = if attempt.success {
+        let state = if attempt.summary.success {
             DeliveryState::Delivered
         } else {
             DeliveryState::Failed
@@ -379,9 +377,9 @@ impl Store {
                                      created_at, updated_at)
              VALUES ($1, $2, $3, $4, 1, 'test', $5, $5)",
         )
-        .bind(&attempt.delivery_id)
+        .bind(&attempt.summary.delivery_id)
         .bind(&event.id)
-        .bind(&attempt.hook_id)
+        .bind(&attempt.summary.hook_id)
         .bind(state.as_str())
         .bind(event.created_at)
         .execute(&mut **tx)

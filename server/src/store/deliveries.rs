@@ -423,7 +423,7 @@ async fn settle_deliveries(tx: &mut Tx<'_>, settled: &[&Settlement], now: i64) -
                     .push_bind(&*settlement.lease_token)
                     .push_bind(settlement.state.as_str())
                     .push_bind(settlement.next_attempt_at)
-                    .push_bind(settlement.attempt.as_ref().map(|a| a.number));
+                    .push_bind(settlement.attempt.as_ref().map(|a| a.summary.number));
             });
             update.push(") AS v WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2");
             update.build().execute(&mut **tx).await.map(|done| done.rows_affected())
