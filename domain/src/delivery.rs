@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::hook::HookConfig;
 use super::AppError;
+use crate::ids::{AttemptId, DeliveryId, EventId, HookId};
 
 /// Response bodies are kept up to this many bytes; the rest is cut and flagged.
 pub const RESPONSE_BODY_LIMIT: usize = 64 * 1024;
@@ -147,9 +148,9 @@ fn optional_header_pairs() -> utoipa::openapi::Array {
 #[serde(rename_all = "camelCase")]
 pub struct Delivery {
     /// Also the `webhook-id` header, the same on every attempt.
-    pub id: String,
-    pub event_id: String,
-    pub hook_id: String,
+    pub id: DeliveryId,
+    pub event_id: EventId,
+    pub hook_id: HookId,
     pub event: String,
     pub state: DeliveryState,
     pub attempt_count: i64,
@@ -168,7 +169,7 @@ pub struct Delivery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventRecord {
-    pub id: String,
+    pub id: EventId,
     pub event: String,
     /// The producer's fields (everything but `event`), as sent.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -181,7 +182,7 @@ pub struct EventRecord {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ingested {
-    pub id: String,
+    pub id: EventId,
     pub deliveries: i64,
     /// Synchronous mode only: the first attempt of each delivery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,8 +195,8 @@ pub struct Ingested {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Outcome {
-    pub delivery_id: String,
-    pub hook_id: String,
+    pub delivery_id: DeliveryId,
+    pub hook_id: HookId,
     pub event: String,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub status: Option<u16>,
@@ -248,9 +249,9 @@ pub struct HookTestResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptSummary {
-    pub id: String,
-    pub delivery_id: String,
-    pub hook_id: String,
+    pub id: AttemptId,
+    pub delivery_id: DeliveryId,
+    pub hook_id: HookId,
     pub event: String,
     /// 1 for the first attempt of a delivery, then 2, 3 …
     pub number: i64,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::find_event;
 use super::{AppError, Valid};
+use crate::ids::HookId;
 
 pub const NAME_MAX_CHARS: usize = 256;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -33,7 +34,7 @@ pub const RESERVED_HEADERS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hook {
-    pub id: String,
+    pub id: HookId,
     pub name: String,
     pub events: Vec<String>,
     pub config: HookConfig,

@@ -14,6 +14,7 @@ use crate::delivery::{
 };
 use crate::event_type::{EventTypeInfo, NewEventType};
 use crate::hook::{Hook, HookPatch, NewHook};
+use crate::ids::{ApiKeyId, DeliveryId, EventId, HookId, UserId};
 use crate::settings::RetentionSettings;
 use crate::user::{Role, User};
 use crate::AppError;
@@ -28,7 +29,7 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ActorKind {
     User(User),
-    ApiKey { id: String },
+    ApiKey { id: ApiKeyId },
 }
 
 impl Actor {
@@ -115,7 +116,7 @@ pub trait UserPort {
         password: &str,
         role: Role,
     ) -> Result<User, AppError>;
-    async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+    async fn delete_user(&self, actor: &Actor, id: &UserId) -> Result<(), AppError>;
 }
 
 /// Hooks.
@@ -125,19 +126,19 @@ pub trait HookPort {
     async fn get_hook(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &HookId,
         include_stats: bool,
     ) -> Result<Hook, AppError>;
     async fn create_hook(&self, actor: &Actor, input: NewHook) -> Result<Hook, AppError>;
     async fn update_hook(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &HookId,
         input: HookPatch,
     ) -> Result<Hook, AppError>;
-    async fn delete_hook(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+    async fn delete_hook(&self, actor: &Actor, id: &HookId) -> Result<(), AppError>;
     /// A new signing key; the old one stays valid for the overlap window.
-    async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError>;
+    async fn rotate_signing_key(&self, actor: &Actor, id: &HookId) -> Result<Hook, AppError>;
 }
 
 /// The answer to an ingested event: `complete` is false when a synchronous
@@ -160,13 +161,13 @@ pub trait DeliveryPort {
         idempotency_key: Option<&str>,
         wait: Option<Duration>,
     ) -> Result<IngestAnswer, AppError>;
-    async fn get_event(&self, actor: &Actor, id: &str) -> Result<EventRecord, AppError>;
-    async fn get_delivery(&self, actor: &Actor, id: &str) -> Result<Delivery, AppError>;
+    async fn get_event(&self, actor: &Actor, id: &EventId) -> Result<EventRecord, AppError>;
+    async fn get_delivery(&self, actor: &Actor, id: &DeliveryId) -> Result<Delivery, AppError>;
     /// Sends each event's example to the hook (or to `input.config`) now.
     async fn test_hook(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         input: HookTest,
     ) -> Result<HookTestResult, AppError>;
 }
@@ -178,26 +179,26 @@ pub trait LogPort {
     async fn recent_logs(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         query: LogQuery,
     ) -> Result<LogPage, AppError>;
     /// A hook's requests in `[from, to)`, in `buckets` equal buckets.
     async fn hook_chart(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         from: i64,
         to: i64,
         buckets: i64,
     ) -> Result<Vec<Bucket>, AppError>;
     /// Makes a new attempt of a delivery now, whatever its state.
-    async fn resend(&self, actor: &Actor, delivery_id: &str) -> Result<(), AppError>;
+    async fn resend(&self, actor: &Actor, delivery_id: &DeliveryId) -> Result<(), AppError>;
     /// Resends every failed delivery of a hook in a time range; with
     /// `dry_run`, only counts them.
     async fn recover(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         range: Recover,
         dry_run: bool,
     ) -> Result<Recovered, AppError>;
@@ -220,7 +221,7 @@ pub trait EventTypePort {
 pub trait ApiKeyPort {
     async fn list_api_keys(&self, actor: &Actor) -> Result<Vec<ApiKey>, AppError>;
     async fn create_api_key(&self, actor: &Actor, name: &str) -> Result<CreatedApiKey, AppError>;
-    async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError>;
+    async fn revoke_api_key(&self, actor: &Actor, id: &ApiKeyId) -> Result<(), AppError>;
 }
 
 /// Settings shared by every instance.

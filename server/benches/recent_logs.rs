@@ -2,6 +2,7 @@
 //! 1,000,000 attempts in SQLite, read through the store as `recent-logs` and
 //! the Requests tab do. `cargo bench --bench recent_logs [-- ROWS]`.
 
+use domain::ids::HookId;
 use std::time::{Duration, Instant};
 
 use domain::delivery::{LogFilter, StatusFilter, LOG_COUNT_LIMIT};
@@ -69,7 +70,7 @@ async fn main() {
         for _ in 0..RUNS {
             let started = Instant::now();
             let (_, matches) = store
-                .recent_attempts("busy", &filter, LOG_COUNT_LIMIT)
+                .recent_attempts(&HookId::from("busy"), &filter, LOG_COUNT_LIMIT)
                 .await
                 .unwrap();
             times.push(started.elapsed());

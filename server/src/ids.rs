@@ -1,4 +1,5 @@
-//! Ids of stored rows. Depends on nothing else in the crate.
+//! Ids of stored rows, minted as whichever id type is wanted (`HookId`,
+//! `DeliveryId` …). Depends on nothing else in the crate.
 
 use rand::distributions::{Alphanumeric, DistString};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -9,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// in at the end of their indexes; random keys dirtied a different index
 /// page for every row written, and the database wrote each of those pages
 /// out again.
-pub fn new_id() -> String {
+pub fn new_id<Id: From<String>>() -> Id {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -25,7 +26,7 @@ pub fn new_id() -> String {
             .sample_string(&mut rand::thread_rng(), 12)
             .to_ascii_lowercase(),
     );
-    id
+    Id::from(id)
 }
 
 #[cfg(test)]
@@ -34,9 +35,9 @@ mod tests {
 
     #[test]
     fn ids_are_21_lowercase_alphanumerics_in_order_of_creation() {
-        let first = new_id();
+        let first: String = new_id();
         std::thread::sleep(std::time::Duration::from_millis(2));
-        let second = new_id();
+        let second: String = new_id();
         for id in [&first, &second] {
             assert_eq!(id.len(), 21);
             assert!(id
@@ -44,6 +45,6 @@ mod tests {
                 .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase()));
         }
         assert!(first < second);
-        assert_ne!(new_id(), new_id());
+        assert_ne!(new_id::<String>(), new_id::<String>());
     }
 }

@@ -256,7 +256,7 @@ async fn a_viewer_reads_everything_and_changes_nothing() {
         .await,
         app.rpc_form("delete_user", Some(&viewer), &[("id", &admin_id)])
             .await,
-        app.rpc_form("revoke_api_key", Some(&viewer), &[("id", &key_id)])
+        app.rpc_form("revoke_api_key", Some(&viewer), &[("id", key_id.as_str())])
             .await,
         app.rpc_form("save_retention", Some(&viewer), &[("days", "3")])
             .await,

@@ -3,6 +3,7 @@
 
 mod common;
 
+use domain::ids::EventId;
 use std::time::{Duration, Instant};
 
 use common::database::TestDatabase;
@@ -109,7 +110,11 @@ async fn sigterm_lets_attempts_in_flight_finish_and_exits_zero() {
 
     let store = Store::connect(&database.url).await.unwrap();
     for event_id in events {
-        let event = store.event(&event_id).await.unwrap().unwrap();
+        let event = store
+            .event(&EventId::from(event_id))
+            .await
+            .unwrap()
+            .unwrap();
         let delivery = store
             .delivery(&event.deliveries[0].id)
             .await
@@ -158,7 +163,7 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
 
     let store = Store::connect(&database.url).await.unwrap();
     let event = store
-        .event(answer["id"].as_str().unwrap())
+        .event(&EventId::from(answer["id"].as_str().unwrap()))
         .await
         .unwrap()
         .unwrap();

@@ -114,7 +114,7 @@ async fn old_event(app: &TestApp, name: &str, days_ago: i64) -> String {
         .store()
         .ingest_event(
             NewEvent {
-                id: id.clone(),
+                id: id.clone().into(),
                 name: name.to_owned(),
                 payload: "{}".to_owned(),
                 created_at: now_ms() - days_ago * DAY_MS,

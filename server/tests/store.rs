@@ -3,6 +3,10 @@
 
 mod common;
 
+use domain::ids::ApiKeyId;
+use domain::ids::DeliveryId;
+use domain::ids::HookId;
+use domain::ids::UserId;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -86,11 +90,23 @@ async fn the_last_admin_cannot_be_deleted() {
         &[("a", "a@x.io", "admin"), ("v", "v@x.io", "viewer")],
     )
     .await;
-    assert!(!store.delete_user_keeping_an_admin("a").await.unwrap());
+    assert!(!store
+        .delete_user_keeping_an_admin(&UserId::from("a"))
+        .await
+        .unwrap());
     add_users(&store, &[("b", "b@x.io", "admin")]).await;
-    assert!(store.delete_user_keeping_an_admin("a").await.unwrap());
-    assert!(store.delete_user_keeping_an_admin("v").await.unwrap());
-    assert!(!store.delete_user_keeping_an_admin("missing").await.unwrap());
+    assert!(store
+        .delete_user_keeping_an_admin(&UserId::from("a"))
+        .await
+        .unwrap());
+    assert!(store
+        .delete_user_keeping_an_admin(&UserId::from("v"))
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_user_keeping_an_admin(&UserId::from("missing"))
+        .await
+        .unwrap());
 }
 
 async fn sessions_end_at_expiry_and_with_their_user() {
@@ -100,11 +116,17 @@ async fn sessions_end_at_expiry_and_with_their_user() {
         &[("a", "a@x.io", "admin"), ("b", "b@x.io", "admin")],
     )
     .await;
-    store.insert_session("t1", "a", 0, 1_000).await.unwrap();
-    store.insert_session("t2", "b", 0, 5_000).await.unwrap();
+    store
+        .insert_session("t1", &UserId::from("a"), 0, 1_000)
+        .await
+        .unwrap();
+    store
+        .insert_session("t2", &UserId::from("b"), 0, 5_000)
+        .await
+        .unwrap();
     assert_eq!(
         store.session_user("t1", 999).await.unwrap().unwrap().id,
-        "a"
+        "a".into()
     );
     assert!(store.session_user("t1", 1_000).await.unwrap().is_none());
     store.delete_expired_sessions(1_000).await.unwrap();
@@ -112,7 +134,10 @@ async fn sessions_end_at_expiry_and_with_their_user() {
         store.session_user("t1", 0).await.unwrap().is_none(),
         "expired sessions are deleted"
     );
-    assert!(store.delete_user_keeping_an_admin("b").await.unwrap());
+    assert!(store
+        .delete_user_keeping_an_admin(&UserId::from("b"))
+        .await
+        .unwrap());
     assert!(
         store.session_user("t2", 0).await.unwrap().is_none(),
         "deleting a user ends its sessions"
@@ -147,9 +172,15 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
     store.use_api_key("h", 70_000).await.unwrap();
     assert_eq!(last_used(store.clone()).await, Some(70_000));
     assert_eq!(store.use_api_key("other", 0).await.unwrap(), None);
-    assert!(store.revoke_api_key("k", 80_000).await.unwrap());
+    assert!(store
+        .revoke_api_key(&ApiKeyId::from("k"), 80_000)
+        .await
+        .unwrap());
     assert!(
-        !store.revoke_api_key("k", 90_000).await.unwrap(),
+        !store
+            .revoke_api_key(&ApiKeyId::from("k"), 90_000)
+            .await
+            .unwrap(),
         "only once"
     );
     assert_eq!(store.use_api_key("h", 100_000).await.unwrap(), None);
@@ -159,13 +190,13 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
 const LEASE: i64 = 100;
 
 /// A hook listening to `User.Created`, and `events` of it (see `add_events`).
-async fn hook_with_events(store: &Store, events: usize) -> Vec<String> {
+async fn hook_with_events(store: &Store, events: usize) -> Vec<DeliveryId> {
     hooks_with_events(store, &["h1"], events).await
 }
 
 /// Hooks `ids` listening to `User.Created`, and `events` of it (see
 /// `add_events`); returns every delivery's id.
-async fn hooks_with_events(store: &Store, ids: &[&str], events: usize) -> Vec<String> {
+async fn hooks_with_events(store: &Store, ids: &[&str], events: usize) -> Vec<DeliveryId> {
     for id in ids {
         add_hook(store, id, "User.Created").await;
     }
@@ -199,11 +230,11 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
 /// Events `e{n}` named `name`, created (and due) at `1000 + n`, each with one
 /// delivery per listening hook. Returns every delivery's id (the store names
 /// them), event by event: with one hook, the `n`th is event `n`'s.
-async fn add_events(store: &Store, name: &str, numbers: std::ops::Range<usize>) -> Vec<String> {
+async fn add_events(store: &Store, name: &str, numbers: std::ops::Range<usize>) -> Vec<DeliveryId> {
     let mut deliveries = Vec::new();
     for n in numbers {
         let event = NewEvent {
-            id: format!("e{n}"),
+            id: format!("e{n}").into(),
             name: name.to_owned(),
             payload: r#"{"n":1}"#.to_owned(),
             created_at: 1000 + n as i64,
@@ -262,7 +293,7 @@ fn settlement(
         lease_token: delivery.lease_token.clone(),
         attempt: Some(Attempt {
             summary: AttemptSummary {
-                id: format!("{}-{}-{number}-{at}", delivery.id, delivery.lease_token),
+                id: format!("{}-{}-{number}-{at}", delivery.id, delivery.lease_token).into(),
                 delivery_id: delivery.id.clone(),
                 hook_id: delivery.hook.id.clone(),
                 event: delivery.event.name.clone(),
@@ -313,7 +344,7 @@ async fn claims_take_due_deliveries_oldest_first_within_per_hook_and_batch() {
         (d0.event.payload.as_str(), d0.event.created_at),
         (r#"{"n":1}"#, 1000)
     );
-    assert_eq!(d0.hook.id, "h1");
+    assert_eq!(d0.hook.id, "h1".into());
     assert_eq!(d0.hook.url, "https://example.com/h1");
     assert_eq!(d0.hook.keys.current().expose(), "key-h1");
     assert!(d0.hook.enabled);
@@ -400,7 +431,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
         .record_settlements(vec![delivered(&by_a, later)], later)
         .await
         .unwrap();
-    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0].clone()).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
     assert_eq!(delivery.attempt_count, 0);
     assert!(
@@ -412,7 +443,7 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
     let retry_at = later + 1000;
     let failed = settlement(&by_b, DeliveryState::Pending, Some(retry_at), later);
     store.record_settlements(vec![failed], later).await.unwrap();
-    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0].clone()).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Pending);
     assert_eq!(delivery.attempt_count, 1);
     assert_eq!(delivery.next_attempt_at, Some(retry_at));
@@ -426,14 +457,19 @@ async fn settlements_apply_only_under_the_lease_token_they_were_made_with() {
         .await
         .unwrap();
     assert_eq!(
-        store.delivery(&d[0]).await.unwrap().unwrap().attempt_count,
+        store
+            .delivery(&d[0].clone())
+            .await
+            .unwrap()
+            .unwrap()
+            .attempt_count,
         1
     );
     store
         .record_settlements(vec![delivered(&retry, retry_at)], retry_at)
         .await
         .unwrap();
-    let delivery = store.delivery(&d[0]).await.unwrap().unwrap();
+    let delivery = store.delivery(&d[0].clone()).await.unwrap().unwrap();
     assert_eq!(delivery.state, DeliveryState::Delivered);
     assert_eq!(delivery.attempt_count, 2);
     assert_eq!(delivery.next_attempt_at, None);
@@ -468,7 +504,7 @@ async fn two_claims_at_once_never_lease_the_same_delivery() {
             (200, 200),
             "round {round}: half of each hook's each"
         );
-        let mut both: Vec<&str> = a.iter().chain(&b).map(|d| d.id.as_str()).collect();
+        let mut both: Vec<DeliveryId> = a.iter().chain(&b).map(|d| d.id.clone()).collect();
         both.sort_unstable();
         assert_eq!(both, all, "round {round}: every delivery, once");
     }
@@ -489,11 +525,11 @@ async fn two_claims_at_once_never_lease_the_same_delivery() {
             "waited for the lock"
         );
         assert_eq!(claimed.len(), 350);
-        assert!(claimed.iter().all(|d| d.hook.id != "h0"));
+        assert!(claimed.iter().all(|d| d.hook.id != "h0".into()));
         sqlx::query("ROLLBACK").execute(&mut holder).await.unwrap();
         let claimed = claim(&store, claim_by("d", now)).await;
         assert_eq!(claimed.len(), 50);
-        assert!(claimed.iter().all(|d| d.hook.id == "h0"));
+        assert!(claimed.iter().all(|d| d.hook.id == "h0".into()));
     }
 }
 
@@ -585,14 +621,26 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
     }
     .validated(&[])
     .unwrap();
-    store.patch_hook("h2", &off, 1500).await.unwrap().unwrap();
     store
-        .rotate_signing_key("h1", &SigningKey::new("new-key".into()), 9000, 1500)
+        .patch_hook(&HookId::from("h2"), &off, 1500)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .rotate_signing_key(
+            &HookId::from("h1"),
+            &SigningKey::new("new-key".into()),
+            9000,
+            1500,
+        )
         .await
         .unwrap()
         .unwrap();
 
-    let mut targets = store.hook_targets(&["h2", "missing", "h1"]).await.unwrap();
+    let mut targets = store
+        .hook_targets(&["h2".into(), "missing".into(), "h1".into()])
+        .await
+        .unwrap();
     targets.sort_by(|a, b| a.id.cmp(&b.id));
     let seen: Vec<(&str, bool, &str, Option<&str>)> = targets
         .iter()
@@ -641,7 +689,7 @@ impl Intake for TestIntake {
         Some(self.terms.clone())
     }
 
-    fn reserve(&self, _hook_id: &str, _bytes: usize) -> bool {
+    fn reserve(&self, _hook_id: &HookId, _bytes: usize) -> bool {
         let mut room = self.room.lock().unwrap();
         let kept = *room > 0;
         *room -= usize::from(kept);
@@ -704,7 +752,7 @@ async fn fresh_deliveries_are_leased_to_the_intake_and_the_rest_wait_for_a_claim
         .await
         .unwrap();
     assert_eq!(
-        store.delivery(&d[0]).await.unwrap().unwrap().state,
+        store.delivery(&d[0].clone()).await.unwrap().unwrap().state,
         DeliveryState::Delivered
     );
     assert!(claim(&store, claim_by("c", 4999)).await.is_empty());

@@ -9,6 +9,7 @@ use common::flow::{finished, ingest_ok, only_delivery, WAIT};
 use common::receiver::{Receiver, Reply};
 use common::{spawn_app, TestApp};
 use domain::hook::whsec;
+use domain::ids::EventId;
 use domain::ports::{Actor, ActorKind, DeliveryPort, SECRET_MASK};
 use domain::user::Role;
 use reqwest::StatusCode;
@@ -163,15 +164,15 @@ async fn a_viewer_gets_signing_keys_and_header_values_masked_an_admin_whole() {
     let viewer_actor = Actor {
         role: Role::Viewer,
         kind: ActorKind::ApiKey {
-            id: viewer_id.clone(),
+            id: viewer_id.clone().into(),
         },
     };
     let record = app
         .service
-        .get_event(&viewer_actor, &event_id)
+        .get_event(&viewer_actor, &EventId::from(event_id))
         .await
         .unwrap();
-    assert_eq!(record.deliveries[0].id, delivery_id);
+    assert_eq!(record.deliveries[0].id.as_str(), delivery_id);
     assert_no_secret(
         &serde_json::to_string(&record).unwrap(),
         &secrets,

@@ -1,6 +1,7 @@
 //! The hook editor, for creating a hook and for its settings tab: name, endpoint,
 //! events grouped as in the catalog, custom headers.
 
+use domain::ids::HookId;
 use leptos::prelude::*;
 
 use leptos_router::components::A;
@@ -33,7 +34,7 @@ pub fn HookForm(
     #[prop(into)] on_submit: Callback<NewHook>,
     /// The saved hook's id: offers "Send test payload" with the form's values.
     #[prop(optional_no_strip)]
-    test_hook_id: Option<String>,
+    test_hook_id: Option<HookId>,
 ) -> impl IntoView {
     let name = RwSignal::new(initial.as_ref().map(|h| h.name.clone()).unwrap_or_default());
     let url = RwSignal::new(
@@ -192,7 +193,7 @@ pub fn HookForm(
 /// endpoint and headers as the form has them, with what came back.
 #[component]
 fn TestPayload(
-    hook_id: String,
+    hook_id: HookId,
     events: RwSignal<Vec<String>>,
     config: Callback<(), HookConfig>,
 ) -> impl IntoView {

@@ -1,5 +1,6 @@
 //! The tabs of a webhook's pages: Settings and Requests.
 
+use domain::ids::HookId;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -11,7 +12,7 @@ pub enum Tab {
 }
 
 #[component]
-pub fn HookTabs(hook_id: String, active: Tab) -> impl IntoView {
+pub fn HookTabs(hook_id: HookId, active: Tab) -> impl IntoView {
     let class = move |tab: Tab| {
         if tab == active {
             "tab tab-active"

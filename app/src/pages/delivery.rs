@@ -23,11 +23,11 @@ pub fn DeliveryPage() -> impl IntoView {
     let live = live_attempts(hook_id.into());
     let delivery = Resource::new(
         move || (id.get(), resend.version().get(), live.get()),
-        |(id, ..)| get_delivery(id),
+        |(id, ..)| get_delivery(id.into()),
     );
     Effect::new(move |_| {
         let loaded = delivery.with(|loaded| match loaded {
-            Some(Ok(delivery)) => Some(delivery.hook_id.clone()),
+            Some(Ok(delivery)) => Some(delivery.hook_id.to_string()),
             _ => None,
         });
         if let Some(loaded) = loaded.filter(|loaded| *loaded != hook_id.get_untracked()) {
@@ -67,8 +67,8 @@ fn DeliveryDetail(
                         <span class=state_class data-testid="delivery-state">{state_label}</span>
                     </div>
                     <div class="muted small id-line">
-                        "Delivery " <code>{delivery.id.clone()}</code>
-                        <CopyButton text=delivery.id.clone() />
+                        "Delivery " <code>{delivery.id.to_string()}</code>
+                        <CopyButton text=delivery.id.to_string() />
                         " · webhook-id on every attempt"
                     </div>
                 </div>
@@ -90,12 +90,12 @@ fn DeliveryDetail(
                 <div class="figure">
                     <span class="figure-label">"Webhook"</span>
                     <span class="figure-value small">
-                        <A href=format!("/webhooks/{}", delivery.hook_id)>{delivery.hook_id.clone()}</A>
+                        <A href=format!("/webhooks/{}", delivery.hook_id)>{delivery.hook_id.to_string()}</A>
                     </span>
                 </div>
                 <div class="figure">
                     <span class="figure-label">"Event id"</span>
-                    <span class="figure-value small mono">{delivery.event_id.clone()}</span>
+                    <span class="figure-value small mono">{delivery.event_id.to_string()}</span>
                 </div>
                 <div class="figure">
                     <span class="figure-label">"Created"</span>

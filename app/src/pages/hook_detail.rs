@@ -33,7 +33,7 @@ pub fn HookDetailPage() -> impl IntoView {
             )
         },
         // The hook, and every event type its settings may choose from.
-        |(id, ..)| async move { Ok((get_hook(id).await?, list_event_types().await?)) },
+        |(id, ..)| async move { Ok((get_hook(id.into()).await?, list_event_types().await?)) },
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -103,7 +103,7 @@ fn HookDetail(
     <StateBadge enabled />
     </div>
                         <div class="muted small id-line">
-                            "ID " <code>{hook.id.clone()}</code> <CopyButton text=hook.id.clone() />
+                            "ID " <code>{hook.id.to_string()}</code> <CopyButton text=hook.id.to_string() />
                         </div>
                         {hook
                             .disabled_reason

@@ -2,6 +2,7 @@
 //! and time range (kept in the URL), paged, with new rows arriving live, and
 //! "Resend failed since …".
 
+use domain::ids::HookId;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -25,7 +26,7 @@ pub fn RequestsPage() -> impl IntoView {
     let param = move |name: &str| query.read().get(name).filter(|v| !v.is_empty());
     let live = live_attempts(id);
     let recover = ServerAction::<RecoverFailed>::new();
-    let hook = Resource::new(move || id.get(), get_hook);
+    let hook = Resource::new(move || HookId::from(id.get()), get_hook);
     let requests = Resource::new(
         move || {
             (
@@ -38,7 +39,7 @@ pub fn RequestsPage() -> impl IntoView {
                 recover.version().get(),
             )
         },
-        |(id, event, status, range, page, ..)| hook_requests(id, event, status, range, page),
+        |(id, event, status, range, page, ..)| hook_requests(id.into(), event, status, range, page),
     );
     view! {
         <A href="/webhooks" attr:class="back-link">
@@ -250,7 +251,7 @@ fn Pager(total: i64, total_capped: bool, page_size: i64) -> impl IntoView {
 
 /// "Resend failed since …": count first, then confirm with the count.
 #[component]
-fn RecoverPanel(hook_id: String, recover: ServerAction<RecoverFailed>) -> impl IntoView {
+fn RecoverPanel(hook_id: HookId, recover: ServerAction<RecoverFailed>) -> impl IntoView {
     let preview = ServerAction::<RecoverFailed>::new();
     let since = RwSignal::new(String::new());
     let since_ms = move || {

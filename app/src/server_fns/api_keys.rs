@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use domain::api_key::{ApiKey, CreatedApiKey};
+use domain::ids::ApiKeyId;
 
 use super::ConsoleError;
 
@@ -19,7 +20,7 @@ pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ConsoleError>
 }
 
 #[server]
-pub async fn revoke_api_key(id: String) -> Result<(), ConsoleError> {
+pub async fn revoke_api_key(id: ApiKeyId) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.revoke_api_key(&actor, &id).await?)
 }

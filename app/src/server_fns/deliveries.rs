@@ -4,17 +4,18 @@
 use leptos::prelude::*;
 
 use domain::delivery::{Delivery, Recovered};
+use domain::ids::{DeliveryId, HookId};
 
 use super::ConsoleError;
 
 #[server]
-pub async fn get_delivery(id: String) -> Result<Delivery, ConsoleError> {
+pub async fn get_delivery(id: DeliveryId) -> Result<Delivery, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.get_delivery(&actor, &id).await?)
 }
 
 #[server]
-pub async fn resend_delivery(id: String) -> Result<(), ConsoleError> {
+pub async fn resend_delivery(id: DeliveryId) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.resend(&actor, &id).await?)
 }
@@ -22,7 +23,7 @@ pub async fn resend_delivery(id: String) -> Result<(), ConsoleError> {
 /// Resends (or, with `dry_run`, counts) the hook's failed deliveries since `since`.
 #[server]
 pub async fn recover_failed(
-    hook_id: String,
+    hook_id: HookId,
     since: i64,
     dry_run: bool,
 ) -> Result<Recovered, ConsoleError> {

@@ -6,6 +6,7 @@ use leptos::server_fn::codec::Json;
 
 use domain::delivery::{HookTest, HookTestResult};
 use domain::hook::{Hook, HookPatch, NewHook};
+use domain::ids::HookId;
 
 use super::ConsoleError;
 
@@ -16,7 +17,7 @@ pub async fn list_hooks() -> Result<Vec<Hook>, ConsoleError> {
 }
 
 #[server]
-pub async fn get_hook(id: String) -> Result<Hook, ConsoleError> {
+pub async fn get_hook(id: HookId) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.get_hook(&actor, &id, true).await?)
 }
@@ -28,26 +29,26 @@ pub async fn create_hook(input: NewHook) -> Result<Hook, ConsoleError> {
 }
 
 #[server(input = Json)]
-pub async fn update_hook(id: String, input: HookPatch) -> Result<Hook, ConsoleError> {
+pub async fn update_hook(id: HookId, input: HookPatch) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.update_hook(&actor, &id, input).await?)
 }
 
 #[server]
-pub async fn delete_hook(id: String) -> Result<(), ConsoleError> {
+pub async fn delete_hook(id: HookId) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.delete_hook(&actor, &id).await?)
 }
 
 #[server]
-pub async fn rotate_signing_key(id: String) -> Result<Hook, ConsoleError> {
+pub async fn rotate_signing_key(id: HookId) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.rotate_signing_key(&actor, &id).await?)
 }
 
 /// Sends a test payload to the hook, with the editor's values in `input`.
 #[server(input = Json)]
-pub async fn test_hook(id: String, input: HookTest) -> Result<HookTestResult, ConsoleError> {
+pub async fn test_hook(id: HookId, input: HookTest) -> Result<HookTestResult, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.test_hook(&actor, &id, input).await?)
 }

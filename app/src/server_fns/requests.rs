@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use domain::delivery::{Bucket, LogPage};
+use domain::ids::HookId;
 
 use super::ConsoleError;
 
@@ -22,7 +23,7 @@ pub struct RequestsView {
 /// One page of a hook's attempts, filtered, and the chart over `range`.
 #[server]
 pub async fn hook_requests(
-    hook_id: String,
+    hook_id: HookId,
     event: Option<String>,
     status: Option<String>,
     range: Option<String>,

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use domain::ids::UserId;
 use domain::user::User;
 
 use super::ConsoleError;
@@ -25,7 +26,7 @@ pub async fn create_user(
 }
 
 #[server]
-pub async fn delete_user(id: String) -> Result<(), ConsoleError> {
+pub async fn delete_user(id: UserId) -> Result<(), ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.delete_user(&actor, &id).await?)
 }

@@ -3,6 +3,7 @@
 
 use domain::delivery::{Attempt, AttemptSummary, DeliveryState, Trigger};
 use domain::hook::Headers;
+use domain::ids::{DeliveryId, HookId};
 use domain::key_ring::KeyRing;
 
 use super::retry::parse_retry_after;
@@ -35,8 +36,8 @@ impl NextStep {
 
 /// Where and what to send: one event to one hook's endpoint.
 pub struct Target<'a> {
-    pub delivery_id: &'a str,
-    pub hook_id: &'a str,
+    pub delivery_id: &'a DeliveryId,
+    pub hook_id: &'a HookId,
     pub event: &'a str,
     pub event_created_at: i64,
     /// The producer's fields, a JSON object as stored.
@@ -50,13 +51,13 @@ pub struct Target<'a> {
 /// Sends the request for `target` and returns the attempt as it will be logged.
 pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Trigger) -> Attempt {
     let body = signer::body(
-        target.hook_id,
+        target.hook_id.as_str(),
         target.event,
         target.event_created_at,
         target.payload,
     );
     let message = Message {
-        id: target.delivery_id,
+        id: target.delivery_id.as_str(),
         sent_at: sender.clock.now_ms(),
         body: &body,
     };
@@ -87,8 +88,8 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
     // and the console's delivery page all carry it.
     tracing::info!(
         request_id = %attempt.summary.id,
-        delivery_id = target.delivery_id,
-        hook_id = target.hook_id,
+        delivery_id = %target.delivery_id,
+        hook_id = %target.hook_id,
         event = target.event,
         number,
         trigger = trigger.as_str(),

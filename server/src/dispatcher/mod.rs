@@ -24,6 +24,7 @@ mod shares;
 pub mod signer;
 mod state;
 
+use domain::ids::{DeliveryId, HookId};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -94,8 +95,8 @@ impl Default for DeliverySettings {
 /// A delivery whose attempt was just logged, and its hook.
 #[derive(Debug, Clone)]
 pub struct Logged {
-    pub delivery_id: String,
-    pub hook_id: String,
+    pub delivery_id: DeliveryId,
+    pub hook_id: HookId,
 }
 
 /// Without any wake-up, look for due work this often: retries scheduled by
@@ -164,7 +165,7 @@ impl Dispatcher {
             ),
             clock,
             settings,
-            owner: new_id().into(),
+            owner: new_id::<String>().into(),
             state: Mutex::new(State::new(limits)),
             look: Notify::new(),
             room: Notify::new(),
@@ -350,8 +351,7 @@ impl Dispatcher {
         if hooks.is_empty() {
             return;
         }
-        let ids: Vec<&str> = hooks.iter().map(String::as_str).collect();
-        match store.hook_targets(&ids).await {
+        match store.hook_targets(&hooks).await {
             Ok(targets) => self.state.lock().unwrap().update_targets(&hooks, targets),
             Err(err) => {
                 tracing::warn!(error = %err, "could not look at the hooks of queued deliveries");
@@ -408,7 +408,7 @@ impl Dispatcher {
 
     async fn claim(&self, store: &Store, room: usize) -> Vec<LeasedDelivery> {
         let now = self.clock.now_ms();
-        let token = new_id();
+        let token: String = new_id();
         let claim = Claim {
             owner: &self.owner,
             token: &token,
@@ -450,7 +450,7 @@ impl Dispatcher {
     }
 
     /// The recorder wrote the settlements of these deliveries.
-    fn logged<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+    fn logged<'a>(&self, ids: impl IntoIterator<Item = &'a DeliveryId>) {
         self.state.lock().unwrap().logged(ids);
         self.room.notify_one();
     }
@@ -475,12 +475,12 @@ impl Intake for Handoff {
         }
         Some(LeaseTerms {
             owner: dispatcher.owner.clone(),
-            token: new_id().into(),
+            token: new_id::<String>().into(),
             expires_at: dispatcher.clock.now_ms() + dispatcher.settings.lease.as_millis() as i64,
         })
     }
 
-    fn reserve(&self, hook_id: &str, bytes: usize) -> bool {
+    fn reserve(&self, hook_id: &HookId, bytes: usize) -> bool {
         self.0.state.lock().unwrap().reserve(hook_id, bytes)
     }
 

@@ -57,7 +57,7 @@ pub fn spawn(
 /// What follows a batch's commit: its deliveries leave the dispatcher, the
 /// metrics count its attempts, and listeners hear of it.
 fn logged(dispatcher: &Dispatcher, batch: &[Settlement], announce: bool) {
-    dispatcher.logged(batch.iter().map(|s| s.delivery_id.as_str()));
+    dispatcher.logged(batch.iter().map(|s| &s.delivery_id));
     for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
         dispatcher.metrics.attempt_logged(attempt);
     }
@@ -97,8 +97,8 @@ pub fn relay(
                         pairs
                             .into_iter()
                             .map(|(delivery_id, hook_id)| Logged {
-                                delivery_id,
-                                hook_id,
+                                delivery_id: delivery_id.into(),
+                                hook_id: hook_id.into(),
                             })
                             .collect(),
                     );

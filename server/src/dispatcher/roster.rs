@@ -135,6 +135,7 @@ impl Roster {
 mod tests {
     use super::*;
     use crate::dispatcher::state::Limits;
+    use domain::ids::HookId;
 
     fn state() -> Mutex<State> {
         Mutex::new(State::new(Limits {
@@ -172,35 +173,35 @@ mod tests {
         clock.advance(Duration::from_millis(2));
         b.beat(&store, &state_b).await;
         assert_eq!((b.view.as_str(), b.place), ("b", Place { index: 0, of: 1 }));
-        assert_eq!(b.shares.slots("h", 10), 10);
+        assert_eq!(b.shares.slots(&HookId::from("h"), 10), 10);
     }
 
     #[test]
     fn a_newcomer_takes_nothing_until_the_others_keep_to_its_view() {
         let mut newcomer = Roster::new("b", Clock::system());
         newcomer.look(&[("a", "a")]);
-        assert_eq!(newcomer.shares.slots("h", 10), 0);
+        assert_eq!(newcomer.shares.slots(&HookId::from("h"), 10), 0);
         // `a` has seen `b` and keeps to the view of both.
         newcomer.look(&[("a", "a,b")]);
-        assert_eq!(newcomer.shares.slots("h", 10), 5);
+        assert_eq!(newcomer.shares.slots(&HookId::from("h"), 10), 5);
     }
 
     #[test]
     fn a_share_shrinks_at_once_and_grows_only_once_all_agree() {
         let mut first = Roster::new("a", Clock::system());
         first.look(&[]);
-        assert_eq!(first.shares.slots("h", 10), 10);
+        assert_eq!(first.shares.slots(&HookId::from("h"), 10), 10);
         // `b` arrives, not yet keeping to the view of both: `a` shrinks now.
         first.look(&[("b", "")]);
-        assert_eq!(first.shares.slots("h", 10), 5);
+        assert_eq!(first.shares.slots(&HookId::from("h"), 10), 5);
         first.look(&[("b", "a,b")]);
-        assert_eq!(first.shares.slots("h", 10), 5);
+        assert_eq!(first.shares.slots(&HookId::from("h"), 10), 5);
         // `c` arrives and `b` leaves; until `c` agrees, a keeps the smaller.
         first.look(&[("c", "")]);
         assert_eq!(first.shares, Shares::of(Place { index: 0, of: 2 }));
         first.look(&[("c", "a,c")]);
-        assert_eq!(first.shares.slots("h", 10), 5);
+        assert_eq!(first.shares.slots(&HookId::from("h"), 10), 5);
         first.look(&[]);
-        assert_eq!(first.shares.slots("h", 10), 10);
+        assert_eq!(first.shares.slots(&HookId::from("h"), 10), 10);
     }
 }

@@ -2,6 +2,8 @@
 //! dispatcher may use, given its place among the live ones (see `roster.rs`,
 //! which finds the place, and `state.rs`, which keeps to it).
 
+use domain::ids::HookId;
+
 /// One dispatcher's place among `of` live ones (`of == 0`: no place yet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Place {
@@ -13,11 +15,11 @@ impl Place {
     /// How many of a hook's `limit` slots this place has. The `limit % of`
     /// slots that do not divide evenly go to different places for different
     /// hooks, so no instance is always the one with fewer.
-    pub fn slots(&self, hook_id: &str, limit: usize) -> usize {
+    pub fn slots(&self, hook_id: &HookId, limit: usize) -> usize {
         if self.of == 0 {
             return 0;
         }
-        let rank = (self.index + stable_hash(hook_id) as usize % self.of) % self.of;
+        let rank = (self.index + stable_hash(hook_id.as_str()) as usize % self.of) % self.of;
         limit / self.of + usize::from(rank < limit % self.of)
     }
 }
@@ -52,7 +54,7 @@ impl Shares {
     }
 
     /// How many of a hook's `limit` slots are this dispatcher's.
-    pub fn slots(&self, hook_id: &str, limit: usize) -> usize {
+    pub fn slots(&self, hook_id: &HookId, limit: usize) -> usize {
         self.0
             .iter()
             .map(|place| place.slots(hook_id, limit))
@@ -85,7 +87,7 @@ mod tests {
             for limit in [1, 3, 10] {
                 for hook in ["a", "hook-2", "zzz"] {
                     let total: usize = (0..of)
-                        .map(|index| Place { index, of }.slots(hook, limit))
+                        .map(|index| Place { index, of }.slots(&HookId::from(hook), limit))
                         .sum();
                     assert_eq!(total, limit, "{of} places, limit {limit}, hook {hook}");
                 }

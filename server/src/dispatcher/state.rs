@@ -16,6 +16,7 @@
 //!
 //! Nothing here does I/O or reads the clock: callers pass the time in.
 
+use domain::ids::{DeliveryId, HookId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
@@ -47,7 +48,7 @@ pub enum Phase {
 }
 
 /// A lease this process holds: a delivery id and its lease token.
-pub type HeldLease = (String, Arc<str>);
+pub type HeldLease = (DeliveryId, Arc<str>);
 
 #[derive(Default)]
 struct HookWork {
@@ -67,11 +68,11 @@ pub struct State {
     shares: Shares,
     stopping: bool,
     /// Every delivery held, by id: its phase, hook and lease token.
-    held: HashMap<String, (Phase, String, Arc<str>)>,
-    hooks: HashMap<String, HookWork>,
+    held: HashMap<DeliveryId, (Phase, HookId, Arc<str>)>,
+    hooks: HashMap<HookId, HookWork>,
     /// Hooks with queued deliveries, each taking its turn in order, so a hook
     /// with a long queue does not hold back the others.
-    turns: VecDeque<String>,
+    turns: VecDeque<HookId>,
     sending: usize,
     queued: usize,
     reserved: usize,
@@ -100,7 +101,7 @@ impl State {
     /// the instances that have the slots.
     pub fn set_shares(&mut self, shares: Shares) -> Vec<HeldLease> {
         self.shares = shares;
-        let without_slots: Vec<String> = self
+        let without_slots: Vec<HookId> = self
             .hooks
             .keys()
             .filter(|hook| self.slots(hook) == 0)
@@ -110,7 +111,7 @@ impl State {
     }
 
     /// Takes the queued deliveries of `hooks` out and returns their leases.
-    fn give_back_queues(&mut self, hooks: Vec<String>) -> Vec<HeldLease> {
+    fn give_back_queues(&mut self, hooks: Vec<HookId>) -> Vec<HeldLease> {
         let mut leases = Vec::new();
         for hook in hooks {
             for delivery in self.take_queue(&hook) {
@@ -128,13 +129,13 @@ impl State {
             .all(|(hook, work)| work.sending <= place.slots(hook, self.limits.per_hook))
     }
 
-    fn slots(&self, hook_id: &str) -> usize {
+    fn slots(&self, hook_id: &HookId) -> usize {
         self.shares.slots(hook_id, self.limits.per_hook)
     }
 
     /// Keeps room for one fresh delivery of `hook_id` whose event is `bytes`
     /// long, if the queue has it and this process may send to the hook.
-    pub fn reserve(&mut self, hook_id: &str, bytes: usize) -> bool {
+    pub fn reserve(&mut self, hook_id: &HookId, bytes: usize) -> bool {
         let work = self.hooks.get(hook_id);
         let of_hook = work.map_or(0, |w| w.queue.len() + w.reserved);
         let room = !self.stopping
@@ -151,7 +152,7 @@ impl State {
     }
 
     /// Gives back room kept for a fresh delivery that was not stored.
-    pub fn cancel(&mut self, hook_id: &str, bytes: usize) {
+    pub fn cancel(&mut self, hook_id: &HookId, bytes: usize) {
         if let Some(work) = self.hooks.get_mut(hook_id) {
             work.reserved -= 1;
             self.reserved -= 1;
@@ -278,7 +279,7 @@ impl State {
 
     /// The attempt of `id` is over: its hook's slot is free, and it awaits
     /// its log.
-    pub fn attempted(&mut self, id: &str) {
+    pub fn attempted(&mut self, id: &DeliveryId) {
         let Some((phase, hook, _)) = self.held.get_mut(id) else {
             return;
         };
@@ -292,7 +293,7 @@ impl State {
 
     /// The attempt of `id` was cancelled (shutdown): its lease is to be given
     /// back.
-    pub fn abandoned(&mut self, id: &str) -> Option<HeldLease> {
+    pub fn abandoned(&mut self, id: &DeliveryId) -> Option<HeldLease> {
         let (phase, hook, token) = self.held.remove(id)?;
         if phase == Phase::Sending {
             self.free_slot(&hook);
@@ -300,7 +301,7 @@ impl State {
         Some((id.to_owned(), token))
     }
 
-    fn free_slot(&mut self, hook: &str) {
+    fn free_slot(&mut self, hook: &HookId) {
         self.sending -= 1;
         if let Some(work) = self.hooks.get_mut(hook) {
             work.sending -= 1;
@@ -311,7 +312,7 @@ impl State {
     }
 
     /// The settlements of these deliveries are written: they are no longer held.
-    pub fn logged<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+    pub fn logged<'a>(&mut self, ids: impl IntoIterator<Item = &'a DeliveryId>) {
         for id in ids {
             if matches!(self.held.get(id), Some((Phase::AwaitingLog, _, _))) {
                 self.held.remove(id);
@@ -321,7 +322,7 @@ impl State {
 
     /// Takes every queued delivery of `hook_id` out (the hook was disabled):
     /// they now await their logs as skipped.
-    pub fn take_queue(&mut self, hook_id: &str) -> Vec<LeasedDelivery> {
+    pub fn take_queue(&mut self, hook_id: &HookId) -> Vec<LeasedDelivery> {
         self.turns.retain(|hook| hook != hook_id);
         let Some(work) = self.hooks.get_mut(hook_id) else {
             return Vec::new();
@@ -341,7 +342,7 @@ impl State {
     }
 
     /// The hooks with queued deliveries, whose targets to look at again.
-    pub fn queued_hooks(&self) -> Vec<String> {
+    pub fn queued_hooks(&self) -> Vec<HookId> {
         self.hooks
             .iter()
             .filter(|(_, work)| !work.queue.is_empty())
@@ -352,8 +353,8 @@ impl State {
     /// The hooks among `looked_at` are now as in `targets`: queued
     /// deliveries go to the hook as it is now, and those of hooks that are
     /// gone (deleted, and their deliveries with them) are forgotten.
-    pub fn update_targets(&mut self, looked_at: &[String], targets: Vec<HookTarget>) {
-        let targets: HashMap<String, Arc<HookTarget>> = targets
+    pub fn update_targets(&mut self, looked_at: &[HookId], targets: Vec<HookTarget>) {
+        let targets: HashMap<HookId, Arc<HookTarget>> = targets
             .into_iter()
             .map(|target| (target.id.clone(), Arc::new(target)))
             .collect();
@@ -398,7 +399,7 @@ impl State {
     /// deliveries that were queued, to be given back.
     pub fn stop(&mut self) -> Vec<HeldLease> {
         self.stopping = true;
-        let hooks: Vec<String> = self.hooks.keys().cloned().collect();
+        let hooks: Vec<HookId> = self.hooks.keys().cloned().collect();
         self.give_back_queues(hooks)
     }
 
@@ -429,7 +430,7 @@ impl State {
     }
 
     #[cfg(test)]
-    pub fn phase(&self, id: &str) -> Option<Phase> {
+    pub fn phase(&self, id: &DeliveryId) -> Option<Phase> {
         self.held.get(id).map(|(phase, _, _)| *phase)
     }
 }
@@ -463,7 +464,7 @@ mod tests {
 
     fn target(hook: &str) -> HookTarget {
         HookTarget {
-            id: hook.to_owned(),
+            id: hook.to_owned().into(),
             enabled: true,
             url: "http://example.com".into(),
             headers: Headers::default(),
@@ -473,9 +474,9 @@ mod tests {
 
     fn delivery(hook: &str, n: usize) -> LeasedDelivery {
         LeasedDelivery {
-            id: format!("{hook}-{n}"),
+            id: format!("{hook}-{n}").into(),
             event: Arc::new(EventToSend {
-                id: format!("e{n}"),
+                id: format!("e{n}").into(),
                 name: "User.Created".into(),
                 payload: "{}".into(),
                 created_at: 0,
@@ -500,19 +501,22 @@ mod tests {
         let started = state.startable(0);
         assert_eq!(ids(&started), ["a-0", "b-0", "a-1", "b-1"]);
         assert_eq!(state.sending(), 4);
-        assert_eq!(state.phase("a-0"), Some(Phase::Sending));
-        assert_eq!(state.phase("a-2"), Some(Phase::Queued));
+        assert_eq!(state.phase(&DeliveryId::from("a-0")), Some(Phase::Sending));
+        assert_eq!(state.phase(&DeliveryId::from("a-2")), Some(Phase::Queued));
 
         // a's slot frees: its next queued delivery takes it, in order.
-        state.attempted("a-0");
-        assert_eq!(state.phase("a-0"), Some(Phase::AwaitingLog));
-        assert_eq!(ids(&state.startable(0)), ["a-2"]);
-        state.attempted("b-0");
-        assert!(state.startable(0).is_empty(), "b has nothing queued");
-        state.logged(["a-0", "b-0", "a-2"]);
-        assert_eq!(state.phase("a-0"), None);
+        state.attempted(&DeliveryId::from("a-0"));
         assert_eq!(
-            state.phase("a-2"),
+            state.phase(&DeliveryId::from("a-0")),
+            Some(Phase::AwaitingLog)
+        );
+        assert_eq!(ids(&state.startable(0)), ["a-2"]);
+        state.attempted(&DeliveryId::from("b-0"));
+        assert!(state.startable(0).is_empty(), "b has nothing queued");
+        state.logged(&["a-0".into(), "b-0".into(), "a-2".into()]);
+        assert_eq!(state.phase(&DeliveryId::from("a-0")), None);
+        assert_eq!(
+            state.phase(&DeliveryId::from("a-2")),
             Some(Phase::Sending),
             "only a delivery awaiting its log leaves when logged"
         );
@@ -527,7 +531,7 @@ mod tests {
         });
         state.push((0..5).map(|n| delivery("a", n)).collect());
         assert_eq!(state.startable(0).len(), 3);
-        state.attempted("a-0");
+        state.attempted(&DeliveryId::from("a-0"));
         assert_eq!(ids(&state.startable(0)), ["a-3"]);
     }
 
@@ -538,7 +542,10 @@ mod tests {
             ..limits()
         });
         let _ = state.set_shares(Shares::none());
-        assert!(!state.reserve("a", 2), "no shares yet: no fresh work");
+        assert!(
+            !state.reserve(&HookId::from("a"), 2),
+            "no shares yet: no fresh work"
+        );
         assert_eq!(state.claim_room(), 0);
         let refused = state.push(vec![delivery("a", 0)]);
         assert_eq!(
@@ -555,8 +562,8 @@ mod tests {
             !state.fits(place),
             "three in flight do not fit a share of two instances"
         );
-        state.attempted("a-0");
-        state.attempted("a-1");
+        state.attempted(&DeliveryId::from("a-0"));
+        state.attempted(&DeliveryId::from("a-1"));
         assert!(state.fits(place));
     }
 
@@ -572,8 +579,8 @@ mod tests {
         let mut given_back: Vec<&str> = given_back.iter().map(|(id, _)| id.as_str()).collect();
         given_back.sort();
         assert_eq!(given_back, ["a-1", "a-2"], "queued, not the one sending");
-        assert_eq!(state.phase("a-0"), Some(Phase::Sending));
-        assert_eq!(state.phase("a-1"), None);
+        assert_eq!(state.phase(&DeliveryId::from("a-0")), Some(Phase::Sending));
+        assert_eq!(state.phase(&DeliveryId::from("a-1")), None);
     }
 
     #[test]
@@ -584,8 +591,8 @@ mod tests {
         let mut again = delivery("a", 0);
         again.lease_token = "t2".into();
         let refused = state.push(vec![again]);
-        assert_eq!(refused, [("a-0".to_owned(), Arc::from("t2"))]);
-        assert_eq!(state.phase("a-0"), Some(Phase::Sending));
+        assert_eq!(refused, [("a-0".into(), Arc::from("t2"))]);
+        assert_eq!(state.phase(&DeliveryId::from("a-0")), Some(Phase::Sending));
     }
 
     #[test]
@@ -595,13 +602,16 @@ mod tests {
             max_queued_per_hook: 2,
             ..limits()
         });
-        assert!(state.reserve("a", 2));
-        assert!(state.reserve("a", 2));
-        assert!(!state.reserve("a", 2), "a hook's part of the queue is full");
-        assert!(state.reserve("b", 2));
-        assert!(!state.reserve("c", 2), "the queue is full");
+        assert!(state.reserve(&HookId::from("a"), 2));
+        assert!(state.reserve(&HookId::from("a"), 2));
+        assert!(
+            !state.reserve(&HookId::from("a"), 2),
+            "a hook's part of the queue is full"
+        );
+        assert!(state.reserve(&HookId::from("b"), 2));
+        assert!(!state.reserve(&HookId::from("c"), 2), "the queue is full");
         assert_eq!(state.claim_room(), 0);
-        state.cancel("b", 2);
+        state.cancel(&HookId::from("b"), 2);
         assert_eq!(state.claim_room(), 1);
         state.hand_off(vec![delivery("a", 0), delivery("a", 1)]);
         assert_eq!(state.claim_room(), 1);
@@ -615,10 +625,10 @@ mod tests {
             max_queued_bytes: 10,
             ..limits()
         });
-        assert!(state.reserve("a", 8));
-        assert!(!state.reserve("a", 8));
-        state.cancel("a", 8);
-        assert!(state.reserve("a", 8));
+        assert!(state.reserve(&HookId::from("a"), 8));
+        assert!(!state.reserve(&HookId::from("a"), 8));
+        state.cancel(&HookId::from("a"), 8);
+        assert!(state.reserve(&HookId::from("a"), 8));
     }
 
     #[test]
@@ -628,7 +638,7 @@ mod tests {
         short.lease_expires_at = 5_000;
         state.push(vec![short, delivery("a", 1)]);
         assert_eq!(ids(&state.startable(0)), ["a-1"]);
-        assert_eq!(state.phase("a-0"), None);
+        assert_eq!(state.phase(&DeliveryId::from("a-0")), None);
     }
 
     #[test]
@@ -651,9 +661,12 @@ mod tests {
         state.push((0..3).map(|n| delivery("a", n)).collect());
         state.push(vec![delivery("b", 0)]);
         assert_eq!(ids(&state.startable(0)), ["a-0", "b-0"]);
-        assert_eq!(ids(&state.take_queue("a")), ["a-1", "a-2"]);
-        assert_eq!(state.phase("a-1"), Some(Phase::AwaitingLog));
-        state.attempted("a-0");
+        assert_eq!(ids(&state.take_queue(&HookId::from("a"))), ["a-1", "a-2"]);
+        assert_eq!(
+            state.phase(&DeliveryId::from("a-1")),
+            Some(Phase::AwaitingLog)
+        );
+        state.attempted(&DeliveryId::from("a-0"));
         assert!(state.startable(0).is_empty());
     }
 
@@ -673,7 +686,7 @@ mod tests {
         let started = state.startable(0);
         assert_eq!(ids(&started), ["a-0"], "b is gone");
         assert_eq!(started[0].hook.url, "http://example.org");
-        assert_eq!(state.phase("b-1"), None);
+        assert_eq!(state.phase(&DeliveryId::from("b-1")), None);
     }
 
     #[test]
@@ -688,15 +701,18 @@ mod tests {
         let mut given_back: Vec<&str> = given_back.iter().map(|(id, _)| id.as_str()).collect();
         given_back.sort();
         assert_eq!(given_back, ["a-1", "a-2"]);
-        state.attempted("a-0");
+        state.attempted(&DeliveryId::from("a-0"));
         assert!(state.startable(0).is_empty());
-        assert!(!state.reserve("a", 1));
+        assert!(!state.reserve(&HookId::from("a"), 1));
         assert_eq!(state.push(vec![delivery("a", 9)]).len(), 1);
         // An attempt cut off by the end of the grace period: its lease too.
         let mut other = self::state(limits());
         other.push(vec![delivery("b", 0)]);
         other.startable(0);
-        assert_eq!(other.abandoned("b-0").map(|(id, _)| id), Some("b-0".into()));
+        assert_eq!(
+            other.abandoned(&DeliveryId::from("b-0")).map(|(id, _)| id),
+            Some("b-0".into())
+        );
         assert_eq!(other.sending(), 0);
     }
 }

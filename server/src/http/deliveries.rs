@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use domain::delivery::Delivery;
+use domain::ids::DeliveryId;
 use domain::ports::{DeliveryPort, LogPort};
 use domain::AppError;
 use utoipa_axum::router::OpenApiRouter;
@@ -40,7 +41,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DeliveryId>,
 ) -> ApiResult<Json<Delivery>> {
     Ok(Json(service.get_delivery(&actor, &id).await?))
 }
@@ -64,7 +65,7 @@ async fn one(
 async fn resend(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<DeliveryId>,
 ) -> ApiResult<StatusCode> {
     service.resend(&actor, &id).await?;
     Ok(StatusCode::ACCEPTED)

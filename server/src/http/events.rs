@@ -8,6 +8,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use domain::delivery::{EventRecord, Ingested, EVENT_BODY_LIMIT};
+use domain::ids::EventId;
 use domain::ports::DeliveryPort;
 use domain::AppError;
 use serde::Deserialize;
@@ -117,7 +118,7 @@ fn parse_wait(text: &str) -> Result<Duration, AppError> {
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<EventId>,
 ) -> ApiResult<Json<EventRecord>> {
     Ok(Json(service.get_event(&actor, &id).await?))
 }

@@ -9,6 +9,7 @@ use domain::delivery::{
     AttemptSummary, HookTest, HookTestResult, LogPage, LogQuery, Recover, Recovered,
 };
 use domain::hook::{Hook, HookPatch, NewHook};
+use domain::ids::HookId;
 use domain::ports::{DeliveryPort, HookPort, LogPort};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -115,7 +116,7 @@ async fn create(
 async fn one(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(
@@ -144,7 +145,7 @@ async fn one(
 async fn update(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
     ApiJson(input): ApiJson<HookPatch>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(service.update_hook(&actor, &id, input).await?))
@@ -167,7 +168,7 @@ async fn update(
 async fn remove(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
 ) -> ApiResult<StatusCode> {
     service.delete_hook(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -190,7 +191,7 @@ async fn remove(
 async fn rotate_signing_key(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
 ) -> ApiResult<Json<Hook>> {
     Ok(Json(service.rotate_signing_key(&actor, &id).await?))
 }
@@ -215,7 +216,7 @@ async fn rotate_signing_key(
 async fn test(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
     ApiJson(input): ApiJson<HookTest>,
 ) -> ApiResult<Json<HookTestResult>> {
     Ok(Json(service.test_hook(&actor, &id, input).await?))
@@ -243,7 +244,7 @@ async fn test(
 async fn recent_logs(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
     ApiQuery(query): ApiQuery<LogQuery>,
 ) -> ApiResult<([(&'static str, String); 2], Json<Vec<AttemptSummary>>)> {
     let LogPage {
@@ -280,7 +281,7 @@ async fn recent_logs(
 async fn recover(
     State(service): State<Arc<Service>>,
     ApiActor(actor): ApiActor,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<HookId>,
     ApiJson(range): ApiJson<Recover>,
 ) -> ApiResult<(StatusCode, Json<Recovered>)> {
     Ok((

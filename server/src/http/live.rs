@@ -14,6 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use axum::Router;
+use domain::ids::HookId;
 use domain::ports::SessionPort;
 use domain::{AppError, ErrorCode};
 use futures::{Stream, StreamExt};
@@ -40,7 +41,7 @@ async fn hook_attempts(
     State(shutdown): State<CancellationToken>,
     State(settings): State<Arc<HttpSettings>>,
     State(streams): State<Arc<OpenStreams>>,
-    ApiPath(hook_id): ApiPath<String>,
+    ApiPath(hook_id): ApiPath<HookId>,
     headers: HeaderMap,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // The console's session cookie, as its server functions read it.

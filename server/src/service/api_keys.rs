@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use domain::api_key::{validate_name, ApiKey, CreatedApiKey};
+use domain::ids::ApiKeyId;
 use domain::ports::{Actor, ApiKeyPort};
 use domain::AppError;
 
@@ -28,7 +29,7 @@ impl ApiKeyPort for Service {
         self.issue_api_key(name).await
     }
 
-    async fn revoke_api_key(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+    async fn revoke_api_key(&self, actor: &Actor, id: &ApiKeyId) -> Result<(), AppError> {
         actor.require_write()?;
         if self.store.revoke_api_key(id, now_ms()).await? {
             self.known_keys.forget_all();

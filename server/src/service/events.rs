@@ -11,6 +11,7 @@ use domain::delivery::{
     MAX_WAIT_SECS,
 };
 use domain::hook::validate_events;
+use domain::ids::{DeliveryId, EventId, HookId};
 use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use domain::{AppError, ErrorCode};
 
@@ -65,7 +66,7 @@ impl DeliveryPort for Service {
             validate_idempotency_key(key)?;
         }
         let now = now_ms();
-        let id = new_id();
+        let id: EventId = new_id();
         let event = NewEvent {
             id: id.clone(),
             name: parsed.name().to_owned(),
@@ -98,7 +99,7 @@ impl DeliveryPort for Service {
             } => {
                 return Ok(IngestAnswer {
                     ingested: Ingested {
-                        id: event_id,
+                        id: event_id.into(),
                         deliveries,
                         outcomes: None,
                     },
@@ -126,7 +127,7 @@ impl DeliveryPort for Service {
         })
     }
 
-    async fn get_event(&self, actor: &Actor, id: &str) -> Result<EventRecord, AppError> {
+    async fn get_event(&self, actor: &Actor, id: &EventId) -> Result<EventRecord, AppError> {
         self.store
             .event(id)
             .await?
@@ -134,7 +135,7 @@ impl DeliveryPort for Service {
             .ok_or_else(|| AppError::not_found("event"))
     }
 
-    async fn get_delivery(&self, actor: &Actor, id: &str) -> Result<Delivery, AppError> {
+    async fn get_delivery(&self, actor: &Actor, id: &DeliveryId) -> Result<Delivery, AppError> {
         self.store
             .delivery(id)
             .await?
@@ -145,7 +146,7 @@ impl DeliveryPort for Service {
     async fn test_hook(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         input: HookTest,
     ) -> Result<HookTestResult, AppError> {
         actor.require_write()?;
@@ -198,10 +199,10 @@ impl Service {
     /// returns those that were.
     async fn first_attempts(
         &self,
-        deliveries: &[String],
+        deliveries: &[DeliveryId],
         wait: Duration,
     ) -> Result<Vec<Attempt>, AppError> {
-        let ours: HashSet<&str> = deliveries.iter().map(String::as_str).collect();
+        let ours: HashSet<&DeliveryId> = deliveries.iter().collect();
         let mut logged = self.dispatcher.subscribe();
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -214,9 +215,7 @@ impl Service {
             let ours_logged = async {
                 loop {
                     match logged.recv().await {
-                        Ok(batch)
-                            if !batch.iter().any(|l| ours.contains(l.delivery_id.as_str())) =>
-                        {
+                        Ok(batch) if !batch.iter().any(|l| ours.contains(&l.delivery_id)) => {
                             continue
                         }
                         _ => return,

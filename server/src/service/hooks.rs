@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use domain::delivery::{Delivery, EventRecord};
 use domain::hook::{ExecutionStats, Hook, HookPatch, NewHook, RESERVED_HEADERS};
+use domain::ids::HookId;
 use domain::ports::{Actor, HookPort, SECRET_MASK};
 use domain::AppError;
 
@@ -28,7 +29,7 @@ impl HookPort for Service {
     async fn get_hook(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &HookId,
         include_stats: bool,
     ) -> Result<Hook, AppError> {
         let row = self.store.hook(id).await?;
@@ -49,7 +50,7 @@ impl HookPort for Service {
     async fn update_hook(
         &self,
         actor: &Actor,
-        id: &str,
+        id: &HookId,
         input: HookPatch,
     ) -> Result<Hook, AppError> {
         actor.require_write()?;
@@ -61,7 +62,7 @@ impl HookPort for Service {
             .ok_or_else(|| AppError::not_found("hook"))
     }
 
-    async fn delete_hook(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+    async fn delete_hook(&self, actor: &Actor, id: &HookId) -> Result<(), AppError> {
         actor.require_write()?;
         if self.store.delete_hook(id).await? {
             Ok(())
@@ -71,7 +72,7 @@ impl HookPort for Service {
     }
 
     /// A new signing key; the old one stays valid for the overlap window.
-    async fn rotate_signing_key(&self, actor: &Actor, id: &str) -> Result<Hook, AppError> {
+    async fn rotate_signing_key(&self, actor: &Actor, id: &HookId) -> Result<Hook, AppError> {
         actor.require_write()?;
         let now = now_ms();
         let overlap = self.dispatcher.settings().key_rotation_overlap;
@@ -90,7 +91,7 @@ impl Service {
     async fn day_stats(
         &self,
         wanted: bool,
-    ) -> Result<Option<HashMap<String, ExecutionStats>>, AppError> {
+    ) -> Result<Option<HashMap<HookId, ExecutionStats>>, AppError> {
         if !wanted {
             return Ok(None);
         }
@@ -100,7 +101,7 @@ impl Service {
 }
 
 /// The hook, with its 24 h figures when they were asked for.
-fn with_stats(row: HookRow, stats: Option<&HashMap<String, ExecutionStats>>) -> Hook {
+fn with_stats(row: HookRow, stats: Option<&HashMap<HookId, ExecutionStats>>) -> Hook {
     let mut hook = row.into_hook();
     hook.execution_stats = stats.map(|stats| stats.get(&hook.id).copied().unwrap_or_default());
     hook

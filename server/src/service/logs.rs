@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use domain::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
+use domain::ids::{DeliveryId, HookId};
 use domain::ports::{Actor, LogPort};
 use domain::{AppError, ErrorCode};
 
@@ -18,7 +19,7 @@ impl LogPort for Service {
     async fn recent_logs(
         &self,
         _actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         query: LogQuery,
     ) -> Result<LogPage, AppError> {
         let filter = query.validated()?;
@@ -37,7 +38,7 @@ impl LogPort for Service {
     async fn hook_chart(
         &self,
         _actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         from: i64,
         to: i64,
         buckets: i64,
@@ -60,7 +61,7 @@ impl LogPort for Service {
             .await?)
     }
 
-    async fn resend(&self, actor: &Actor, delivery_id: &str) -> Result<(), AppError> {
+    async fn resend(&self, actor: &Actor, delivery_id: &DeliveryId) -> Result<(), AppError> {
         actor.require_write()?;
         match self.store.schedule_resend(delivery_id, now_ms()).await? {
             Resend::Scheduled => {
@@ -82,7 +83,7 @@ impl LogPort for Service {
     async fn recover(
         &self,
         actor: &Actor,
-        hook_id: &str,
+        hook_id: &HookId,
         range: Recover,
         dry_run: bool,
     ) -> Result<Recovered, AppError> {
@@ -114,7 +115,7 @@ impl LogPort for Service {
 
 impl Service {
     /// The hook, or 404.
-    async fn existing_hook(&self, hook_id: &str) -> Result<crate::store::HookRow, AppError> {
+    async fn existing_hook(&self, hook_id: &HookId) -> Result<crate::store::HookRow, AppError> {
         self.store
             .hook(hook_id)
             .await?

@@ -1,6 +1,7 @@
 //! Console users: admins add admins and viewers.
 
 use async_trait::async_trait;
+use domain::ids::UserId;
 use domain::ports::{Actor, ActorKind, UserPort};
 use domain::user::{validate_email, validate_password, Role, User};
 use domain::{AppError, ErrorCode};
@@ -33,9 +34,9 @@ impl UserPort for Service {
         self.add_user(email, password, role).await
     }
 
-    async fn delete_user(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
+    async fn delete_user(&self, actor: &Actor, id: &UserId) -> Result<(), AppError> {
         actor.require_write()?;
-        if matches!(&actor.kind, ActorKind::User(me) if me.id == id) {
+        if matches!(&actor.kind, ActorKind::User(me) if me.id == *id) {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "you cannot delete yourself",

@@ -1,4 +1,5 @@
 use domain::api_key::ApiKey;
+use domain::ids::ApiKeyId;
 
 use super::{on_backend, Store, StoreResult};
 
@@ -7,7 +8,7 @@ const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ApiKeyRow {
-    pub id: String,
+    pub id: ApiKeyId,
     pub name: String,
     pub prefix: String,
     pub key_hash: String,
@@ -78,7 +79,7 @@ impl Store {
     }
 
     /// Revokes the key; false when there is no such unrevoked key.
-    pub async fn revoke_api_key(&self, id: &str, now: i64) -> StoreResult<bool> {
+    pub async fn revoke_api_key(&self, id: &ApiKeyId, now: i64) -> StoreResult<bool> {
         let revoked = on_backend!(&self.writer, pool => sqlx::query(
             "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )

@@ -1,5 +1,6 @@
 //! Attempts: the log of every request sent and what came back.
 
+use domain::ids::{AttemptId, DeliveryId, HookId};
 use std::collections::HashMap;
 
 use domain::delivery::{
@@ -16,9 +17,9 @@ type HeaderList = Vec<(String, String)>;
 /// An attempt's row in a hook's log: the columns of [`AttemptSummary`].
 #[derive(sqlx::FromRow)]
 struct SummaryRow {
-    id: String,
-    delivery_id: String,
-    hook_id: String,
+    id: AttemptId,
+    delivery_id: DeliveryId,
+    hook_id: HookId,
     event: String,
     number: i64,
     trigger: String,
@@ -122,7 +123,7 @@ pub(super) async fn count_minutes(
     {
         let minute = attempt.summary.started_at - attempt.summary.started_at.rem_euclid(MINUTE_MS);
         let entry = minutes
-            .entry((&attempt.summary.hook_id, minute))
+            .entry((attempt.summary.hook_id.as_str(), minute))
             .or_default();
         entry.0 += 1;
         entry.1 += i64::from(attempt.summary.success);
@@ -154,13 +155,13 @@ pub(super) async fn count_minutes(
 /// Appends `filter`'s conditions to a query on `attempts` for one hook.
 fn push_filter<'a, DB: Database>(
     query: &mut QueryBuilder<'a, DB>,
-    hook_id: &'a str,
+    hook_id: &'a HookId,
     filter: &'a LogFilter,
 ) where
     &'a str: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    query.push(" WHERE hook_id = ").push_bind(hook_id);
+    query.push(" WHERE hook_id = ").push_bind(hook_id.as_str());
     if let Some(event) = &filter.event {
         query.push(" AND event = ").push_bind(event.as_str());
     }
@@ -236,7 +237,7 @@ impl Store {
     /// counted up to `count_limit + 1`.
     pub async fn recent_attempts(
         &self,
-        hook_id: &str,
+        hook_id: &HookId,
         filter: &LogFilter,
         count_limit: i64,
     ) -> StoreResult<(Vec<AttemptSummary>, i64)> {
@@ -269,8 +270,8 @@ impl Store {
     pub async fn execution_stats(
         &self,
         since: i64,
-    ) -> StoreResult<HashMap<String, ExecutionStats>> {
-        let rows: Vec<(String, i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
+    ) -> StoreResult<HashMap<HookId, ExecutionStats>> {
+        let rows: Vec<(HookId, i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT hook_id, CAST(SUM(requests) AS BIGINT), CAST(SUM(successes) AS BIGINT)
              FROM attempt_minutes WHERE minute >= $1 GROUP BY hook_id",
         )
@@ -295,7 +296,7 @@ impl Store {
     /// number of minutes), empty buckets included.
     pub async fn attempt_buckets(
         &self,
-        hook_id: &str,
+        hook_id: &HookId,
         from: i64,
         to: i64,
         bucket_ms: i64,
@@ -331,7 +332,7 @@ impl Store {
     }
 
     /// Every attempt of a delivery, oldest first.
-    pub async fn attempts_of(&self, delivery_id: &str) -> StoreResult<Vec<Attempt>> {
+    pub async fn attempts_of(&self, delivery_id: &DeliveryId) -> StoreResult<Vec<Attempt>> {
         let rows: Vec<AttemptRow> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY number, started_at",
         )
@@ -342,7 +343,7 @@ impl Store {
     }
 
     /// The first attempt of each of these deliveries that has one.
-    pub async fn first_attempts(&self, delivery_ids: &[String]) -> StoreResult<Vec<Attempt>> {
+    pub async fn first_attempts(&self, delivery_ids: &[DeliveryId]) -> StoreResult<Vec<Attempt>> {
         if delivery_ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -4,6 +4,8 @@
 //! once a beat, and records each attempt's settlement together with the
 //! delivery's next state in batches.
 
+use domain::ids::EventId;
+use domain::ids::{DeliveryId, HookId};
 use std::sync::Arc;
 
 use domain::delivery::{Attempt, Delivery, DeliveryState, Trigger};
@@ -36,8 +38,8 @@ pub struct Claim<'a> {
 /// what the attempt says about its hook.
 #[derive(Debug, Clone)]
 pub struct Settlement {
-    pub delivery_id: String,
-    pub hook_id: String,
+    pub delivery_id: DeliveryId,
+    pub hook_id: HookId,
     /// The lease the attempt was made under: a delivery whose lease has since
     /// passed to another dispatcher is left to that one.
     pub lease_token: Arc<str>,
@@ -51,13 +53,13 @@ pub struct Settlement {
 /// One row of the claim (see `sql/claim.*.sql`).
 #[derive(sqlx::FromRow)]
 struct ClaimedRow {
-    id: String,
-    hook_id: String,
+    id: DeliveryId,
+    hook_id: HookId,
     attempt_count: i64,
     next_trigger: String,
     next_attempt_at: i64,
     lease_expires_at: i64,
-    event_id: String,
+    event_id: EventId,
     event_name: String,
     payload: String,
     event_created_at: i64,
@@ -78,9 +80,9 @@ pub enum Resend {
 
 #[derive(sqlx::FromRow)]
 struct DeliveryRow {
-    id: String,
-    event_id: String,
-    hook_id: String,
+    id: DeliveryId,
+    event_id: EventId,
+    hook_id: HookId,
     event: String,
     state: String,
     attempt_count: i64,
@@ -133,10 +135,10 @@ impl Store {
             return Ok(Vec::new());
         }
         rows.sort_by_key(|row| row.next_attempt_at);
-        let mut hook_ids: Vec<&str> = rows.iter().map(|row| row.hook_id.as_str()).collect();
+        let mut hook_ids: Vec<HookId> = rows.iter().map(|row| row.hook_id.clone()).collect();
         hook_ids.sort_unstable();
         hook_ids.dedup();
-        let hooks: std::collections::HashMap<String, Arc<HookTarget>> = self
+        let hooks: std::collections::HashMap<HookId, Arc<HookTarget>> = self
             .hook_targets(&hook_ids)
             .await?
             .into_iter()
@@ -232,7 +234,7 @@ impl Store {
 
     /// Schedules a manual attempt of a delivery now, unless an attempt of it
     /// is in flight (its lease holds).
-    pub async fn schedule_resend(&self, id: &str, now: i64) -> StoreResult<Resend> {
+    pub async fn schedule_resend(&self, id: &DeliveryId, now: i64) -> StoreResult<Resend> {
         let row: Option<(bool, Option<i64>)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT h.enabled, d.lease_expires_at FROM deliveries d
              JOIN hooks h ON h.id = d.hook_id WHERE d.id = $1",
@@ -268,7 +270,7 @@ impl Store {
     /// counts them.
     pub async fn schedule_recover(
         &self,
-        hook_id: &str,
+        hook_id: &HookId,
         since: i64,
         until: i64,
         now: i64,
@@ -329,7 +331,7 @@ impl Store {
     }
 
     /// A delivery with every attempt, oldest first.
-    pub async fn delivery(&self, id: &str) -> StoreResult<Option<Delivery>> {
+    pub async fn delivery(&self, id: &DeliveryId) -> StoreResult<Option<Delivery>> {
         let row: Option<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
              WHERE d.id = $1"

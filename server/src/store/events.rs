@@ -1,6 +1,7 @@
 //! Events and their ingestion: the event, one delivery per matching enabled
 //! hook and the idempotency record, written in one transaction.
 
+use domain::ids::{DeliveryId, EventId};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use crate::ids::new_id;
 /// An event about to be stored.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub id: String,
+    pub id: EventId,
     pub name: String,
     /// The producer's fields as a JSON object (see the `events` table).
     pub payload: String,
@@ -37,7 +38,7 @@ pub struct IdempotencyKey {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ingestion {
     /// Stored, with these delivery ids.
-    Stored { deliveries: Vec<String> },
+    Stored { deliveries: Vec<DeliveryId> },
     /// The idempotency key was used before (and is still live): nothing was stored.
     Repeat {
         event_id: String,
@@ -73,7 +74,7 @@ pub(super) async fn store_events(
     tx: &mut Tx<'_>,
     events: &[&NewEvent],
     leasing: &mut Leasing<'_>,
-) -> StoreResult<Vec<Vec<String>>> {
+) -> StoreResult<Vec<Vec<DeliveryId>>> {
     insert_events(tx, events).await?;
     let mut listeners: HashMap<&str, Vec<Arc<HookTarget>>> = HashMap::new();
     for event in events {
@@ -97,7 +98,7 @@ pub(super) async fn store_events(
         });
         let mut of_event = Vec::with_capacity(hooks.len());
         for hook in hooks {
-            let id = new_id();
+            let id: DeliveryId = new_id();
             let lease = leasing.lease(&id, &to_send, hook).cloned();
             deliveries.push((id.clone(), *event, hook.id.as_str(), lease));
             of_event.push(id);
@@ -219,7 +220,7 @@ pub(super) async fn ingest_in(
 
 impl Store {
     /// An event with its deliveries (without their attempts).
-    pub async fn event(&self, id: &str) -> StoreResult<Option<EventRecord>> {
+    pub async fn event(&self, id: &EventId) -> StoreResult<Option<EventRecord>> {
         let row: Option<(String, String, String, i64)> = on_backend!(&self.pool, pool =>
             sqlx::query_as("SELECT id, name, payload, created_at FROM events WHERE id = $1")
                 .bind(id)
@@ -230,7 +231,7 @@ impl Store {
         };
         let deliveries = self.deliveries_of_event(&id).await?;
         Ok(Some(EventRecord {
-            id,
+            id: id.into(),
             event,
             payload: serde_json::from_str(&payload).unwrap_or_default(),
             created_at,

@@ -1,3 +1,4 @@
+use domain::ids::HookId;
 use std::collections::HashMap;
 use std::mem::discriminant;
 
@@ -26,7 +27,7 @@ pub enum HealthChange {
 /// A hook as the dispatcher sends to it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct HookTarget {
-    pub id: String,
+    pub id: HookId,
     pub enabled: bool,
     pub url: String,
     #[sqlx(try_from = "JsonText<Headers>")]
@@ -60,7 +61,7 @@ pub(super) const TARGET_COLUMNS: &str =
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
-    pub id: String,
+    pub id: HookId,
     pub name: String,
     #[sqlx(try_from = "JsonText<Vec<String>>")]
     pub events: Vec<String>,
@@ -80,7 +81,7 @@ impl HookRow {
     pub fn new(id: String, hook: Valid<NewHook>, signing_key: SigningKey, now: i64) -> HookRow {
         let hook = hook.into_inner();
         HookRow {
-            id,
+            id: id.into(),
             name: hook.name,
             events: hook.events,
             url: hook.config.url,
@@ -143,7 +144,7 @@ impl Store {
     /// disabled reason.
     pub async fn patch_hook(
         &self,
-        id: &str,
+        id: &HookId,
         patch: &Valid<HookPatch>,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
@@ -175,7 +176,7 @@ impl Store {
     /// Replaces the signing key, keeping the old one until `previous_expires_at`.
     pub async fn rotate_signing_key(
         &self,
-        id: &str,
+        id: &HookId,
         new_key: &SigningKey,
         previous_expires_at: i64,
         now: i64,
@@ -194,7 +195,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn hook(&self, id: &str) -> StoreResult<Option<HookRow>> {
+    pub async fn hook(&self, id: &HookId) -> StoreResult<Option<HookRow>> {
         Ok(
             on_backend!(&self.pool, pool => sqlx::query_as("SELECT * FROM hooks WHERE id = $1")
             .bind(id)
@@ -212,7 +213,7 @@ impl Store {
         )
     }
 
-    pub async fn delete_hook(&self, id: &str) -> StoreResult<bool> {
+    pub async fn delete_hook(&self, id: &HookId) -> StoreResult<bool> {
         let deleted = on_backend!(&self.writer, pool => sqlx::query("DELETE FROM hooks WHERE id = $1")
             .bind(id)
             .execute(pool)
@@ -222,7 +223,7 @@ impl Store {
     }
 
     /// The hooks among `ids` that still exist, as the dispatcher sends to them.
-    pub async fn hook_targets(&self, ids: &[&str]) -> StoreResult<Vec<HookTarget>> {
+    pub async fn hook_targets(&self, ids: &[HookId]) -> StoreResult<Vec<HookTarget>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -230,7 +231,7 @@ impl Store {
             let mut query = QueryBuilder::new(format!("SELECT {TARGET_COLUMNS} FROM hooks WHERE id IN ("));
             let mut list = query.separated(", ");
             for id in ids {
-                list.push_bind(*id);
+                list.push_bind(id);
             }
             query.push(")");
             Ok(query.build_query_as().fetch_all(pool).await?)

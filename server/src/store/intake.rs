@@ -5,6 +5,7 @@
 //! dispatcher sends it with no claim and no read. A delivery the dispatcher
 //! has no room for is stored without a lease, for a claim to take.
 
+use domain::ids::{DeliveryId, HookId};
 use std::sync::Arc;
 
 use super::hooks::HookTarget;
@@ -23,7 +24,7 @@ pub struct LeaseTerms {
 pub(super) type SharedIntake = Arc<std::sync::RwLock<Option<Arc<dyn Intake>>>>;
 
 /// Room kept for one fresh delivery: its hook and the bytes of its event.
-pub type Reservation = (String, usize);
+pub type Reservation = (HookId, usize);
 
 /// What takes fresh deliveries: the local dispatcher.
 pub trait Intake: Send + Sync {
@@ -32,7 +33,7 @@ pub trait Intake: Send + Sync {
     fn lease_terms(&self) -> Option<LeaseTerms>;
     /// Keeps room for one more delivery of `hook_id` whose event is `bytes`
     /// long; false if there is none.
-    fn reserve(&self, hook_id: &str, bytes: usize) -> bool;
+    fn reserve(&self, hook_id: &HookId, bytes: usize) -> bool;
     /// The transaction failed: the room kept is given back.
     fn cancel(&self, reserved: &[Reservation]);
     /// The transaction committed: these deliveries, leased, are the
@@ -67,7 +68,7 @@ impl<'a> Leasing<'a> {
     /// dispatcher has room for it.
     pub(super) fn lease(
         &mut self,
-        id: &str,
+        id: &DeliveryId,
         event: &Arc<EventToSend>,
         hook: &Arc<HookTarget>,
     ) -> Option<&LeaseTerms> {

@@ -1,6 +1,8 @@
 //! A delivery leased to one dispatcher, with everything needed to attempt
 //! it: what claims return and what ingestion hands over (see `intake`).
 
+use domain::ids::DeliveryId;
+use domain::ids::EventId;
 use std::sync::Arc;
 
 use domain::delivery::Trigger;
@@ -10,7 +12,7 @@ use super::hooks::HookTarget;
 /// An event as its deliveries send it; one value shared by all of them.
 #[derive(Debug, PartialEq, Eq)]
 pub struct EventToSend {
-    pub id: String,
+    pub id: EventId,
     pub name: String,
     /// The producer's fields, a JSON object as stored.
     pub payload: String,
@@ -20,7 +22,7 @@ pub struct EventToSend {
 /// A delivery leased to one dispatcher, with everything needed to attempt it.
 #[derive(Debug, Clone)]
 pub struct LeasedDelivery {
-    pub id: String,
+    pub id: DeliveryId,
     pub event: Arc<EventToSend>,
     pub hook: Arc<HookTarget>,
     /// Attempts made so far.

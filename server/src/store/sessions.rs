@@ -1,11 +1,12 @@
 use super::users::UserRow;
 use super::{on_backend, Store, StoreResult};
+use domain::ids::UserId;
 
 impl Store {
     pub async fn insert_session(
         &self,
         token_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         now: i64,
         expires_at: i64,
     ) -> StoreResult<()> {

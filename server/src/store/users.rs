@@ -1,10 +1,11 @@
+use domain::ids::UserId;
 use domain::user::User;
 
 use super::{on_backend, Store, StoreResult};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub role: String,
@@ -77,7 +78,7 @@ impl Store {
     }
 
     /// Deletes the user unless it is the last admin; false when nothing was deleted.
-    pub async fn delete_user_keeping_an_admin(&self, id: &str) -> StoreResult<bool> {
+    pub async fn delete_user_keeping_an_admin(&self, id: &UserId) -> StoreResult<bool> {
         let deleted = on_backend!(&self.writer, pool => sqlx::query(
             "DELETE FROM users WHERE id = $1
              AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
@@ -89,7 +90,7 @@ impl Store {
         Ok(deleted == 1)
     }
 
-    pub async fn user_exists(&self, id: &str) -> StoreResult<bool> {
+    pub async fn user_exists(&self, id: &UserId) -> StoreResult<bool> {
         Ok(on_backend!(&self.pool, pool => sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)",
         )

@@ -155,6 +155,7 @@ impl TestApp {
             .await
             .expect("user")
             .id
+            .to_string()
     }
 
     /// A request to a console server function, with the session cookie if
