@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod delivery;
 pub mod error;
 pub mod event_type;
+pub mod filter;
 pub mod hook;
 pub mod ids;
 pub mod key_ring;
