@@ -159,7 +159,12 @@ async fn api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail() {
     let last_used =
         |store: Store| async move { store.list_api_keys().await.unwrap()[0].last_used_at };
     assert_eq!(
-        store.use_api_key("h", 10_000).await.unwrap().as_deref(),
+        store
+            .use_api_key("h", 10_000)
+            .await
+            .unwrap()
+            .as_ref()
+            .map(ApiKeyId::as_str),
         Some("k")
     );
     assert_eq!(last_used(store.clone()).await, Some(10_000));
@@ -559,18 +564,15 @@ async fn renewing_extends_only_the_live_leases_named() {
         .record_settlements(vec![delivered(&held[1], now)], now)
         .await
         .unwrap();
-    store
-        .release_leases(&[(d[3].as_str(), "a2")])
-        .await
-        .unwrap();
+    store.release_leases(&[(&d[3], "a2")]).await.unwrap();
 
     // a names every lease it took, and b's under a's token.
     let named = [
-        (d[0].as_str(), "a"),
-        (d[1].as_str(), "a2"),
-        (d[2].as_str(), "a2"),
-        (d[3].as_str(), "a2"),
-        (d[4].as_str(), "a2"),
+        (&d[0], "a"),
+        (&d[1], "a2"),
+        (&d[2], "a2"),
+        (&d[3], "a2"),
+        (&d[4], "a2"),
     ];
     let renewed = store
         .renew_leases(&named, now + 60, now + 1000)
@@ -599,11 +601,8 @@ async fn a_lease_is_given_back_only_with_its_token() {
     let (store, _dir) = fresh_store().await;
     let d = hook_with_events(&store, 2).await;
     assert_eq!(claim(&store, claim_by("a", 2000)).await.len(), 2);
-    store
-        .release_leases(&[(d[0].as_str(), "not-a")])
-        .await
-        .unwrap();
-    store.release_leases(&[(d[1].as_str(), "a")]).await.unwrap();
+    store.release_leases(&[(&d[0], "not-a")]).await.unwrap();
+    store.release_leases(&[(&d[1], "a")]).await.unwrap();
     store.release_leases(&[]).await.unwrap();
     assert_eq!(
         ids(&claim(&store, claim_by("b", 2001)).await),

@@ -457,11 +457,8 @@ impl Dispatcher {
 }
 
 /// Held leases as the store names them: delivery id and token.
-fn named(leases: &[HeldLease]) -> Vec<(&str, &str)> {
-    leases
-        .iter()
-        .map(|(id, token)| (id.as_str(), &**token))
-        .collect()
+fn named(leases: &[HeldLease]) -> Vec<(&DeliveryId, &str)> {
+    leases.iter().map(|(id, token)| (id, &**token)).collect()
 }
 
 /// Ingestion's way into the dispatcher (see `store::Intake`).

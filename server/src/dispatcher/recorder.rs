@@ -97,8 +97,8 @@ pub fn relay(
                         pairs
                             .into_iter()
                             .map(|(delivery_id, hook_id)| Logged {
-                                delivery_id: delivery_id.into(),
-                                hook_id: hook_id.into(),
+                                delivery_id,
+                                hook_id,
                             })
                             .collect(),
                     );

@@ -150,7 +150,7 @@ impl Service {
         };
         Ok(id.map(|id| Actor {
             role: Role::Admin,
-            kind: ActorKind::ApiKey { id: id.into() },
+            kind: ActorKind::ApiKey { id },
         }))
     }
 

@@ -12,6 +12,7 @@ use domain::delivery::{
 };
 use domain::hook::validate_events;
 use domain::ids::{DeliveryId, EventId, HookId};
+use domain::key_ring::KeyRing;
 use domain::ports::{Actor, ActorKind, DeliveryPort, IngestAnswer};
 use domain::{AppError, ErrorCode};
 
@@ -99,7 +100,7 @@ impl DeliveryPort for Service {
             } => {
                 return Ok(IngestAnswer {
                     ingested: Ingested {
-                        id: event_id.into(),
+                        id: event_id,
                         deliveries,
                         outcomes: None,
                     },
@@ -161,8 +162,8 @@ impl DeliveryPort for Service {
             Some(config) => (&config.url, &config.headers),
             None => (&hook.url, &hook.headers),
         };
-        // Signed as a delivery would be: during a rotation, with both keys.
-        let keys = &hook.keys;
+        // A test is signed with the current key only, even during a rotation.
+        let keys = &KeyRing::new(hook.keys.current().clone());
         let sends = events.iter().map(|name| async move {
             // Built-in types have an example; custom ones are sent without fields.
             let payload =

@@ -2,6 +2,7 @@
 //! not each cost a database read. Only valid keys are kept, so the map holds
 //! at most the keys in use; a wrong key is looked up every time.
 
+use domain::ids::ApiKeyId;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ pub struct KnownKeys(Mutex<Inner>);
 #[derive(Default)]
 struct Inner {
     /// Key hash → (key id, when the database last said it was valid).
-    valid: HashMap<String, (String, Instant)>,
+    valid: HashMap<String, (ApiKeyId, Instant)>,
     /// Bumped by every revocation, so a lookup that began before it cannot
     /// bring the revoked key back.
     generation: u64,
@@ -29,7 +30,7 @@ pub struct Lookup(u64);
 impl KnownKeys {
     /// The id of the key with this hash if it was found valid recently, or
     /// else a ticket to remember what the database says.
-    pub fn get(&self, key_hash: &str, now: Instant) -> Result<String, Lookup> {
+    pub fn get(&self, key_hash: &str, now: Instant) -> Result<ApiKeyId, Lookup> {
         let inner = self.lock();
         match inner.valid.get(key_hash) {
             Some((id, checked)) if now.saturating_duration_since(*checked) < RECHECK_AFTER => {
@@ -41,7 +42,7 @@ impl KnownKeys {
 
     /// Notes that the database found the key valid, unless a key was
     /// revoked since the lookup began.
-    pub fn remember(&self, lookup: Lookup, key_hash: String, id: String, now: Instant) {
+    pub fn remember(&self, lookup: Lookup, key_hash: String, id: ApiKeyId, now: Instant) {
         let mut inner = self.lock();
         if inner.generation != lookup.0 {
             return;
@@ -79,7 +80,10 @@ mod tests {
         let start = Instant::now();
         remembered(&keys, "hash", "key-1", start);
         assert_eq!(
-            keys.get("hash", start + RECHECK_AFTER / 2).ok().as_deref(),
+            keys.get("hash", start + RECHECK_AFTER / 2)
+                .ok()
+                .as_ref()
+                .map(ApiKeyId::as_str),
             Some("key-1")
         );
         assert!(keys.get("hash", start + RECHECK_AFTER).is_err());

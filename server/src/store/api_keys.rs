@@ -55,8 +55,8 @@ impl Store {
     }
 
     /// The id of the unrevoked key with this hash, noting that it was used.
-    pub async fn use_api_key(&self, key_hash: &str, now: i64) -> StoreResult<Option<String>> {
-        let row: Option<(String, Option<i64>)> = on_backend!(&self.pool, pool => sqlx::query_as(
+    pub async fn use_api_key(&self, key_hash: &str, now: i64) -> StoreResult<Option<ApiKeyId>> {
+        let row: Option<(ApiKeyId, Option<i64>)> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
         )
         .bind(key_hash)

@@ -177,7 +177,7 @@ impl Store {
     /// writer settling the delivery, which ends the lease anyway.
     pub async fn renew_leases(
         &self,
-        leases: &[(&str, &str)],
+        leases: &[(&DeliveryId, &str)],
         now: i64,
         until: i64,
     ) -> StoreResult<u64> {
@@ -304,7 +304,7 @@ impl Store {
     }
 
     /// Gives back leases that were taken but will not be attempted.
-    pub async fn release_leases(&self, leases: &[(&str, &str)]) -> StoreResult<()> {
+    pub async fn release_leases(&self, leases: &[(&DeliveryId, &str)]) -> StoreResult<()> {
         for chunk in leases.chunks(LEASES_PER_UPDATE) {
             on_backend!(&self.writer, pool => {
                 let mut release = QueryBuilder::new(
@@ -317,7 +317,10 @@ impl Store {
         Ok(())
     }
 
-    pub(super) async fn deliveries_of_event(&self, event_id: &str) -> StoreResult<Vec<Delivery>> {
+    pub(super) async fn deliveries_of_event(
+        &self,
+        event_id: &EventId,
+    ) -> StoreResult<Vec<Delivery>> {
         let rows: Vec<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
             "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
              WHERE d.event_id = $1 ORDER BY d.created_at, d.id"
@@ -387,14 +390,14 @@ const LEASES_PER_UPDATE: usize = 1000;
 /// holds each delivery under one token, so the two lists name the same leases.
 fn push_lease_list<'a, DB: sqlx::Database>(
     query: &mut QueryBuilder<'a, DB>,
-    leases: &[(&'a str, &'a str)],
+    leases: &[(&'a DeliveryId, &'a str)],
 ) where
     &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     query.push(" AND id IN (");
     let mut ids = query.separated(", ");
     for (id, _) in leases {
-        ids.push_bind(*id);
+        ids.push_bind(id.as_str());
     }
     query.push(") AND lease_token IN (");
     let mut tokens: Vec<&str> = leases.iter().map(|(_, token)| *token).collect();

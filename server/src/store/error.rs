@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use domain::{AppError, ErrorCode, UnknownValue};
+use domain::{AppError, UnknownValue};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -69,8 +69,9 @@ impl StoreError {
 }
 
 /// The one place a store failure becomes an answer: 503 while the database
-/// cannot be reached, 409 for a duplicate (callers that can name what exists
-/// say so themselves), and 500, logged, for anything else.
+/// cannot be reached, and 500, logged, for anything else, a duplicate
+/// included: callers that expect one (an email taken, a name in use) answer
+/// it themselves with what exists.
 impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
@@ -78,8 +79,7 @@ impl From<StoreError> for AppError {
                 tracing::warn!(error = %err, "database unavailable");
                 AppError::unavailable()
             }
-            StoreError::Duplicate(_) => AppError::new(ErrorCode::Conflict, "it exists already"),
-            StoreError::Database(_) | StoreError::Unreadable(_) => {
+            StoreError::Duplicate(_) | StoreError::Database(_) | StoreError::Unreadable(_) => {
                 tracing::error!(error = %err, "database error");
                 AppError::internal()
             }
@@ -136,6 +136,7 @@ mod tests {
     use sqlx::{ConnectOptions, Connection};
 
     use super::*;
+    use domain::ErrorCode;
 
     #[test]
     fn server_states_that_pass_are_unavailable_and_faults_are_not() {

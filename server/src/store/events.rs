@@ -41,7 +41,7 @@ pub enum Ingestion {
     Stored { deliveries: Vec<DeliveryId> },
     /// The idempotency key was used before (and is still live): nothing was stored.
     Repeat {
-        event_id: String,
+        event_id: EventId,
         deliveries: i64,
         same_request: bool,
     },
@@ -194,7 +194,7 @@ pub(super) async fn ingest_in(
                 .fetch_one(&mut **tx)
                 .await)?;
             return Ok(Ingestion::Repeat {
-                event_id,
+                event_id: event_id.into(),
                 deliveries,
                 same_request: request_hash == key.request_hash,
             });
@@ -221,7 +221,7 @@ pub(super) async fn ingest_in(
 impl Store {
     /// An event with its deliveries (without their attempts).
     pub async fn event(&self, id: &EventId) -> StoreResult<Option<EventRecord>> {
-        let row: Option<(String, String, String, i64)> = on_backend!(&self.pool, pool =>
+        let row: Option<(EventId, String, String, i64)> = on_backend!(&self.pool, pool =>
             sqlx::query_as("SELECT id, name, payload, created_at FROM events WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
@@ -231,7 +231,7 @@ impl Store {
         };
         let deliveries = self.deliveries_of_event(&id).await?;
         Ok(Some(EventRecord {
-            id: id.into(),
+            id,
             event,
             payload: serde_json::from_str(&payload).unwrap_or_default(),
             created_at,

@@ -78,10 +78,10 @@ pub struct HookRow {
 
 impl HookRow {
     /// A new hook's row: enabled as asked, no rotation under way.
-    pub fn new(id: String, hook: Valid<NewHook>, signing_key: SigningKey, now: i64) -> HookRow {
+    pub fn new(id: HookId, hook: Valid<NewHook>, signing_key: SigningKey, now: i64) -> HookRow {
         let hook = hook.into_inner();
         HookRow {
-            id: id.into(),
+            id,
             name: hook.name,
             events: hook.events,
             url: hook.config.url,

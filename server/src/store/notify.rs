@@ -3,6 +3,8 @@
 //! so a console tab on one instance sees attempts another made. On SQLite
 //! there is one process, and the recorder tells it directly.
 
+use domain::ids::DeliveryId;
+use domain::ids::HookId;
 use sqlx::postgres::PgListener;
 
 use super::{Backend, Store, StoreResult, Tx};
@@ -67,10 +69,10 @@ impl Store {
 impl AttemptNotices {
     /// The next batch of `(delivery id, hook id)` pairs. After a lost
     /// connection the listener reconnects; what was sent meanwhile is missed.
-    pub async fn next(&mut self) -> StoreResult<Vec<(String, String)>> {
+    pub async fn next(&mut self) -> StoreResult<Vec<(DeliveryId, HookId)>> {
         let notification = self.0.recv().await?;
         Ok(
-            serde_json::from_str::<Vec<(String, String)>>(notification.payload())
+            serde_json::from_str::<Vec<(DeliveryId, HookId)>>(notification.payload())
                 .unwrap_or_default(),
         )
     }
