@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::catalog::find_event;
 use super::{AppError, Valid};
+use crate::filter::Filter;
 use crate::ids::HookId;
 
 pub const NAME_MAX_CHARS: usize = 256;
@@ -43,6 +44,11 @@ pub struct Hook {
     /// Why the hook was switched off, when Hookline did it (e.g. `410 Gone`).
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub disabled_reason: Option<String>,
+    /// Only events whose body matches are delivered (README, *Payload
+    /// filters*); `null` for every event of the types picked.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<Object>))]
+    pub filter: Option<Filter>,
     pub created_at: i64,
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -197,6 +203,11 @@ pub struct NewHook {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = true))]
     pub enabled: Option<bool>,
+    /// A payload filter (README, *Payload filters*); none (`null`) delivers
+    /// every event of the types picked.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub filter: Option<Filter>,
 }
 
 /// `PATCH /api/hooks/:id`: every field optional; `config` replaces the whole
@@ -218,6 +229,21 @@ pub struct HookPatch {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(example = false))]
     pub enabled: Option<bool>,
+    /// A new payload filter; `null` removes the hook's filter, and leaving the
+    /// field out keeps it.
+    #[serde(default, deserialize_with = "present_or_null")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub filter: Option<Option<Filter>>,
+}
+
+/// For a field where leaving it out (`None`) and sending `null`
+/// (`Some(None)`) mean different things.
+fn present_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// A hook's name: trimmed, 1–256 characters.
@@ -369,6 +395,8 @@ impl NewHook {
             events: validate_events(&self.events, custom)?,
             config: self.config.validated()?.into_inner(),
             enabled: self.enabled,
+            // Parsed, and so checked, as it was read.
+            filter: self.filter.clone(),
         }))
     }
 }
@@ -389,6 +417,7 @@ impl HookPatch {
                 .map(|config| config.validated().map(Valid::into_inner))
                 .transpose()?,
             enabled: self.enabled,
+            filter: self.filter.clone(),
         }))
     }
 }
@@ -540,6 +569,7 @@ mod tests {
             signing_key: "k".into(),
             enabled: true,
             disabled_reason: None,
+            filter: None,
             created_at: 0,
             updated_at: 0,
             execution_stats: None,

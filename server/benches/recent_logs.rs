@@ -96,6 +96,7 @@ fn hook(id: &str) -> HookRow {
             headers: Default::default(),
         },
         enabled: None,
+        filter: None,
     };
     HookRow::new(
         id.into(),

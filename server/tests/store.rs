@@ -221,6 +221,7 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
                     headers: Default::default(),
                 },
                 enabled: None,
+                filter: None,
             }
             // `event` may be a custom type the test never declared.
             .validated(&[event.to_owned()])

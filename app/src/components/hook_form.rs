@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use leptos_router::components::A;
 
+use crate::components::filter_field::{filter_text, parse_filter, FilterField};
 use crate::components::{action_error, AttemptStatus, ErrorNotice, FieldError};
 use crate::server_fns::hooks::TestHook;
 use crate::server_fns::ConsoleError;
@@ -49,6 +50,12 @@ pub fn HookForm(
             .map(|h| h.events.clone())
             .unwrap_or_default(),
     );
+    let filter = RwSignal::new(filter_text(
+        initial.as_ref().and_then(|h| h.filter.as_ref()),
+    ));
+    // A filter that does not parse is refused here, with the server's words.
+    let filter_error = RwSignal::new(None::<ConsoleError>);
+    let error = Signal::derive(move || filter_error.get().or_else(|| error.get()));
     let next_row = StoredValue::new(0usize);
     let new_row = move |key: String, value: String| {
         let id = next_row.get_value();
@@ -88,11 +95,17 @@ pub fn HookForm(
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let filter = match parse_filter(&filter.get_untracked()) {
+            Ok(filter) => filter,
+            Err(err) => return filter_error.set(Some(err.into())),
+        };
+        filter_error.set(None);
         on_submit.run(NewHook {
             name: name.get_untracked(),
             events: events.get_untracked(),
             config: config(),
             enabled: None,
+            filter,
         });
     };
 
@@ -176,6 +189,7 @@ pub fn HookForm(
                     </button>
                     <FieldError error field="config.headers" />
                 </div>
+                <FilterField text=filter events error />
             </fieldset>
             {test_hook_id.map(|hook_id| view! { <TestPayload hook_id events config=Callback::new(move |()| config()) /> })}
             <Show when=move || !read_only.get()>

@@ -8,6 +8,7 @@ mod chart;
 mod confirm;
 mod copy;
 mod feedback;
+mod filter_field;
 mod hook_form;
 mod hook_tabs;
 mod live;

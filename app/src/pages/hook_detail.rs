@@ -178,6 +178,7 @@ fn HookDetail(
                             events: Some(input.events),
                             config: Some(input.config),
                             enabled: None,
+                            filter: Some(input.filter),
                         },
                     });
                 }

@@ -469,6 +469,7 @@ mod tests {
             url: "http://example.com".into(),
             headers: Headers::default(),
             keys: KeyRing::new(SigningKey::new("key".into())),
+            filter: None,
         }
     }
 

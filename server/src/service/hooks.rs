@@ -196,6 +196,7 @@ mod tests {
             signing_key: "k".repeat(32),
             enabled: true,
             disabled_reason: None,
+            filter: None,
             created_at: 0,
             updated_at: 0,
             execution_stats: None,

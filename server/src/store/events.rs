@@ -24,6 +24,18 @@ pub struct NewEvent {
     pub created_at: i64,
 }
 
+impl NewEvent {
+    /// The body as the producer posted it, `{"event": …, …fields}`: what
+    /// payload filters test.
+    fn body(&self) -> serde_json::Value {
+        let mut body =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&self.payload)
+                .unwrap_or_default();
+        body.insert("event".to_owned(), self.name.clone().into());
+        serde_json::Value::Object(body)
+    }
+}
+
 /// The caller's `Idempotency-Key` and a hash of the request it came with.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey {
@@ -97,7 +109,14 @@ pub(super) async fn store_events(
             created_at: event.created_at,
         });
         let mut of_event = Vec::with_capacity(hooks.len());
+        // Read only if a listener has a filter: hooks without one cost nothing.
+        let mut body = None;
         for hook in hooks {
+            if let Some(filter) = &hook.filter {
+                if !filter.0.matches(body.get_or_insert_with(|| event.body())) {
+                    continue;
+                }
+            }
             let id: DeliveryId = new_id();
             let lease = leasing.lease(&id, &to_send, hook).cloned();
             deliveries.push((id.clone(), *event, hook.id.as_str(), lease));

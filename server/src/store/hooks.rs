@@ -2,6 +2,7 @@ use domain::ids::HookId;
 use std::collections::HashMap;
 use std::mem::discriminant;
 
+use domain::filter::Filter;
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 use domain::key_ring::{KeyRing, SigningKey};
 use domain::Valid;
@@ -34,6 +35,8 @@ pub struct HookTarget {
     pub headers: Headers,
     #[sqlx(flatten, try_from = "KeyColumns")]
     pub keys: KeyRing,
+    /// Which events' bodies it gets; checked at ingestion.
+    pub filter: Option<JsonText<Filter>>,
 }
 
 /// A hook's keys as its columns hold them; read into a [`KeyRing`] here only.
@@ -57,7 +60,7 @@ impl From<KeyColumns> for KeyRing {
 /// The columns of a [`HookTarget`].
 pub(super) const TARGET_COLUMNS: &str =
     "id, enabled, url, headers, signing_key, previous_signing_key,
-     previous_key_expires_at";
+     previous_key_expires_at, filter";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
@@ -72,6 +75,7 @@ pub struct HookRow {
     pub disabled_reason: Option<String>,
     #[sqlx(flatten, try_from = "KeyColumns")]
     pub keys: KeyRing,
+    pub filter: Option<JsonText<Filter>>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -89,6 +93,7 @@ impl HookRow {
             enabled: hook.enabled.unwrap_or(true),
             disabled_reason: None,
             keys: KeyRing::new(signing_key),
+            filter: hook.filter.map(JsonText),
             created_at: now,
             updated_at: now,
         }
@@ -106,6 +111,7 @@ impl HookRow {
             signing_key: self.keys.current().expose().to_owned(),
             enabled: self.enabled,
             disabled_reason: self.disabled_reason,
+            filter: self.filter.map(|filter| filter.0),
             created_at: self.created_at,
             updated_at: self.updated_at,
             execution_stats: None,
@@ -118,8 +124,9 @@ impl Store {
         let previous = row.keys.previous();
         on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
-                                previous_signing_key, previous_key_expires_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                                previous_signing_key, previous_key_expires_at, created_at, updated_at,
+                                filter)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&row.id)
         .bind(&row.name)
@@ -133,6 +140,7 @@ impl Store {
         .bind(previous.map(|(_, expires_at)| expires_at))
         .bind(row.created_at)
         .bind(row.updated_at)
+        .bind(&row.filter)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -157,7 +165,8 @@ impl Store {
                 headers = COALESCE($4, headers),
                 enabled = COALESCE($5, enabled),
                 disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END,
-                updated_at = $7
+                updated_at = $7,
+                filter = CASE WHEN $9 THEN $10 ELSE filter END
              WHERE id = $8
              RETURNING *",
         )
@@ -169,6 +178,8 @@ impl Store {
         .bind(patch.enabled == Some(true))
         .bind(now)
         .bind(id)
+        .bind(patch.filter.is_some())
+        .bind(patch.filter.as_ref().and_then(Option::as_ref).map(JsonText))
         .fetch_optional(pool)
         .await)?)
     }
