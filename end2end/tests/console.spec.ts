@@ -313,3 +313,57 @@ test("a viewer sees hooks but cannot create or change them", async ({ page }) =>
   await expect(page.getByTestId("retention-effective")).toHaveText("30 days");
   await expect(page.getByRole("button", { name: "Save" })).toHaveCount(0);
 });
+
+test("an admin filters a hook's events, tries the filter, and only matching events are delivered", async ({ page, request }) => {
+  const receiver = await startReceiver("/hooks/filtered");
+  const ingest = async (body: object) => {
+    const response = await request.post("/api/events", {
+      headers: { authorization: `Bearer ${apiKey}` },
+      data: body,
+    });
+    expect(response.status()).toBe(202);
+    return response.json();
+  };
+  try {
+    await signIn(page, admin);
+    await hydrated(page);
+    await page.getByRole("link", { name: "Create webhook" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Filtered");
+    await page.getByLabel("Endpoint URL", { exact: true }).fill(receiver.url);
+    await page.getByLabel("PostRegister", { exact: true }).check();
+
+    // A mistake is shown beside the field, with its path, before anything is sent.
+    const filter = page.getByLabel("Payload filter", { exact: true });
+    await filter.fill('{"userId": {"$like": "keep-%"}}');
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect(page.locator(".field-error")).toContainText("userId.$like");
+
+    // "Try it" evaluates the filter in the browser and says why not.
+    await filter.fill('{"userId": {"$startsWith": "keep-"}}');
+    await page.getByText("Try it", { exact: true }).click();
+    const body = page.getByLabel("Event body to try", { exact: true });
+    await body.fill('{"event": "PostRegister", "userId": "drop-1"}');
+    await page.getByRole("button", { name: "Try filter" }).click();
+    await expect(page.getByTestId("filter-verdict")).toContainText("No match");
+    await expect(page.getByTestId("filter-verdict")).toContainText("userId");
+    await body.fill('{"event": "PostRegister", "userId": "keep-1"}');
+    await page.getByRole("button", { name: "Try filter" }).click();
+    await expect(page.getByTestId("filter-verdict")).toContainText("Match");
+    await page.screenshot({ path: join(shots, "filter.png"), fullPage: true });
+
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect(page.getByRole("heading", { name: "Filtered", exact: true })).toBeVisible();
+    await expect(page.getByLabel("Payload filter", { exact: true })).toHaveValue(/keep-/);
+
+    // Only the matching event makes a delivery, and so a request row.
+    expect((await ingest({ event: "PostRegister", userId: "drop-1" })).deliveries).toBe(0);
+    expect((await ingest({ event: "PostRegister", userId: "keep-1" })).deliveries).toBe(1);
+    await expect.poll(() => receiver.received.length).toBe(1);
+    expect(receiver.received[0]).toContain("keep-1");
+    await page.getByRole("link", { name: "Requests" }).click();
+    await hydrated(page);
+    await expect(page.getByTestId("requests-table").locator("tbody tr")).toHaveCount(1);
+  } finally {
+    receiver.close();
+  }
+});
