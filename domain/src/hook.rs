@@ -6,6 +6,7 @@ use super::catalog::find_event;
 use super::{AppError, Valid};
 use crate::filter::Filter;
 use crate::ids::HookId;
+use crate::policy::{present_or_null, DeliveryPolicy, PolicyPatch};
 
 pub const NAME_MAX_CHARS: usize = 256;
 pub const URL_MAX_CHARS: usize = 2048;
@@ -49,6 +50,10 @@ pub struct Hook {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<Object>))]
     pub filter: Option<Filter>,
+    /// Ordering, rate limit, retry schedule and timeout (README, *Delivery
+    /// policies*).
+    #[serde(flatten)]
+    pub policy: DeliveryPolicy,
     pub created_at: i64,
     pub updated_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -208,6 +213,10 @@ pub struct NewHook {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub filter: Option<Filter>,
+    /// Ordering, rate limit, retry schedule and timeout; each left out is
+    /// the default (unordered, unlimited, the server's schedule and timeout).
+    #[serde(flatten)]
+    pub policy: DeliveryPolicy,
 }
 
 /// `PATCH /api/hooks/:id`: every field optional; `config` replaces the whole
@@ -230,20 +239,16 @@ pub struct HookPatch {
     #[cfg_attr(feature = "openapi", schema(example = false))]
     pub enabled: Option<bool>,
     /// A new payload filter; `null` removes the hook's filter, and leaving the
-    /// field out keeps it.
-    #[serde(default, deserialize_with = "present_or_null")]
+    /// field out keeps it (`None` is left out when serialised).
+    #[serde(
+        default,
+        deserialize_with = "present_or_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub filter: Option<Option<Filter>>,
-}
-
-/// For a field where leaving it out (`None`) and sending `null`
-/// (`Some(None)`) mean different things.
-fn present_or_null<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
+    #[serde(flatten)]
+    pub policy: PolicyPatch,
 }
 
 /// A hook's name: trimmed, 1–256 characters.
@@ -395,8 +400,9 @@ impl NewHook {
             events: validate_events(&self.events, custom)?,
             config: self.config.validated()?.into_inner(),
             enabled: self.enabled,
-            // Parsed, and so checked, as it was read.
+            // Parsed, and so checked, as they were read.
             filter: self.filter.clone(),
+            policy: self.policy.clone(),
         }))
     }
 }
@@ -418,6 +424,7 @@ impl HookPatch {
                 .transpose()?,
             enabled: self.enabled,
             filter: self.filter.clone(),
+            policy: self.policy.clone(),
         }))
     }
 }
@@ -570,6 +577,7 @@ mod tests {
             enabled: true,
             disabled_reason: None,
             filter: None,
+            policy: DeliveryPolicy::default(),
             created_at: 0,
             updated_at: 0,
             execution_stats: None,
@@ -587,6 +595,17 @@ mod tests {
         assert_eq!(rate(&mut hook, 99, 100), Health::Rate(99.0, Band::Green));
         hook.enabled = false;
         assert_eq!(hook.health(), Health::NotInUse);
+    }
+
+    #[test]
+    fn a_patch_of_one_field_round_trips_as_that_field_only() {
+        // The console sends patches as JSON: what it leaves out is kept.
+        let patch = HookPatch {
+            enabled: Some(false),
+            ..HookPatch::default()
+        };
+        let json = serde_json::to_value(&patch).unwrap();
+        assert_eq!(serde_json::from_value::<HookPatch>(json).unwrap(), patch);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod filter;
 pub mod hook;
 pub mod ids;
 pub mod key_ring;
+pub mod policy;
 #[cfg(feature = "ports")]
 pub mod ports;
 pub mod settings;

@@ -193,6 +193,15 @@ pub trait LogPort {
     ) -> Result<Vec<Bucket>, AppError>;
     /// Makes a new attempt of a delivery now, whatever its state.
     async fn resend(&self, actor: &Actor, delivery_id: &DeliveryId) -> Result<(), AppError>;
+    /// Gives up on a pending delivery without an attempt (it ends as
+    /// failed): what lets an ordered hook's next delivery go.
+    async fn skip(&self, actor: &Actor, delivery_id: &DeliveryId) -> Result<(), AppError>;
+    /// The delivery an ordered hook waits on, if it waits.
+    async fn held_delivery(
+        &self,
+        actor: &Actor,
+        hook_id: &HookId,
+    ) -> Result<Option<crate::policy::HeldDelivery>, AppError>;
     /// Resends every failed delivery of a hook in a time range; with
     /// `dry_run`, only counts them.
     async fn recover(
@@ -228,6 +237,11 @@ pub trait ApiKeyPort {
 #[async_trait]
 pub trait SettingsPort {
     async fn retention(&self, actor: &Actor) -> Result<RetentionSettings, AppError>;
+    /// The retry schedule and timeout of hooks without their own.
+    async fn delivery_defaults(
+        &self,
+        actor: &Actor,
+    ) -> Result<crate::policy::ServerDefaults, AppError>;
     /// Keeps the log for `days`, or for the server's default with `None`.
     async fn set_retention(
         &self,

@@ -97,6 +97,7 @@ fn hook(id: &str) -> HookRow {
         },
         enabled: None,
         filter: None,
+        policy: Default::default(),
     };
     HookRow::new(
         id.into(),

@@ -8,10 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use ipnet::IpNet;
 
 use crate::dispatcher::endpoint::EndpointPolicy;
-use crate::dispatcher::retry::{RetrySchedule, DEFAULT_SCHEDULE};
-use crate::dispatcher::{DeliverySettings, LEASE_MARGIN};
+use crate::dispatcher::retry::DEFAULT_SCHEDULE;
+use crate::dispatcher::DeliverySettings;
 use crate::http::HttpSettings;
 use crate::service::DEFAULT_RETENTION;
+use domain::policy::RetrySchedule;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -248,7 +249,8 @@ pub struct DeliveryArgs {
 
     /// How long a lease on a delivery lasts unless renewed (its holder renews
     /// it every second while it lives); another instance takes the delivery
-    /// over when it runs out. Default: the request timeout + 30s.
+    /// over when it runs out. Default: the longer of the request timeout and
+    /// 30s (the longest a hook's own timeout may be), + 30s.
     #[arg(long, env = "HOOKLINE_DELIVERY_LEASE", value_parser = duration, global = true)]
     pub delivery_lease: Option<Wait>,
 
@@ -286,7 +288,9 @@ impl DeliveryArgs {
         let request_timeout = *self.request_timeout;
         let lease = self
             .delivery_lease
-            .map_or(request_timeout + LEASE_MARGIN, |lease| *lease);
+            .map_or(DeliverySettings::default_lease(request_timeout), |lease| {
+                *lease
+            });
         if lease <= request_timeout {
             return Err("--delivery-lease must be longer than --request-timeout".into());
         }
@@ -344,9 +348,12 @@ mod tests {
         assert_eq!(cli.serve.addr.port(), 4000);
         assert_eq!(cli.database_url, "sqlite://x.db");
         let settings = cli.serve.delivery.settings().unwrap();
-        assert_eq!(settings.retry_schedule, RetrySchedule::default());
+        assert_eq!(
+            settings.retry_schedule,
+            crate::dispatcher::retry::default_schedule()
+        );
         assert_eq!(settings.request_timeout, Duration::from_secs(10));
-        assert_eq!(settings.lease, Duration::from_secs(40));
+        assert_eq!(settings.lease, Duration::from_secs(60));
         assert!(!settings.endpoint_policy.allow_private);
         assert_eq!(cli.log_format, LogFormat::Text);
         let http = cli.serve.http.settings();

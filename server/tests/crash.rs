@@ -35,17 +35,7 @@ async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
         )
         .await;
     }
-    let mut events = Vec::new();
-    for n in 0..30 {
-        let answer = api
-            .post(
-                &first,
-                "/api/events",
-                json!({ "event": "User.Created", "data": { "n": n } }),
-            )
-            .await;
-        events.push(answer["id"].as_str().unwrap().to_owned());
-    }
+    let events = api.ingest_numbered(&[&first], 30).await;
     // Mid-delivery: some requests have arrived, many are in flight or queued.
     receiver.wait_for(8, Duration::from_secs(10)).await;
     first.child.kill().await.unwrap();
@@ -188,7 +178,35 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
     assert_eq!(claimed[0].id, delivery.id);
 }
 
+async fn an_ordered_hook_keeps_its_order_through_a_kill() {
+    let database = TestDatabase::fresh().await;
+    let api = Api::new(database.api_key().await);
+    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(100))).await;
+    let mut first = Hookline::start(&database, DELIVERY_ARGS).await;
+    api.post(
+        &first,
+        "/api/hooks",
+        json!({ "name": "r", "events": ["User.Created"], "config": { "url": receiver.url }, "ordered": true }),
+    )
+    .await;
+    let events = api.ingest_numbered(&[&first], 30).await;
+    receiver.wait_for(8, Duration::from_secs(10)).await;
+    first.child.kill().await.unwrap();
+    assert!(receiver.requests().len() < 30, "the kill came mid-delivery");
+
+    let second = Hookline::start(&database, DELIVERY_ARGS).await;
+    let deliveries = api.all_delivered(&second, &events, 1).await;
+    assert_log_matches_receiver(&receiver, &deliveries);
+    let order = receiver.numbers();
+    // The one in flight at the kill may arrive again; nothing overtakes.
+    assert!(order.windows(2).all(|w| w[0] <= w[1]), "{order:?}");
+    let mut once = order.clone();
+    once.dedup();
+    assert_eq!(once, (0..30).collect::<Vec<_>>());
+}
+
 crate::on_both_databases!(
+    an_ordered_hook_keeps_its_order_through_a_kill,
     a_killed_process_loses_nothing_and_the_log_matches_the_receiver,
     sigterm_lets_attempts_in_flight_finish_and_exits_zero,
     sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them,

@@ -60,18 +60,7 @@ async fn two_instances_share_the_work_and_survive_one_being_killed() {
             .await;
         }
         // A burst, spread over both instances as a load balancer would.
-        let mut events = Vec::new();
-        for n in 0..60 {
-            let instance = if n % 2 == 0 { &first } else { &second };
-            let answer = api
-                .post(
-                    instance,
-                    "/api/events",
-                    json!({ "event": "User.Created", "data": { "n": n } }),
-                )
-                .await;
-            events.push(answer["id"].as_str().unwrap().to_owned());
-        }
+        let events = api.ingest_numbered(&[&first, &second], 60).await;
         // Both instances are making attempts before one dies.
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
@@ -107,4 +96,93 @@ async fn two_instances_share_the_work_and_survive_one_being_killed() {
         }
     })
     .await
+}
+
+#[tokio::test]
+async fn a_rate_limit_holds_over_two_instances() {
+    run_on(Backend::Postgres, async {
+        let database = TestDatabase::fresh().await;
+        let api = Api::new(database.api_key().await);
+        let args = [
+            "--retry-schedule=1s",
+            "--request-timeout=1s",
+            "--delivery-lease=3s",
+        ];
+        let first = Hookline::start(&database, &args).await;
+        let second = Hookline::start(&database, &args).await;
+        first.wait_healthy().await;
+        second.wait_healthy().await;
+        let receiver = Receiver::start(Reply::status(200)).await;
+        api.post(
+            &first,
+            "/api/hooks",
+            json!({
+                "name": "limited",
+                "events": ["User.Created"],
+                "config": { "url": receiver.url },
+                "rateLimit": { "perSecond": 20, "burst": 5 }
+            }),
+        )
+        .await;
+        // A burst of 200, through both instances.
+        let started = Instant::now();
+        let events = api.ingest_numbered(&[&first, &second], 200).await;
+        let requests = receiver.wait_for(200, Duration::from_secs(40)).await;
+        let elapsed = started.elapsed();
+        let times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
+        // No second holds more than the rate and the burst, over both.
+        let busiest = (0..times.len())
+            .map(|i| {
+                times[i..]
+                    .iter()
+                    .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert!(busiest <= 25, "{busiest} requests within one second");
+        // 195 after the burst at 20/s: 9.75 s at the least.
+        assert!(elapsed >= Duration::from_millis(9_500), "{elapsed:?}");
+        let deliveries = api.all_delivered(&first, &events, 1).await;
+        assert_log_matches_receiver(&receiver, &deliveries);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_ordered_hook_keeps_its_order_over_two_instances() {
+    run_on(Backend::Postgres, async {
+        let database = TestDatabase::fresh().await;
+        let api = Api::new(database.api_key().await);
+        let args = args();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let first = Hookline::start(&database, &args).await;
+        let second = Hookline::start(&database, &args).await;
+        first.wait_healthy().await;
+        second.wait_healthy().await;
+        let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(30))).await;
+        // The first attempt fails: its retry (1 s later) still comes first.
+        receiver.script([Reply::status(503)]);
+        api.post(
+            &first,
+            "/api/hooks",
+            json!({
+                "name": "ordered",
+                "events": ["User.Created"],
+                "config": { "url": receiver.url },
+                "ordered": true
+            }),
+        )
+        .await;
+        // Ingested one after another, through both instances.
+        let events = api.ingest_numbered(&[&first, &second], 40).await;
+        let deliveries = api.all_delivered(&second, &events, 1).await;
+        assert_log_matches_receiver(&receiver, &deliveries);
+        let order = receiver.numbers();
+        let mut expected = vec![0];
+        expected.extend(0..40);
+        assert_eq!(order, expected, "one at a time, in ingestion order");
+        assert_eq!(receiver.max_in_flight(), 1);
+    })
+    .await;
 }

@@ -28,6 +28,7 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/events/{id}"),
     ("GET", "/api/deliveries/{id}"),
     ("POST", "/api/deliveries/{id}/resend"),
+    ("POST", "/api/deliveries/{id}/skip"),
     ("GET", "/api/event-types"),
     ("POST", "/api/event-types"),
     ("GET", "/api/openapi.json"),
@@ -195,6 +196,23 @@ async fn the_document_is_openapi_3_1_and_lists_exactly_the_api_routes() {
             }
         }
     }
+
+    // Hooks carry their delivery policy under the API's names.
+    let schemas = &raw["components"]["schemas"];
+    let policy = &schemas["DeliveryPolicy"]["properties"];
+    for field in ["ordered", "rateLimit", "retrySchedule", "requestTimeout"] {
+        assert!(policy[field].is_object(), "{field} in {policy}");
+    }
+    for schema in ["Hook", "NewHook"] {
+        assert!(
+            schemas[schema]
+                .to_string()
+                .contains("#/components/schemas/DeliveryPolicy"),
+            "{schema}: {}",
+            schemas[schema]
+        );
+    }
+    assert!(schemas["HookPatch"].to_string().contains("PolicyPatch"));
 
     // The error body: code and message always, field when one is at fault.
     let error = &raw["components"]["schemas"]["AppError"];

@@ -222,6 +222,7 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
                 },
                 enabled: None,
                 filter: None,
+                policy: Default::default(),
             }
             // `event` may be a custom type the test never declared.
             .validated(&[event.to_owned()])
@@ -321,6 +322,7 @@ fn settlement(
         state,
         next_attempt_at,
         health: None,
+        ordered: false,
     }
 }
 

@@ -6,7 +6,7 @@ use domain::hook::Headers;
 use domain::ids::{DeliveryId, HookId};
 use domain::key_ring::KeyRing;
 
-use super::retry::parse_retry_after;
+use super::retry::{delay_after, parse_retry_after};
 use super::sender::Sender;
 use super::signer::{self, Message};
 use super::Dispatcher;
@@ -46,6 +46,8 @@ pub struct Target<'a> {
     pub headers: &'a Headers,
     /// Signs the request with the keys active when it is sent.
     pub keys: &'a KeyRing,
+    /// How long the request may take.
+    pub timeout: std::time::Duration,
 }
 
 /// Sends the request for `target` and returns the attempt as it will be logged.
@@ -62,7 +64,9 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         body: &body,
     };
     let headers = signer::request_headers(target.headers, target.keys, &message);
-    let response = sender.send(target.url, &headers, &body).await;
+    let response = sender
+        .send(target.url, &headers, &body, target.timeout)
+        .await;
     let attempt = Attempt {
         summary: AttemptSummary {
             id: new_id(),
@@ -104,6 +108,7 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
 /// Makes the next attempt of a leased delivery and decides what follows.
 pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Settlement {
     let settings = dispatcher.settings();
+    let defaults = dispatcher.hook_defaults();
     let hook = &delivery.hook;
     if !hook.enabled {
         return skipped(delivery);
@@ -117,6 +122,7 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
         url: &hook.url,
         headers: &hook.headers,
         keys: &hook.keys,
+        timeout: defaults.request_timeout(&hook.policy),
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;
@@ -130,7 +136,8 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
         )
     } else {
         let retry_after = retry_after(&attempt).and_then(|v| parse_retry_after(v, finished));
-        let next = match settings.retry_schedule.delay_after(number, retry_after) {
+        let schedule = defaults.retry_schedule(&hook.policy);
+        let next = match delay_after(schedule, number, retry_after) {
             Some(wait) => NextStep::RetryAt(finished + wait.as_millis() as i64),
             None => NextStep::Failed,
         };
@@ -167,6 +174,7 @@ fn settlement(
         state,
         next_attempt_at,
         health,
+        ordered: delivery.hook.policy.ordered,
     }
 }
 

@@ -16,6 +16,8 @@
 
 mod attempt;
 pub mod endpoint;
+mod pace;
+pub mod policy;
 mod recorder;
 pub mod retry;
 mod roster;
@@ -34,8 +36,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use attempt::Target;
+use domain::policy::RetrySchedule;
 use endpoint::EndpointPolicy;
-use retry::RetrySchedule;
+use policy::HookDefaults;
 use roster::{Roster, BEAT};
 use sender::Sender;
 use state::{HeldLease, Limits, State};
@@ -73,15 +76,32 @@ pub struct DeliverySettings {
 /// A lease lasts this much longer than a request may take, unless configured.
 pub const LEASE_MARGIN: Duration = Duration::from_secs(30);
 
+impl DeliverySettings {
+    /// How long a lease lasts unless configured: long enough for the longest
+    /// request, the server's or a hook's own, and [`LEASE_MARGIN`] more.
+    pub fn default_lease(request_timeout: Duration) -> Duration {
+        request_timeout.max(domain::policy::TIMEOUT_MAX) + LEASE_MARGIN
+    }
+
+    /// What a hook without settings of its own gets.
+    pub fn hook_defaults(&self) -> HookDefaults {
+        HookDefaults::new(
+            self.retry_schedule.clone(),
+            self.request_timeout,
+            self.lease,
+        )
+    }
+}
+
 /// The defaults of the flags (`config.rs` shows these).
 impl Default for DeliverySettings {
     fn default() -> Self {
         let request_timeout = Duration::from_secs(10);
         DeliverySettings {
             endpoint_policy: EndpointPolicy::default(),
-            retry_schedule: RetrySchedule::default(),
+            retry_schedule: retry::default_schedule(),
             request_timeout,
-            lease: request_timeout + LEASE_MARGIN,
+            lease: DeliverySettings::default_lease(request_timeout),
             disable_after: Duration::from_secs(24 * 3600),
             hook_max_in_flight: 10,
             max_in_flight: 256,
@@ -109,6 +129,11 @@ const MAX_QUEUED_BYTES: usize = 64 << 20;
 /// What the dispatcher shares with the rest of the server.
 pub struct Dispatcher {
     settings: DeliverySettings,
+    /// What hooks without settings of their own get.
+    hook_defaults: HookDefaults,
+    /// When a delivery that its hook's rate limit held back may go (unix
+    /// ms), if a wake-up is set for it.
+    pace_wake: Mutex<Option<i64>>,
     /// The time for leases, schedules and the log.
     clock: Clock,
     sender: Sender,
@@ -154,15 +179,13 @@ impl Dispatcher {
                 .min(32 * settings.hook_max_in_flight as usize)
                 .max(1),
             max_queued_bytes: MAX_QUEUED_BYTES,
-            attempt_ms: settings.request_timeout.as_millis() as i64,
+            hook_defaults: settings.hook_defaults(),
         };
         Arc::new(Dispatcher {
             metrics,
-            sender: Sender::new(
-                settings.endpoint_policy.clone(),
-                settings.request_timeout,
-                clock.clone(),
-            ),
+            sender: Sender::new(settings.endpoint_policy.clone(), clock.clone()),
+            hook_defaults: settings.hook_defaults(),
+            pace_wake: Mutex::new(None),
             clock,
             settings,
             owner: new_id::<String>().into(),
@@ -182,6 +205,10 @@ impl Dispatcher {
 
     pub fn settings(&self) -> &DeliverySettings {
         &self.settings
+    }
+
+    pub fn hook_defaults(&self) -> &HookDefaults {
+        &self.hook_defaults
     }
 
     /// True while the claim loop runs and this dispatcher has its shares of
@@ -364,11 +391,45 @@ impl Dispatcher {
         let Some(settlements) = self.settlements.lock().unwrap().clone() else {
             return;
         };
-        let startable = self.state.lock().unwrap().startable(self.clock.now_ms());
+        let (startable, paced_until) = {
+            let mut state = self.state.lock().unwrap();
+            (
+                state.startable(self.clock.now_ms()),
+                state.take_paced_until(),
+            )
+        };
         for delivery in startable {
             self.workers
                 .spawn(self.clone().work(delivery, settlements.clone()));
         }
+        self.wake_at(paced_until);
+    }
+
+    /// Looks for startable deliveries again at `at` (unix ms), when a rate
+    /// limit lets the next one go, unless an earlier look is already set.
+    fn wake_at(self: &Arc<Self>, at: Option<i64>) {
+        let Some(at) = at else {
+            return;
+        };
+        {
+            let mut set = self.pace_wake.lock().unwrap();
+            if set.is_some_and(|earlier| earlier <= at) {
+                return;
+            }
+            *set = Some(at);
+        }
+        let wait = Duration::from_millis((at - self.clock.now_ms()).max(0) as u64);
+        let dispatcher = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(wait).await;
+            {
+                let mut set = dispatcher.pace_wake.lock().unwrap();
+                if *set == Some(at) {
+                    *set = None;
+                }
+            }
+            dispatcher.start_ready();
+        });
     }
 
     /// Makes attempts one after another, starting with `first`, while the
@@ -391,7 +452,7 @@ impl Dispatcher {
             // the request is over.
             let disables_hook = matches!(settled.health, Some(HealthChange::Disable(_)));
             let mut finished = vec![settled];
-            {
+            let paced_until = {
                 let mut state = self.state.lock().unwrap();
                 state.attempted(&delivery.id);
                 if disables_hook {
@@ -399,7 +460,9 @@ impl Dispatcher {
                     finished.extend(queued.iter().map(attempt::skipped));
                 }
                 next = state.next(self.clock.now_ms());
-            }
+                state.take_paced_until()
+            };
+            self.wake_at(paced_until);
             for settled in finished {
                 let _ = settlements.send(settled).await;
             }
@@ -449,10 +512,17 @@ impl Dispatcher {
         }
     }
 
-    /// The recorder wrote the settlements of these deliveries.
-    fn logged<'a>(&self, ids: impl IntoIterator<Item = &'a DeliveryId>) {
-        self.state.lock().unwrap().logged(ids);
+    /// The recorder wrote these settlements.
+    fn logged(&self, batch: &[Settlement]) {
+        self.state
+            .lock()
+            .unwrap()
+            .logged(batch.iter().map(|settled| &settled.delivery_id));
         self.room.notify_one();
+        if batch.iter().any(|settled| settled.ordered) {
+            // An ordered hook's next delivery may be claimed now.
+            self.look.notify_one();
+        }
     }
 }
 

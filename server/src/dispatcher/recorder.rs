@@ -57,7 +57,7 @@ pub fn spawn(
 /// What follows a batch's commit: its deliveries leave the dispatcher, the
 /// metrics count its attempts, and listeners hear of it.
 fn logged(dispatcher: &Dispatcher, batch: &[Settlement], announce: bool) {
-    dispatcher.logged(batch.iter().map(|s| &s.delivery_id));
+    dispatcher.logged(batch);
     for attempt in batch.iter().filter_map(|s| s.attempt.as_ref()) {
         dispatcher.metrics.attempt_logged(attempt);
     }

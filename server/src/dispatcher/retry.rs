@@ -2,69 +2,34 @@
 //! attempt, each with ±20 % jitter, and `Retry-After` on 429 and 503 honoured
 //! up to twice the scheduled wait.
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
+use domain::policy::RetrySchedule;
 use rand::Rng;
 
+/// The server's schedule unless `--retry-schedule` says otherwise.
 pub const DEFAULT_SCHEDULE: &str = "5s,30s,2m,10m,30m,1h,3h,6h,12h";
 
-/// The waits after the first, second … failed attempt; when they run out the
-/// delivery has failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetrySchedule(Vec<Duration>);
-
-impl FromStr for RetrySchedule {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let steps = text
-            .split(',')
-            .map(str::trim)
-            .filter(|step| !step.is_empty())
-            .map(|step| {
-                humantime::parse_duration(step)
-                    .map_err(|err| format!("`{step}` is not a duration like 5s, 2m or 1h: {err}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(RetrySchedule(steps))
-    }
+pub fn default_schedule() -> RetrySchedule {
+    DEFAULT_SCHEDULE
+        .parse()
+        .expect("the default schedule parses")
 }
 
-impl fmt::Display for RetrySchedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let steps: Vec<String> = self
-            .0
-            .iter()
-            .map(|d| humantime::format_duration(*d).to_string())
-            .collect();
-        f.write_str(&steps.join(","))
-    }
-}
-
-impl Default for RetrySchedule {
-    fn default() -> Self {
-        DEFAULT_SCHEDULE
-            .parse()
-            .expect("the default schedule parses")
-    }
-}
-
-impl RetrySchedule {
-    /// How long to wait after attempt `failed_attempt` (1-based) failed, or
-    /// `None` when no retry is left. `retry_after` is the receiver's own ask.
-    pub fn delay_after(
-        &self,
-        failed_attempt: i64,
-        retry_after: Option<Duration>,
-    ) -> Option<Duration> {
-        let step = *self.0.get(usize::try_from(failed_attempt - 1).ok()?)?;
-        Some(match retry_after {
-            Some(asked) => asked.min(step * 2),
-            None => step.mul_f64(rand::thread_rng().gen_range(0.8..=1.2)),
-        })
-    }
+/// How long to wait after attempt `failed_attempt` (1-based) failed, or
+/// `None` when no retry is left. `retry_after` is the receiver's own ask.
+pub fn delay_after(
+    schedule: &RetrySchedule,
+    failed_attempt: i64,
+    retry_after: Option<Duration>,
+) -> Option<Duration> {
+    let step = *schedule
+        .steps()
+        .get(usize::try_from(failed_attempt - 1).ok()?)?;
+    Some(match retry_after {
+        Some(asked) => asked.min(step * 2),
+        None => step.mul_f64(rand::thread_rng().gen_range(0.8..=1.2)),
+    })
 }
 
 /// `Retry-After` as seconds or an HTTP date, as a wait from `now_ms`.
@@ -84,10 +49,10 @@ mod tests {
 
     #[test]
     fn the_default_schedule_is_the_documented_one() {
-        let schedule = RetrySchedule::default();
-        assert_eq!(schedule.0.len(), 9, "10 attempts in all");
-        assert_eq!(schedule.0[0], Duration::from_secs(5));
-        assert_eq!(schedule.0[8], Duration::from_secs(12 * 3600));
+        let schedule = default_schedule();
+        assert_eq!(schedule.steps().len(), 9, "10 attempts in all");
+        assert_eq!(schedule.steps()[0], Duration::from_secs(5));
+        assert_eq!(schedule.steps()[8], Duration::from_secs(12 * 3600));
         assert_eq!(schedule.to_string(), "5s,30s,2m,10m,30m,1h,3h,6h,12h");
     }
 
@@ -95,18 +60,18 @@ mod tests {
     fn waits_are_jittered_within_twenty_percent_and_run_out() {
         let schedule: RetrySchedule = "10s,1m".parse().unwrap();
         for _ in 0..200 {
-            let wait = schedule.delay_after(1, None).unwrap();
+            let wait = delay_after(&schedule, 1, None).unwrap();
             assert!((8_000..=12_000).contains(&wait.as_millis()), "{wait:?}");
         }
-        assert!(schedule.delay_after(2, None).unwrap() >= Duration::from_secs(48));
-        assert_eq!(schedule.delay_after(3, None), None);
-        assert_eq!(schedule.delay_after(0, None), None);
+        assert!(delay_after(&schedule, 2, None).unwrap() >= Duration::from_secs(48));
+        assert_eq!(delay_after(&schedule, 3, None), None);
+        assert_eq!(delay_after(&schedule, 0, None), None);
     }
 
     #[test]
     fn retry_after_is_honoured_up_to_twice_the_step() {
         let schedule: RetrySchedule = "10s".parse().unwrap();
-        let ask = |s| schedule.delay_after(1, Some(Duration::from_secs(s)));
+        let ask = |s| delay_after(&schedule, 1, Some(Duration::from_secs(s)));
         assert_eq!(ask(3), Some(Duration::from_secs(3)));
         assert_eq!(ask(60), Some(Duration::from_secs(20)));
     }
@@ -124,6 +89,6 @@ mod tests {
     #[test]
     fn bad_schedules_name_the_step() {
         let err = "5s,often".parse::<RetrySchedule>().unwrap_err();
-        assert!(err.contains("`often`"), "{err}");
+        assert!(err.message.contains("`often`"), "{err}");
     }
 }

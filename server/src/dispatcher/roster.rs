@@ -144,7 +144,11 @@ mod tests {
             max_queued: 10,
             max_queued_per_hook: 10,
             max_queued_bytes: 1 << 20,
-            attempt_ms: 1000,
+            hook_defaults: crate::dispatcher::policy::HookDefaults::new(
+                "1s".parse().unwrap(),
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(5),
+            ),
         }))
     }
 

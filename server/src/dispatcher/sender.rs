@@ -33,13 +33,12 @@ impl Response {
 pub struct Sender {
     client: reqwest::Client,
     policy: Arc<EndpointPolicy>,
-    timeout: Duration,
     /// When requests start, for the log and the signatures.
     pub(super) clock: Clock,
 }
 
 impl Sender {
-    pub fn new(policy: EndpointPolicy, timeout: Duration, clock: Clock) -> Sender {
+    pub fn new(policy: EndpointPolicy, clock: Clock) -> Sender {
         let policy = Arc::new(policy);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -48,23 +47,28 @@ impl Sender {
             .dns_resolver(Arc::new(GuardedResolver {
                 policy: policy.clone(),
             }))
-            .timeout(timeout)
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .expect("the HTTP client's settings are valid");
         Sender {
             client,
             policy,
-            timeout,
             clock,
         }
     }
 
-    /// POSTs `body` with `headers` to `url` and reads the answer.
-    pub async fn send(&self, url: &str, headers: &[(String, String)], body: &str) -> Response {
+    /// POSTs `body` with `headers` to `url` and reads the answer, all of it
+    /// within `timeout`.
+    pub async fn send(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &str,
+        timeout: Duration,
+    ) -> Response {
         let started_at = self.clock.now_ms();
         let clock = Instant::now();
-        let result = self.exchange(url, headers, body).await;
+        let result = self.exchange(url, headers, body, timeout).await;
         let duration_ms = clock.elapsed().as_millis() as i64;
         match result {
             Ok((status, headers, body, body_truncated)) => Response {
@@ -93,6 +97,7 @@ impl Sender {
         url: &str,
         headers: &[(String, String)],
         body: &str,
+        timeout: Duration,
     ) -> Result<(u16, Vec<(String, String)>, String, bool), String> {
         let url = reqwest::Url::parse(url).map_err(|err| format!("invalid URL: {err}"))?;
         // A URL that names an address skips the resolver: check it here.
@@ -119,9 +124,10 @@ impl Sender {
             .post(url)
             .headers(header_map)
             .body(body.to_owned())
+            .timeout(timeout)
             .send()
             .await
-            .map_err(|err| self.describe(&err))?;
+            .map_err(|err| self.describe(&err, timeout))?;
         let status = response.status().as_u16();
         let response_headers = response
             .headers()
@@ -135,7 +141,11 @@ impl Sender {
             .collect();
         let mut kept = Vec::new();
         let mut truncated = false;
-        while let Some(chunk) = response.chunk().await.map_err(|err| self.describe(&err))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| self.describe(&err, timeout))?
+        {
             let room = RESPONSE_BODY_LIMIT - kept.len();
             if chunk.len() > room {
                 kept.extend_from_slice(&chunk[..room]);
@@ -154,7 +164,7 @@ impl Sender {
 
     /// An attempt's error text: the refusal, the timeout, or the failure's
     /// innermost cause (e.g. "Connection refused").
-    fn describe(&self, err: &reqwest::Error) -> String {
+    fn describe(&self, err: &reqwest::Error, timeout: Duration) -> String {
         let mut causes = Vec::new();
         let mut source = err.source();
         while let Some(cause) = source {
@@ -167,7 +177,7 @@ impl Sender {
         if err.is_timeout() {
             return format!(
                 "timed out: no complete response within {}",
-                humantime::format_duration(self.timeout)
+                humantime::format_duration(timeout)
             );
         }
         let kind = if err.is_connect() {

@@ -20,6 +20,8 @@ use domain::ids::{DeliveryId, HookId};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
+use super::pace::Pace;
+use super::policy::HookDefaults;
 use super::shares::{Place, Shares};
 use crate::store::{HookTarget, LeasedDelivery};
 
@@ -35,9 +37,9 @@ pub struct Limits {
     pub max_queued: usize,
     pub max_queued_per_hook: usize,
     pub max_queued_bytes: usize,
-    /// An attempt starts only if its lease outlasts this (ms): a request's
-    /// timeout.
-    pub attempt_ms: i64,
+    /// An attempt starts only if its lease outlasts its request's timeout,
+    /// the hook's own or the server's.
+    pub hook_defaults: HookDefaults,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +80,11 @@ pub struct State {
     reserved: usize,
     /// Bytes of the events queued or reserved for.
     bytes: usize,
+    /// The pace of each rate-limited hook this process has sent to lately.
+    paces: HashMap<HookId, Pace>,
+    /// The earliest time a delivery held back by its hook's rate limit may
+    /// start, since the dispatcher last asked.
+    paced_until: Option<i64>,
 }
 
 impl State {
@@ -93,6 +100,8 @@ impl State {
             queued: 0,
             reserved: 0,
             bytes: 0,
+            paces: HashMap::new(),
+            paced_until: None,
         }
     }
 
@@ -242,11 +251,26 @@ impl State {
                 self.turns.push_back(hook);
                 continue;
             }
+            if let Some(limit) = work.queue.front().and_then(|d| d.hook.policy.rate_limit) {
+                // This process paces its share of the limit: the share it
+                // has of the hook's slots.
+                let share = slots as f64 / self.limits.per_hook as f64;
+                let pace = self.paces.entry(hook.clone()).or_default();
+                if let Err(at) = pace.take(now, limit, share) {
+                    self.paced_until = Some(self.paced_until.map_or(at, |t| t.min(at)));
+                    self.turns.push_back(hook);
+                    continue;
+                }
+            }
             let mut started = None;
             while let Some(delivery) = work.queue.pop_front() {
                 self.queued -= 1;
                 self.bytes -= delivery.event.payload.len();
-                if delivery.lease_expires_at - now > self.limits.attempt_ms {
+                let timeout = self
+                    .limits
+                    .hook_defaults
+                    .request_timeout(&delivery.hook.policy);
+                if delivery.lease_expires_at - now > timeout.as_millis() as i64 {
                     started = Some(delivery);
                     break;
                 }
@@ -274,7 +298,17 @@ impl State {
 
     /// Every delivery that may start now (see [`State::next`]).
     pub fn startable(&mut self, now: i64) -> Vec<LeasedDelivery> {
+        let hooks = &self.hooks;
+        // A full bucket is as good as none: forget it.
+        self.paces
+            .retain(|hook, pace| hooks.contains_key(hook) || !pace.is_full(now));
         std::iter::from_fn(|| self.next(now)).collect()
+    }
+
+    /// When a delivery its hook's rate limit held back (in [`State::next`])
+    /// may start, the earliest since the last call.
+    pub fn take_paced_until(&mut self) -> Option<i64> {
+        self.paced_until.take()
     }
 
     /// The attempt of `id` is over: its hook's slot is free, and it awaits
@@ -452,7 +486,11 @@ mod tests {
             max_queued: 100,
             max_queued_per_hook: 50,
             max_queued_bytes: 1 << 20,
-            attempt_ms: 10_000,
+            hook_defaults: HookDefaults::new(
+                "1s".parse().unwrap(),
+                std::time::Duration::from_secs(10),
+                std::time::Duration::from_secs(40),
+            ),
         }
     }
 
@@ -470,6 +508,7 @@ mod tests {
             headers: Headers::default(),
             keys: KeyRing::new(SigningKey::new("key".into())),
             filter: None,
+            policy: Default::default(),
         }
     }
 

@@ -22,6 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(one))
         .routes(routes!(resend))
+        .routes(routes!(skip))
 }
 
 /// One delivery with every attempt, oldest first.
@@ -69,4 +70,31 @@ async fn resend(
 ) -> ApiResult<StatusCode> {
     service.resend(&actor, &id).await?;
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Gives up on a pending delivery without an attempt: it ends as failed. What
+/// lets an ordered hook's next delivery go when one keeps failing (README,
+/// *Delivery policies*).
+#[utoipa::path(
+    post,
+    path = "/deliveries/{id}/skip",
+    operation_id = "skipDelivery",
+    tag = "deliveries",
+    params(("id" = String, Path, description = "The delivery's id")),
+    responses(
+        (status = 204, description = "Skipped: the delivery failed"),
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        (status = 409, description = "An attempt is in flight, or the delivery is not pending (`conflict`)",
+         body = AppError)
+    )
+)]
+async fn skip(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<DeliveryId>,
+) -> ApiResult<StatusCode> {
+    service.skip(&actor, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

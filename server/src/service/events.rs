@@ -164,6 +164,10 @@ impl DeliveryPort for Service {
         };
         // A test is signed with the current key only, even during a rotation.
         let keys = &KeyRing::new(hook.keys.current().clone());
+        let timeout = self
+            .dispatcher
+            .hook_defaults()
+            .request_timeout(&hook.policy);
         let sends = events.iter().map(|name| async move {
             // Built-in types have an example; custom ones are sent without fields.
             let payload =
@@ -184,6 +188,7 @@ impl DeliveryPort for Service {
                 url,
                 headers,
                 keys,
+                timeout,
             };
             let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
             self.store.record_test_attempt(&event, &attempt).await?;

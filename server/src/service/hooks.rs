@@ -197,6 +197,7 @@ mod tests {
             enabled: true,
             disabled_reason: None,
             filter: None,
+            policy: Default::default(),
             created_at: 0,
             updated_at: 0,
             execution_stats: None,

@@ -4,12 +4,13 @@
 use async_trait::async_trait;
 use domain::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
 use domain::ids::{DeliveryId, HookId};
+use domain::policy::HeldDelivery;
 use domain::ports::{Actor, LogPort};
 use domain::{AppError, ErrorCode};
 
 use super::Service;
 use crate::clock::now_ms;
-use crate::store::Resend;
+use crate::store::{Resend, Skip};
 
 /// The most buckets a chart may ask for.
 const MAX_BUCKETS: i64 = 500;
@@ -78,6 +79,34 @@ impl LogPort for Service {
                 "an attempt of this delivery is in flight; resend once it is logged",
             )),
         }
+    }
+
+    async fn skip(&self, actor: &Actor, delivery_id: &DeliveryId) -> Result<(), AppError> {
+        actor.require_write()?;
+        match self.store.skip_delivery(delivery_id, now_ms()).await? {
+            Skip::Skipped => {
+                // An ordered hook's next delivery may go now.
+                self.dispatcher.wake();
+                Ok(())
+            }
+            Skip::NotFound => Err(AppError::not_found("delivery")),
+            Skip::NotPending => Err(AppError::new(
+                ErrorCode::Conflict,
+                "the delivery is not pending: it was delivered or has failed already",
+            )),
+            Skip::InFlight => Err(AppError::new(
+                ErrorCode::Conflict,
+                "an attempt of this delivery is in flight; skip it once it is logged",
+            )),
+        }
+    }
+
+    async fn held_delivery(
+        &self,
+        _actor: &Actor,
+        hook_id: &HookId,
+    ) -> Result<Option<HeldDelivery>, AppError> {
+        Ok(self.store.held_delivery(hook_id).await?)
     }
 
     async fn recover(

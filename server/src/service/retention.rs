@@ -1,7 +1,9 @@
 //! Retention: how long the delivery log is kept (the `--retention` default,
 //! or what an admin saved in the console, shared by every instance) and the
-//! sweep that forgets what is older.
+//! sweep that forgets what is older. With it, the other settings the console
+//! reads: the delivery defaults hooks without their own policy get.
 
+use domain::policy::{format_duration, ServerDefaults};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -63,6 +65,18 @@ impl Service {
 impl SettingsPort for Service {
     async fn retention(&self, _actor: &Actor) -> Result<RetentionSettings, AppError> {
         Ok(self.retention_settings().await?)
+    }
+
+    async fn delivery_defaults(&self, _actor: &Actor) -> Result<ServerDefaults, AppError> {
+        let defaults = self.dispatcher.hook_defaults();
+        Ok(ServerDefaults {
+            retry_schedule: match defaults.retry_schedule.step_texts().join(", ") {
+                steps if steps.is_empty() => "no retries".to_owned(),
+                steps => steps,
+            },
+            request_timeout: format_duration(defaults.request_timeout),
+            timeout_cap: format_duration(defaults.timeout_cap),
+        })
     }
 
     async fn set_retention(

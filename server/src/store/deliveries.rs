@@ -9,6 +9,7 @@ use domain::ids::{DeliveryId, HookId};
 use std::sync::Arc;
 
 use domain::delivery::{Attempt, Delivery, DeliveryState, Trigger};
+use domain::policy::HeldDelivery;
 use sqlx::QueryBuilder;
 
 use super::attempts::{count_minutes, insert_attempts, AttemptRow};
@@ -48,6 +49,9 @@ pub struct Settlement {
     /// When the next attempt is due, if one is.
     pub next_attempt_at: Option<i64>,
     pub health: Option<HealthChange>,
+    /// Its hook delivers in order: once this is written, the hook's next
+    /// delivery may be claimed.
+    pub ordered: bool,
 }
 
 /// One row of the claim (see `sql/claim.*.sql`).
@@ -75,6 +79,17 @@ pub enum Resend {
     NotFound,
     HookDisabled,
     /// An attempt is in flight; a resend now would race it.
+    InFlight,
+}
+
+/// What asking to skip a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    Skipped,
+    NotFound,
+    /// Delivered or failed already: nothing to skip.
+    NotPending,
+    /// An attempt is in flight; its outcome decides.
     InFlight,
 }
 
@@ -263,6 +278,75 @@ impl Store {
         } else {
             Resend::InFlight
         })
+    }
+
+    /// Ends a pending delivery as failed without an attempt, unless an
+    /// attempt of it is in flight.
+    pub async fn skip_delivery(&self, id: &DeliveryId, now: i64) -> StoreResult<Skip> {
+        let updated = on_backend!(&self.writer, pool => sqlx::query(
+            "UPDATE deliveries SET state = 'failed', next_attempt_at = NULL, updated_at = $1
+             WHERE id = $2 AND state = 'pending'
+               AND (lease_expires_at IS NULL OR lease_expires_at <= $1)",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        if updated == 1 {
+            return Ok(Skip::Skipped);
+        }
+        let state: Option<String> = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT state FROM deliveries WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(match state.as_deref() {
+            None => Skip::NotFound,
+            Some("pending") => Skip::InFlight,
+            Some(_) => Skip::NotPending,
+        })
+    }
+
+    /// The delivery an ordered hook waits on: its oldest pending one (in the
+    /// claim's order, `sql/claim.*.sql`), if that has failed before.
+    pub async fn held_delivery(&self, hook_id: &HookId) -> StoreResult<Option<HeldDelivery>> {
+        let head: Option<(DeliveryId, String, i64, Option<i64>)> = on_backend!(&self.pool, pool => {
+            let order = match self.pool {
+                Backend::Sqlite(_) => "d.created_at, d.rowid",
+                Backend::Postgres(_) => "d.created_at, d.seq",
+            };
+            sqlx::query_as(&format!(
+                "SELECT d.id, e.name, d.attempt_count, d.next_attempt_at
+                 FROM deliveries d JOIN events e ON e.id = d.event_id
+                 JOIN hooks h ON h.id = d.hook_id
+                 WHERE d.hook_id = $1 AND d.state = 'pending' AND h.ordered
+                 ORDER BY {order} LIMIT 1"
+            ))
+            .bind(hook_id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some((delivery_id, event, attempt_count, next_attempt_at)) = head else {
+            return Ok(None);
+        };
+        if attempt_count == 0 {
+            return Ok(None);
+        }
+        let pending: i64 = on_backend!(&self.pool, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE hook_id = $1 AND state = 'pending'",
+        )
+        .bind(hook_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(Some(HeldDelivery {
+            delivery_id,
+            event,
+            attempt_count,
+            next_attempt_at,
+            waiting: pending - 1,
+        }))
     }
 
     /// Schedules a manual attempt, now, of every failed delivery of a hook

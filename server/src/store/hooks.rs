@@ -5,6 +5,7 @@ use std::mem::discriminant;
 use domain::filter::Filter;
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 use domain::key_ring::{KeyRing, SigningKey};
+use domain::policy::{DeliveryPolicy, RateLimit, RequestTimeout, RetrySchedule};
 use domain::Valid;
 use sqlx::QueryBuilder;
 
@@ -26,7 +27,7 @@ pub enum HealthChange {
 }
 
 /// A hook as the dispatcher sends to it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct HookTarget {
     pub id: HookId,
     pub enabled: bool,
@@ -37,6 +38,39 @@ pub struct HookTarget {
     pub keys: KeyRing,
     /// Which events' bodies it gets; checked at ingestion.
     pub filter: Option<JsonText<Filter>>,
+    #[sqlx(flatten, try_from = "PolicyColumns")]
+    pub policy: DeliveryPolicy,
+}
+
+/// A hook's delivery policy as its columns hold it.
+#[derive(sqlx::FromRow)]
+struct PolicyColumns {
+    ordered: bool,
+    rate_limit: Option<JsonText<RateLimit>>,
+    retry_schedule: Option<JsonText<RetrySchedule>>,
+    request_timeout_ms: Option<i64>,
+}
+
+impl TryFrom<PolicyColumns> for DeliveryPolicy {
+    type Error = domain::AppError;
+
+    fn try_from(columns: PolicyColumns) -> Result<Self, Self::Error> {
+        let request_timeout = columns
+            .request_timeout_ms
+            .map(|ms| RequestTimeout::new(std::time::Duration::from_millis(ms.max(0) as u64)))
+            .transpose()?;
+        Ok(DeliveryPolicy {
+            ordered: columns.ordered,
+            rate_limit: columns.rate_limit.map(|limit| limit.0),
+            retry_schedule: columns.retry_schedule.map(|schedule| schedule.0),
+            request_timeout,
+        })
+    }
+}
+
+/// The request timeout as its column holds it.
+fn timeout_ms(timeout: &RequestTimeout) -> i64 {
+    timeout.duration().as_millis() as i64
 }
 
 /// A hook's keys as its columns hold them; read into a [`KeyRing`] here only.
@@ -60,7 +94,8 @@ impl From<KeyColumns> for KeyRing {
 /// The columns of a [`HookTarget`].
 pub(super) const TARGET_COLUMNS: &str =
     "id, enabled, url, headers, signing_key, previous_signing_key,
-     previous_key_expires_at, filter";
+     previous_key_expires_at, filter, ordered, rate_limit, retry_schedule,
+     request_timeout_ms";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
@@ -76,6 +111,8 @@ pub struct HookRow {
     #[sqlx(flatten, try_from = "KeyColumns")]
     pub keys: KeyRing,
     pub filter: Option<JsonText<Filter>>,
+    #[sqlx(flatten, try_from = "PolicyColumns")]
+    pub policy: DeliveryPolicy,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -94,6 +131,7 @@ impl HookRow {
             disabled_reason: None,
             keys: KeyRing::new(signing_key),
             filter: hook.filter.map(JsonText),
+            policy: hook.policy,
             created_at: now,
             updated_at: now,
         }
@@ -112,6 +150,7 @@ impl HookRow {
             enabled: self.enabled,
             disabled_reason: self.disabled_reason,
             filter: self.filter.map(|filter| filter.0),
+            policy: self.policy,
             created_at: self.created_at,
             updated_at: self.updated_at,
             execution_stats: None,
@@ -125,8 +164,8 @@ impl Store {
         on_backend!(&self.writer, pool => sqlx::query(
             "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
                                 previous_signing_key, previous_key_expires_at, created_at, updated_at,
-                                filter)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                filter, ordered, rate_limit, retry_schedule, request_timeout_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(&row.id)
         .bind(&row.name)
@@ -141,6 +180,10 @@ impl Store {
         .bind(row.created_at)
         .bind(row.updated_at)
         .bind(&row.filter)
+        .bind(row.policy.ordered)
+        .bind(row.policy.rate_limit.as_ref().map(JsonText))
+        .bind(row.policy.retry_schedule.as_ref().map(JsonText))
+        .bind(row.policy.request_timeout.as_ref().map(timeout_ms))
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -157,6 +200,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
         let config = patch.config.as_ref();
+        let policy = &patch.policy;
         Ok(on_backend!(&self.writer, pool => sqlx::query_as(
             "UPDATE hooks SET
                 name = COALESCE($1, name),
@@ -166,7 +210,11 @@ impl Store {
                 enabled = COALESCE($5, enabled),
                 disabled_reason = CASE WHEN $6 THEN NULL ELSE disabled_reason END,
                 updated_at = $7,
-                filter = CASE WHEN $9 THEN $10 ELSE filter END
+                filter = CASE WHEN $9 THEN $10 ELSE filter END,
+                ordered = COALESCE($11, ordered),
+                rate_limit = CASE WHEN $12 THEN $13 ELSE rate_limit END,
+                retry_schedule = CASE WHEN $14 THEN $15 ELSE retry_schedule END,
+                request_timeout_ms = CASE WHEN $16 THEN $17 ELSE request_timeout_ms END
              WHERE id = $8
              RETURNING *",
         )
@@ -180,6 +228,13 @@ impl Store {
         .bind(id)
         .bind(patch.filter.is_some())
         .bind(patch.filter.as_ref().and_then(Option::as_ref).map(JsonText))
+        .bind(policy.ordered)
+        .bind(policy.rate_limit.is_some())
+        .bind(policy.rate_limit.flatten().map(JsonText))
+        .bind(policy.retry_schedule.is_some())
+        .bind(policy.retry_schedule.as_ref().and_then(Option::as_ref).map(JsonText))
+        .bind(policy.request_timeout.is_some())
+        .bind(policy.request_timeout.flatten().as_ref().map(timeout_ms))
         .fetch_optional(pool)
         .await)?)
     }

@@ -76,6 +76,12 @@ impl<'a> Leasing<'a> {
             self.unleased += 1;
             return None;
         };
+        if hook.policy.ordered {
+            // Its turn comes only after the hook's earlier deliveries: the
+            // claim, which sees them all, knows when.
+            self.unleased += 1;
+            return None;
+        }
         let bytes = event.payload.len();
         if !intake.reserve(&hook.id, bytes) {
             self.unleased += 1;

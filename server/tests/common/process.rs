@@ -129,6 +129,19 @@ impl Api {
         response.json().await.unwrap()
     }
 
+    /// Ingests `count` `User.Created` events numbered `data.n` = 0, 1 …, one
+    /// after another, through `instances` in turn; returns their ids.
+    pub async fn ingest_numbered(&self, instances: &[&Hookline], count: i64) -> Vec<String> {
+        let mut events = Vec::new();
+        for n in 0..count {
+            let instance = instances[n as usize % instances.len()];
+            let body = serde_json::json!({ "event": "User.Created", "data": { "n": n } });
+            let answer = self.post(instance, "/api/events", body).await;
+            events.push(answer["id"].as_str().unwrap().to_owned());
+        }
+        events
+    }
+
     pub async fn get(&self, process: &Hookline, path: &str) -> Value {
         self.client
             .get(process.url(path))

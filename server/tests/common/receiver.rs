@@ -135,6 +135,15 @@ impl Receiver {
         }
     }
 
+    /// The `data.n` of each request's body, in the order they arrived
+    /// (`Api::ingest_numbered` numbers events so).
+    pub fn numbers(&self) -> Vec<i64> {
+        self.requests()
+            .iter()
+            .map(|r| r.json()["data"]["n"].as_i64().expect("a numbered event"))
+            .collect()
+    }
+
     /// Deliveries that had two requests in flight at once.
     pub fn overlapping(&self) -> Vec<String> {
         self.log.lock().unwrap().overlapping.clone()

@@ -16,8 +16,15 @@
 -- holds (another instance's claim, a recorder settling them) are skipped, not
 -- waited for: claims of several instances run side by side, and never lease
 -- the same delivery.
+--
+-- An ordered hook (README, "Ordered delivery") has one delivery that may be
+-- attempted: its oldest pending one, by ingestion (created_at, then seq),
+-- and only once that one is due and not leased; a later one waits, due or
+-- not. Its row is not locked while it is picked: the update looks again at
+-- the row as it is then, and leaves it if another claim leased it or its
+-- attempt was settled meanwhile.
 WITH due AS (
-    SELECT x.id
+    SELECT x.id, x.next_attempt_at
     FROM hooks h
     CROSS JOIN LATERAL (
         SELECT d.id, d.next_attempt_at
@@ -29,14 +36,32 @@ WITH due AS (
         LIMIT $5
         FOR UPDATE SKIP LOCKED
     ) x
-    ORDER BY x.next_attempt_at
-    LIMIT $6
+    WHERE NOT h.ordered
+    UNION ALL
+    SELECT x.id, x.next_attempt_at
+    FROM hooks h
+    CROSS JOIN LATERAL (
+        SELECT d.id, d.next_attempt_at, d.lease_expires_at
+        FROM deliveries d
+        WHERE d.hook_id = h.id AND d.state = 'pending'
+        ORDER BY d.created_at, d.seq
+        LIMIT 1
+    ) x
+    WHERE h.ordered
+      AND x.next_attempt_at <= $1
+      AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
+),
+picked AS (
+    SELECT id FROM due ORDER BY next_attempt_at LIMIT $6
 ),
 claimed AS (
     UPDATE deliveries d
     SET lease_token = $2, lease_owner = $3, lease_expires_at = $4
-    FROM due
-    WHERE d.id = due.id
+    FROM picked
+    WHERE d.id = picked.id
+      AND d.state = 'pending'
+      AND d.next_attempt_at <= $1
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
     RETURNING d.id, d.hook_id, d.attempt_count, d.next_trigger, d.next_attempt_at,
               d.lease_expires_at, d.event_id
 )

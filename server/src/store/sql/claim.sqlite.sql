@@ -13,8 +13,13 @@
 -- hook's own range of the deliveries_due index, so one hook's backlog never
 -- hides another hook's deliveries. SQLite runs the statement as one write
 -- transaction: two claims never lease the same delivery.
+--
+-- An ordered hook (README, "Ordered delivery") has one delivery that may be
+-- attempted: its oldest pending one, by ingestion (created_at, then rowid,
+-- in the order of the deliveries_hook_state index), and only once that one
+-- is due and not leased; a later one waits, due or not.
 WITH due AS (
-    SELECT d.id
+    SELECT d.id, d.next_attempt_at
     FROM hooks h
     JOIN deliveries d ON d.id IN (
         SELECT x.id
@@ -25,12 +30,27 @@ WITH due AS (
         ORDER BY x.next_attempt_at
         LIMIT $5
     )
-    ORDER BY d.next_attempt_at
-    LIMIT $6
+    WHERE NOT h.ordered
+    UNION ALL
+    SELECT d.id, d.next_attempt_at
+    FROM hooks h
+    JOIN deliveries d ON d.id = (
+        SELECT x.id
+        FROM deliveries x
+        WHERE x.hook_id = h.id AND x.state = 'pending'
+        ORDER BY x.created_at, x.rowid
+        LIMIT 1
+    )
+    WHERE h.ordered
+      AND d.next_attempt_at <= $1
+      AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
+),
+picked AS (
+    SELECT id FROM due ORDER BY next_attempt_at LIMIT $6
 )
 UPDATE deliveries
 SET lease_token = $2, lease_owner = $3, lease_expires_at = $4
-WHERE id IN (SELECT id FROM due)
+WHERE id IN (SELECT id FROM picked)
 RETURNING
     id,
     hook_id,
