@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { join } from "node:path";
-import { addUser, confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
+import { addUser, confirmDialog, hydrated, ingester, setupUrl, startReceiver } from "./support";
 
 // One story, in order: the server starts empty, so each step builds on the last.
 test.describe.configure({ mode: "serial" });
@@ -173,14 +173,7 @@ test("an admin adds a viewer and an API key, and signs out", async ({ page }) =>
 
 test("an admin follows a failed delivery, resends it, recovers failures and sends samples", async ({ page, request }) => {
   const receiver = await startReceiver("/hooks/orders");
-  const ingest = async (body: object) => {
-    const response = await request.post("/api/events", {
-      headers: { authorization: `Bearer ${apiKey}` },
-      data: body,
-    });
-    expect(response.status()).toBe(202);
-    return response.json();
-  };
+  const ingest = ingester(request, apiKey);
   try {
     await signIn(page, admin);
     await hydrated(page);
@@ -316,14 +309,7 @@ test("a viewer sees hooks but cannot create or change them", async ({ page }) =>
 
 test("an admin filters a hook's events, tries the filter, and only matching events are delivered", async ({ page, request }) => {
   const receiver = await startReceiver("/hooks/filtered");
-  const ingest = async (body: object) => {
-    const response = await request.post("/api/events", {
-      headers: { authorization: `Bearer ${apiKey}` },
-      data: body,
-    });
-    expect(response.status()).toBe(202);
-    return response.json();
-  };
+  const ingest = ingester(request, apiKey);
   try {
     await signIn(page, admin);
     await hydrated(page);
@@ -365,6 +351,60 @@ test("an admin filters a hook's events, tries the filter, and only matching even
     await page.getByRole("link", { name: "Requests" }).click();
     await hydrated(page);
     await expect(page.getByTestId("requests-table").locator("tbody tr")).toHaveCount(1);
+  } finally {
+    receiver.close();
+  }
+});
+
+test("an admin creates an ordered hook with its own schedule; it waits on a failing delivery until skipped, then the rest arrive in order", async ({ page, request }) => {
+  const receiver = await startReceiver("/hooks/ledger");
+  const ingest = ingester(request, apiKey);
+  try {
+    await signIn(page, admin);
+    await hydrated(page);
+    await page.getByRole("link", { name: "Create webhook" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("Ledger");
+    await page.getByLabel("Endpoint URL", { exact: true }).fill(receiver.url);
+    await page.getByLabel("PostSignIn", { exact: true }).check();
+    await page.getByLabel("Payload filter", { exact: true }).fill('{"userId": {"$startsWith": "led-"}}');
+    await page.getByLabel("Ordered delivery", { exact: true }).check();
+    // The server's schedule is in effect until the hook has its own.
+    await expect(page.getByTestId("retry-schedule-source")).toContainText("In effect: the server's schedule");
+    // A failed delivery holds the rest back for an hour: long enough to see.
+    await page.getByLabel("Retry schedule", { exact: true }).fill("1h");
+    await page.getByLabel("Request timeout", { exact: true }).fill("2m");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect(page.locator(".field-error")).toContainText("from 1s to 30s");
+    await page.getByLabel("Request timeout", { exact: true }).fill("5s");
+    await page.getByRole("button", { name: "Create webhook" }).click();
+    await expect(page.getByRole("heading", { name: "Ledger", exact: true })).toBeVisible();
+    await expect(page.getByLabel("Ordered delivery", { exact: true })).toBeChecked();
+    await expect(page.getByLabel("Retry schedule", { exact: true })).toHaveValue("1h");
+    await expect(page.getByTestId("retry-schedule-source")).toContainText("Instead of the server's schedule");
+
+    // The first event's delivery fails; the others wait behind it, in order,
+    // and an event the filter drops makes no delivery at all.
+    receiver.script.push({ status: 500, body: "ledger closed" });
+    for (const n of [0, 1, 2, 3]) {
+      expect((await ingest({ event: "PostSignIn", userId: `led-${n}` })).deliveries).toBeGreaterThan(0);
+    }
+    await ingest({ event: "PostSignIn", userId: "other-1" });
+    await expect.poll(() => receiver.received.length).toBe(1);
+    await page.reload();
+    await hydrated(page);
+    const held = page.getByTestId("held-delivery");
+    await expect(held).toContainText("Ordered delivery is waiting on");
+    await expect(held).toContainText("1 failed attempt");
+    await expect(held).toContainText("3 more wait behind it");
+    expect(receiver.received.length).toBe(1);
+    await page.screenshot({ path: join(shots, "ordered-held.png"), fullPage: true });
+
+    await held.getByRole("button", { name: "Skip" }).click();
+    await confirmDialog(page, "Skip delivery");
+    await expect.poll(() => receiver.received.length).toBe(4);
+    const order = receiver.received.map((body) => JSON.parse(body).userId);
+    expect(order).toEqual(["led-0", "led-1", "led-2", "led-3"]);
+    await expect(held).toBeHidden();
   } finally {
     receiver.close();
   }

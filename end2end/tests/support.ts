@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { APIRequestContext, expect, Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
@@ -54,4 +54,16 @@ export async function addUser(page: Page, who: { email: string; password: string
   await page.getByLabel("Role", { exact: true }).selectOption(role);
   await page.getByRole("button", { name: "Add user" }).click();
   await expect(page.locator("tbody tr", { hasText: who.email })).toContainText(role);
+}
+
+/** Sends events as a producer would, with `apiKey`; each must be accepted (202). Returns the answer. */
+export function ingester(request: APIRequestContext, apiKey: string) {
+  return async (body: object) => {
+    const response = await request.post("/api/events", {
+      headers: { authorization: `Bearer ${apiKey}` },
+      data: body,
+    });
+    expect(response.status()).toBe(202);
+    return response.json();
+  };
 }

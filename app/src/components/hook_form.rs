@@ -1,5 +1,6 @@
 //! The hook editor, for creating a hook and for its settings tab: name, endpoint,
-//! events grouped as in the catalog, custom headers.
+//! events grouped as in the catalog, custom headers, payload filter and
+//! delivery policy.
 
 use domain::ids::HookId;
 use leptos::prelude::*;
@@ -7,7 +8,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::filter_field::{filter_text, parse_filter, FilterField};
-use crate::components::{action_error, AttemptStatus, ErrorNotice, FieldError};
+use crate::components::policy_fields::{PolicyFields, PolicyText};
+use crate::components::{action_error, AttemptStatus, ErrorNotice, FieldError, TextField};
 use crate::server_fns::hooks::TestHook;
 use crate::server_fns::ConsoleError;
 use domain::delivery::HookTest;
@@ -53,9 +55,11 @@ pub fn HookForm(
     let filter = RwSignal::new(filter_text(
         initial.as_ref().and_then(|h| h.filter.as_ref()),
     ));
-    // A filter that does not parse is refused here, with the server's words.
-    let filter_error = RwSignal::new(None::<ConsoleError>);
-    let error = Signal::derive(move || filter_error.get().or_else(|| error.get()));
+    let policy = PolicyText::new(initial.as_ref().map(|h| &h.policy));
+    // A filter or policy that does not parse is refused here, with the
+    // server's words.
+    let input_error = RwSignal::new(None::<ConsoleError>);
+    let error = Signal::derive(move || input_error.get().or_else(|| error.get()));
     let next_row = StoredValue::new(0usize);
     let new_row = move |key: String, value: String| {
         let id = next_row.get_value();
@@ -95,17 +99,20 @@ pub fn HookForm(
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let filter = match parse_filter(&filter.get_untracked()) {
-            Ok(filter) => filter,
-            Err(err) => return filter_error.set(Some(err.into())),
+        let parsed =
+            parse_filter(&filter.get_untracked()).and_then(|filter| Ok((filter, policy.parse()?)));
+        let (filter, policy) = match parsed {
+            Ok(parsed) => parsed,
+            Err(err) => return input_error.set(Some(err.into())),
         };
-        filter_error.set(None);
+        input_error.set(None);
         on_submit.run(NewHook {
             name: name.get_untracked(),
             events: events.get_untracked(),
             config: config(),
             enabled: None,
             filter,
+            policy,
         });
     };
 
@@ -190,6 +197,7 @@ pub fn HookForm(
                     <FieldError error field="config.headers" />
                 </div>
                 <FilterField text=filter events error />
+                <PolicyFields policy error />
             </fieldset>
             {test_hook_id.map(|hook_id| view! { <TestPayload hook_id events config=Callback::new(move |()| config()) /> })}
             <Show when=move || !read_only.get()>
@@ -257,34 +265,6 @@ fn TestPayload(
                     {outcome.body.clone().map(|body| view! { <pre class="code">{if body.is_empty() { "(empty body)".to_owned() } else { body }}</pre> })}
                 </div>
             })}
-        </div>
-    }
-}
-
-/// A labelled text input bound to `value`, with its field's error below it.
-#[component]
-fn TextField(
-    id: &'static str,
-    label: &'static str,
-    /// The field name errors refer to.
-    field: &'static str,
-    placeholder: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<ConsoleError>>,
-    #[prop(optional)] mono: bool,
-) -> impl IntoView {
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                type="text"
-                class:mono=mono
-                placeholder=placeholder
-                prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev))
-            />
-            <FieldError error field />
         </div>
     }
 }

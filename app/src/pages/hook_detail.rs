@@ -7,13 +7,14 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::{
-    action_error, ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HookForm, HookTabs,
-    PageData, StateBadge, Tab,
+    action_error, ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HeldNotice, HookForm,
+    HookTabs, PageData, StateBadge, Tab,
 };
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Hook, HookPatch};
+use domain::policy::PolicyPatch;
 
 #[component]
 pub fn HookDetailPage() -> impl IntoView {
@@ -109,6 +110,7 @@ fn HookDetail(
                             .disabled_reason
                             .clone()
                             .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
+                        {hook.policy.ordered.then(|| view! { <HeldNotice hook_id=hook.id.clone() can_write /> })}
                     </div>
                     <Show when=move || can_write>
                         <div class="page-actions">
@@ -179,6 +181,7 @@ fn HookDetail(
                             config: Some(input.config),
                             enabled: None,
                             filter: Some(input.filter),
+                            policy: PolicyPatch::replacing_with(input.policy),
                         },
                     });
                 }

@@ -12,6 +12,13 @@ pub async fn get_retention() -> Result<RetentionSettings, ConsoleError> {
     Ok(console.retention(&actor).await?)
 }
 
+/// The retry schedule and timeout of hooks without their own.
+#[server]
+pub async fn get_delivery_defaults() -> Result<domain::policy::ServerDefaults, ConsoleError> {
+    let (console, actor) = super::session::actor().await?;
+    Ok(console.delivery_defaults(&actor).await?)
+}
+
 /// `days` as the form sends it; empty returns to the server's default.
 #[server]
 pub async fn save_retention(days: String) -> Result<RetentionSettings, ConsoleError> {
