@@ -144,6 +144,14 @@ impl Database {
         Ok(missing)
     }
 
+    /// How many deliveries ingestion has made, whatever became of them.
+    pub async fn deliveries(&self) -> anyhow::Result<u64> {
+        let count: i64 = self
+            .query_one("SELECT COUNT(*) FROM deliveries", &[])
+            .await?;
+        Ok(count as u64)
+    }
+
     async fn execute(&self, sql: &str, binds: &[&str]) -> anyhow::Result<u64> {
         Ok(with_pool!(self, pool => {
             let mut query = sqlx::query(sql);

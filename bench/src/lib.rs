@@ -15,8 +15,6 @@ mod stats;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use clap::Parser;
-
 use cgroup::CpuLimit;
 use database::Database;
 use load::{Budget, Payload};
@@ -24,11 +22,8 @@ use receiver::Receiver;
 pub use report::Report;
 use report::{Baseline, CpuLimitReport, SetupReport};
 
-#[derive(Debug, Clone, Parser)]
-#[command(
-    name = "hookline-bench",
-    about = "End-to-end throughput, latency and log-query benchmark of a built hookline binary"
-)]
+/// The flags of every run (the command line is `main.rs`'s `Cli`).
+#[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
     /// The hookline binary to measure (build it first: `cargo build --release -p server`).
     #[arg(long, default_value = "target/release/hookline")]
@@ -93,6 +88,20 @@ pub struct Settings {
     pub json: PathBuf,
 }
 
+/// Measurements beyond every run's, off unless asked for. Apart from
+/// `Settings` so that the code that builds a `Settings` (the test suite's
+/// small run) needs no change when one is added.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Extra {
+    /// Also measure what payload filters cost ingestion: on SQLite, this
+    /// many hooks listening to one event, events posted back to back for a
+    /// phase, first without filters, then each hook with a filter that half
+    /// the events match, each on a fresh database; events accepted per
+    /// second of both and their ratio. The figure is 100.
+    #[arg(long, value_name = "HOOKS")]
+    pub filter_hooks: Option<usize>,
+}
+
 fn duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text).map_err(|err| err.to_string())
 }
@@ -115,6 +124,11 @@ impl Setup {
 
 /// Runs every measurement and writes the JSON report.
 pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
+    run_with(settings, &Extra::default()).await
+}
+
+/// `run`, with the measurements `extra` asks for too.
+pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Report> {
     let receiver = Receiver::start().await?;
     let payload = Payload::new(settings.payload_bytes);
     let budget = Budget {
@@ -184,6 +198,31 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
             database.remove().await?;
         }
     }
+    // After the setups, on databases and hooks of its own; this binary only.
+    let filters = match extra.filter_hooks {
+        Some(hooks) => {
+            let run = phases::SetupRun {
+                name: Setup::Sqlite.name(),
+                binary: &settings.hookline,
+                log_prefix: "",
+                cpu_limit: cpu_limit.as_ref(),
+                instances: 1,
+                settings,
+                receiver: &receiver,
+                payload: &payload,
+                ceiling_per_sec: ceiling.per_sec,
+                logs_dir: &logs,
+            };
+            match run.filter_cost(hooks).await {
+                Ok(cost) => Some(cost),
+                Err(err) => {
+                    eprintln!("--filter-hooks {hooks} failed: {err:#}");
+                    None
+                }
+            }
+        }
+        None => None,
+    };
     let mut results = results.into_iter();
     let this = results.next().unwrap_or_default();
     let baseline = settings
@@ -195,15 +234,18 @@ pub async fn run(settings: &Settings) -> anyhow::Result<Report> {
             binary: binary.display().to_string(),
             setups: results.next().unwrap_or_default(),
         });
-    let report = Report::new(
-        version,
-        SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
-        settings,
-        cpu_limit_report,
-        ceiling,
-        this,
-        baseline,
-    );
+    let report = Report {
+        filters,
+        ..Report::new(
+            version,
+            SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),
+            settings,
+            cpu_limit_report,
+            ceiling,
+            this,
+            baseline,
+        )
+    };
     std::fs::write(&settings.json, serde_json::to_string_pretty(&report)?)?;
     Ok(report)
 }

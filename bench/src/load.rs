@@ -198,11 +198,28 @@ impl Api {
 
     /// Creates an enabled hook for `event` that delivers to `url`; returns its id.
     pub async fn create_hook(&self, name: &str, event: &str, url: &str) -> anyhow::Result<String> {
+        self.create_filtered_hook(name, event, url, None).await
+    }
+
+    /// `create_hook`, with a payload filter if given. Without one the body
+    /// has no `filter` field at all, so that a baseline binary from before
+    /// filters takes it.
+    pub async fn create_filtered_hook(
+        &self,
+        name: &str,
+        event: &str,
+        url: &str,
+        filter: Option<&serde_json::Value>,
+    ) -> anyhow::Result<String> {
+        let mut hook = json!({"name": name, "events": [event], "config": {"url": url}});
+        if let Some(filter) = filter {
+            hook["filter"] = filter.clone();
+        }
         let response = self
             .client
             .post(format!("{}/api/hooks", self.bases[0]))
             .bearer_auth(&self.key)
-            .json(&json!({"name": name, "events": [event], "config": {"url": url}}))
+            .json(&hook)
             .send()
             .await?;
         anyhow::ensure!(

@@ -9,13 +9,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use reqwest::StatusCode;
+use serde_json::json;
 
 use crate::cgroup::CpuLimit;
 use crate::database::Database;
 use crate::instance::{self, Instance, MachineTime};
 use crate::load::{self, Api, Budget, Payload, Sent};
 use crate::receiver::{Arrival, Receiver, BACKLOG_PREFIX};
-use crate::report::{Backlog, Ceiling, Ingestion, Latency, LogQuery, SetupReport, Throughput};
+use crate::report::{
+    Backlog, Ceiling, FilterCost, FilterIngestion, Ingestion, Latency, LogQuery, SetupReport,
+    Throughput,
+};
 use crate::stats::Percentiles;
 use crate::Settings;
 
@@ -24,6 +28,8 @@ const ONE_HOOK_EVENT: &str = "User.Created";
 const FAN_OUT_EVENT: &str = "User.Deleted";
 const FAN_OUT_HOOKS: usize = 10;
 const BACKLOG_EVENT: &str = "User.Data.Updated";
+/// The event of `--filter-hooks`, which no other hook listens to.
+const FILTER_EVENT: &str = "User.SuspensionStatus.Updated";
 /// The longest the backlog phase posts events for, however many are asked.
 const BACKLOG_FILL_AT_MOST: Duration = Duration::from_secs(3600);
 /// How long the deliveries of a phase may take to arrive after it ends.
@@ -57,6 +63,19 @@ pub async fn ceiling(
         per_sec: sent.accepted_per_sec(),
         cpu_per_request_us: per_item_us(cpu, requests),
     })
+}
+
+/// The filter of hook `index` of `--filter-hooks`: user ids that end in one
+/// of five digits in a row from `index` (mod 10). The load generator's ids
+/// end in each digit in turn, so every event matches five hooks of every ten
+/// (exactly half of the hooks when they are a multiple of ten), and each
+/// hook half the events. Five `$endsWith` in an `$or`: a hook that does not
+/// match tests them all.
+fn half_filter(index: usize) -> serde_json::Value {
+    let digits: Vec<serde_json::Value> = (index..index + 5)
+        .map(|digit| json!({"$endsWith": (digit % 10).to_string()}))
+        .collect();
+    json!({"data": {"id": {"$or": digits}}})
 }
 
 /// One database setup being measured.
@@ -142,6 +161,100 @@ impl SetupRun<'_> {
             instance.stop().await?;
         }
         result
+    }
+
+    /// `--filter-hooks`: ingestion on SQLite with `hooks` hooks listening to
+    /// one event, first without filters, then each with one that half the
+    /// events match, each on a fresh database, back to back, so that both
+    /// see the machine in the same state.
+    pub async fn filter_cost(&self, hooks: usize) -> anyhow::Result<FilterCost> {
+        let mut measured = Vec::new();
+        for (filtered, variant) in [(false, "no-filters"), (true, "filters")] {
+            let run = SetupRun {
+                name: format!("{} {variant}", self.name),
+                ..*self
+            };
+            let database = Database::sqlite()?;
+            let result = run.filter_ingestion(&database, hooks, filtered).await;
+            database.remove().await?;
+            measured.push(result.context(variant)?);
+        }
+        let with_filters = measured.pop().context("no run with filters")?;
+        let without_filters = measured.pop().context("no run without filters")?;
+        Ok(FilterCost {
+            hooks,
+            event: FILTER_EVENT.to_owned(),
+            filter_example: half_filter(0),
+            ratio: with_filters.events_per_sec / without_filters.events_per_sec,
+            without_filters,
+            with_filters,
+        })
+    }
+
+    /// One side of `filter_cost`: events back to back for the phase, and
+    /// no more. The deliveries go on meanwhile, as in any phase, but nothing
+    /// waits for them: ingestion is what is measured.
+    async fn filter_ingestion(
+        &self,
+        database: &Database,
+        hooks: usize,
+        filtered: bool,
+    ) -> anyhow::Result<FilterIngestion> {
+        let fixture = self.start(database).await?;
+        let result = self.filter_phase(&fixture, database, hooks, filtered).await;
+        for instance in fixture.instances {
+            instance.stop().await?;
+        }
+        result
+    }
+
+    async fn filter_phase(
+        &self,
+        fixture: &Fixture,
+        database: &Database,
+        hooks: usize,
+        filtered: bool,
+    ) -> anyhow::Result<FilterIngestion> {
+        // Through the API, as a user would make them; the fixture's own
+        // hooks listen to other events.
+        for index in 0..hooks {
+            let path = format!("filter/{index}");
+            let filter = filtered.then(|| half_filter(index));
+            fixture
+                .api
+                .create_filtered_hook(
+                    &path,
+                    FILTER_EVENT,
+                    &self.receiver.url(&path),
+                    filter.as_ref(),
+                )
+                .await?;
+        }
+        self.receiver.take();
+        let budget = Budget {
+            duration: self.settings.phase,
+            limit: self.settings.max_events,
+        };
+        let sent = self
+            .offer(fixture, FILTER_EVENT, |sender| {
+                load::closed_loop(self.settings.concurrency, budget, move |seq| {
+                    sender.send(seq)
+                })
+            })
+            .await;
+        let delivered = distinct(&self.receiver.take()) as u64;
+        // Every accepted event's deliveries were stored before its answer.
+        let made = database.deliveries().await?;
+        let events = sent.accepted.len() as u64;
+        Ok(FilterIngestion {
+            events,
+            events_per_sec: sent.accepted_per_sec(),
+            answer_times: Percentiles::of(sent.answer_times),
+            refused: sent.refused,
+            first_refusal: sent.first_refusal,
+            deliveries_per_event: made as f64 / events.max(1) as f64,
+            delivered,
+        })
     }
 
     async fn start(&self, database: &Database) -> anyhow::Result<Fixture> {

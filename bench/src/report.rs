@@ -24,7 +24,40 @@ pub struct Report {
     pub baseline: Option<Baseline>,
     /// Each figure of each setup measured for both, this run over the baseline.
     pub comparison: Vec<Comparison>,
+    /// `--filter-hooks`: what payload filters cost ingestion.
+    pub filters: Option<FilterCost>,
     pub targets: Vec<Target>,
+}
+
+/// Ingestion on SQLite with `hooks` hooks listening to one event, without
+/// filters and then each with one that half the events match, each on a
+/// fresh database, back to back, this run's binary only.
+#[derive(Debug, Serialize)]
+pub struct FilterCost {
+    pub hooks: usize,
+    pub event: String,
+    /// The filter of the first hook; the others differ in their digits.
+    pub filter_example: serde_json::Value,
+    pub without_filters: FilterIngestion,
+    pub with_filters: FilterIngestion,
+    /// Events accepted per second, with filters over without.
+    pub ratio: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FilterIngestion {
+    pub events: u64,
+    /// Accepted by `POST /api/events`, over the phase.
+    pub events_per_sec: f64,
+    pub answer_times: Percentiles,
+    pub refused: u64,
+    pub first_refusal: Option<String>,
+    /// Deliveries made (rows stored) per event accepted: `hooks` without
+    /// filters, half of it with.
+    pub deliveries_per_event: f64,
+    /// Distinct deliveries that reached the receiver by the end of the
+    /// phase (the rest were still to go: nothing waits for them).
+    pub delivered: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -220,6 +253,8 @@ impl Report {
             setups,
             baseline,
             comparison,
+            // Set by `run_with`, if asked for.
+            filters: None,
             targets,
         }
     }
@@ -641,6 +676,10 @@ impl fmt::Display for Report {
             }
         }
         writeln!(f)?;
+        if let Some(filters) = &self.filters {
+            filter_table(f, filters)?;
+            writeln!(f)?;
+        }
         for target in &self.targets {
             writeln!(
                 f,
@@ -707,6 +746,72 @@ fn table(
             write!(f, " {:>CELL$}", cell.unwrap_or_else(|| "-".to_owned()))?;
         }
         writeln!(f)?;
+    }
+    Ok(())
+}
+
+/// A line of the `--filter-hooks` table: a label, its figures of one side,
+/// and how they are written.
+type FilterRow = (
+    &'static str,
+    fn(&FilterIngestion) -> Vec<f64>,
+    fn(&[f64]) -> String,
+);
+
+/// The `--filter-hooks` figures: without filters, with, and the ratio.
+fn filter_table(f: &mut fmt::Formatter<'_>, cost: &FilterCost) -> fmt::Result {
+    let title = format!("payload filters, {} hooks, sqlite", cost.hooks);
+    writeln!(
+        f,
+        "{title:<48} {:>CELL$} {:>CELL$} {:>CELL$}",
+        "no filters", "filters, half match", "with / without"
+    )?;
+    let (without, with) = (&cost.without_filters, &cost.with_filters);
+    let rows: [FilterRow; 4] = [
+        ("  events accepted/s", |i| vec![i.events_per_sec], whole),
+        (
+            "  answer p50 / p99 ms",
+            |i| vec![i.answer_times.p50_ms, i.answer_times.p99_ms],
+            millis,
+        ),
+        (
+            "  deliveries made per event",
+            |i| vec![i.deliveries_per_event],
+            |v| format!("{:.1}", v[0]),
+        ),
+        (
+            "  delivered during the phase",
+            |i| vec![i.delivered as f64],
+            whole,
+        ),
+    ];
+    for (label, values, format) in rows {
+        let (off, on) = (values(without), values(with));
+        let ratios: Vec<String> = on
+            .iter()
+            .zip(&off)
+            .map(|(on, off)| ratio(*on, *off).map_or("-".into(), |r| format!("{r:.2}")))
+            .collect();
+        writeln!(
+            f,
+            "{label:<48} {:>CELL$} {:>CELL$} {:>CELL$}",
+            format(&off),
+            format(&on),
+            ratios.join(" / "),
+        )?;
+    }
+    if without.refused + with.refused > 0 {
+        writeln!(
+            f,
+            "  refused: {} without filters, {} with; first: {}",
+            without.refused,
+            with.refused,
+            without
+                .first_refusal
+                .as_deref()
+                .or(with.first_refusal.as_deref())
+                .unwrap_or("-")
+        )?;
     }
     Ok(())
 }
