@@ -8,6 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release
+cargo leptos build --release --precompress
 "$HOOKLINE_BIN" migrate
 exec "$HOOKLINE_BIN" serve --site-root "$HOOKLINE_ROOT/target/site" --allow-private-endpoints "$@"

@@ -56,9 +56,14 @@ if [[ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $bindgen_
 fi
 
 # binaryen's wasm-opt from npm: Debian's (version 108) breaks hydration.
-if [[ ! -x end2end/node_modules/.bin/wasm-opt || ! -d end2end/node_modules/@playwright/test ]]; then
-  say "Installing Node packages (wasm-opt, Playwright)"
+# Installed again whenever package-lock.json differs from the one last
+# installed (a copy kept in node_modules), so new packages arrive too.
+lock_stamp=end2end/node_modules/.hookline-package-lock.json
+if [[ ! -x end2end/node_modules/.bin/wasm-opt || ! -d end2end/node_modules/@playwright/test ]] ||
+  ! cmp -s end2end/package-lock.json "$lock_stamp"; then
+  say "Installing Node packages (wasm-opt, Playwright, axe-core)"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error)
+  cp end2end/package-lock.json "$lock_stamp"
 fi
 
 # Schemathesis, for scripts/api-fuzz.sh: pinned, from PyPI, in its own venv.

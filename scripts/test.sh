@@ -28,7 +28,7 @@ echo "== REST API fuzzing (short)"
 ./scripts/api-fuzz.sh
 
 echo "== Release build (server + wasm console)"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 echo "== End-to-end tests (headless Chromium)"
 cd end2end

@@ -10,19 +10,28 @@ pub mod server_fns;
 mod time;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_meta::{provide_meta_context, Stylesheet, Title};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::CurrentUser;
 use crate::pages::{
-    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, requests, settings, setup,
-    sign_in, users,
+    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, overview, requests, search,
+    settings, setup, sign_in, users,
 };
 use crate::server_fns::auth::{CompleteSetup, SignIn, SignOut};
 
-/// The HTML document around the app.
+/// Pages that load no WebAssembly when opened directly: their forms post to
+/// the server, which answers with a redirect (an error comes back in the URL),
+/// so a first visit transfers a few kilobytes. Reached from inside the
+/// console (after signing out), the router renders them like any other page.
+pub const PAGES_WITHOUT_WASM: [&str; 2] = ["/sign-in", "/setup"];
+
+/// The HTML document around the app, rendered on the server only.
+#[cfg(feature = "ssr")]
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let hydrate = use_context::<http::request::Parts>()
+        .is_none_or(|request| !PAGES_WITHOUT_WASM.contains(&request.uri.path()));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -31,8 +40,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
-                <MetaTags />
+                {hydrate.then(|| view! { <HydrationScripts options /> })}
+                <leptos_meta::MetaTags />
             </head>
             <body>
                 <App />
@@ -67,7 +76,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/sign-in") view=sign_in::SignInPage />
                 <Route path=path!("/setup") view=setup::SetupPage />
                 <ParentRoute path=path!("") view=layout::ConsoleLayout>
-                    <Route path=path!("") view=|| view! { <Redirect path="/webhooks" /> } />
+                    <Route path=path!("") view=overview::OverviewPage />
                     <Route path=path!("/webhooks") view=hooks::HooksPage />
                     <Route path=path!("/webhooks/new") view=new_hook::NewHookPage />
                     <Route path=path!("/webhooks/:id") view=hook_detail::HookDetailPage />
@@ -77,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage />
                     <Route path=path!("/users") view=users::UsersPage />
                     <Route path=path!("/settings") view=settings::SettingsPage />
+                    <Route path=path!("/search") view=search::SearchPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -144,6 +144,65 @@ impl Database {
         Ok(missing)
     }
 
+    /// Adds `hooks` hooks like `template` but listening to an event no
+    /// phase sends (one in 20 disabled, one in 10 failing), and a per-minute
+    /// counter row for each of them for every minute of the last day: the
+    /// overview's worst case, every hook busy all day long. Returns how many
+    /// counter rows were added.
+    pub async fn fill_overview(&self, hooks: u64, template: &str) -> anyhow::Result<u64> {
+        self.execute(
+            &format!(
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {last})
+                 INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason,
+                     signing_key, created_at, updated_at, failing_since)
+                 SELECT 'bench-h' || i, 'overview ' || i, '[\"Organization.Deleted\"]', t.url,
+                        t.headers, i % 20 != 0, CASE WHEN i % 20 = 0 THEN 'bench: disabled' END,
+                        t.signing_key, t.created_at, t.created_at,
+                        CASE WHEN i % 10 = 5 THEN t.created_at END
+                 FROM n, (SELECT url, headers, signing_key, created_at FROM hooks
+                          WHERE id = $1) t",
+                last = hooks - 1,
+            ),
+            &[template],
+        )
+        .await
+        .context("adding hooks")?;
+        let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
+        let first_minute = now - now % 60_000 - 1439 * 60_000;
+        let rows = self
+            .execute(
+                &format!(
+                    "WITH RECURSIVE m(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM m WHERE k < 1439)
+                     INSERT INTO attempt_minutes (hook_id, minute, writer, requests, successes)
+                     SELECT h.id, {first_minute} + k * 60000, 'bench', 1,
+                            CASE WHEN h.failing_since IS NULL THEN 1 ELSE 0 END
+                     FROM hooks h, m WHERE h.id LIKE 'bench-h%'"
+                ),
+                &[],
+            )
+            .await
+            .context("adding per-minute counters")?;
+        // Every hook's totals, as the server's recorder keeps them beside.
+        self.execute(
+            &format!(
+                "INSERT INTO attempt_totals AS t (minute, writer, requests, successes)
+                 SELECT minute, writer, SUM(requests), SUM(successes) FROM attempt_minutes
+                 WHERE minute >= {first_minute} GROUP BY minute, writer
+                 ON CONFLICT (minute, writer) DO UPDATE SET
+                     requests = excluded.requests, successes = excluded.successes"
+            ),
+            &[],
+        )
+        .await
+        .context("adding per-minute totals")?;
+        if let Database::Postgres { .. } = self {
+            self.execute("VACUUM ANALYZE attempt_minutes", &[]).await?;
+            self.execute("VACUUM ANALYZE attempt_totals", &[]).await?;
+            self.execute("VACUUM ANALYZE hooks", &[]).await?;
+        }
+        Ok(rows)
+    }
+
     /// How many deliveries ingestion has made, whatever became of them.
     pub async fn deliveries(&self) -> anyhow::Result<u64> {
         let count: i64 = self

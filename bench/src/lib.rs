@@ -72,6 +72,11 @@ pub struct Settings {
     #[arg(long, default_value_t = 1_000_000)]
     pub log_attempts: u64,
 
+    /// Hooks the overview is timed with, each with a day of per-minute
+    /// counters (after the log queries, on the same database).
+    #[arg(long, default_value_t = 1000)]
+    pub overview_hooks: u64,
+
     /// Times each log query is run.
     #[arg(long, default_value_t = 200)]
     pub log_queries: usize,
@@ -100,6 +105,23 @@ pub struct Extra {
     /// second of both and their ratio. The figure is 100.
     #[arg(long, value_name = "HOOKS")]
     pub filter_hooks: Option<usize>,
+
+    /// Also measure search (`GET /api/search`) on SQLite: a log of
+    /// `--search-events` events written straight into a fresh database,
+    /// `--search-queries` searches of each kind through the API (emails,
+    /// user ids, order numbers, event and delivery ids, idempotency keys, a
+    /// common word), then ingestion with the index and without it (its
+    /// table and triggers dropped), back to back, with the ratio.
+    #[arg(long)]
+    pub search: bool,
+
+    /// Events in the log `--search` searches.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub search_events: u64,
+
+    /// Searches of each kind `--search` times.
+    #[arg(long, default_value_t = 200)]
+    pub search_queries: usize,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -199,29 +221,34 @@ pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Repo
         }
     }
     // After the setups, on databases and hooks of its own; this binary only.
+    let own_sqlite = phases::SetupRun {
+        name: Setup::Sqlite.name(),
+        binary: &settings.hookline,
+        log_prefix: "",
+        cpu_limit: cpu_limit.as_ref(),
+        instances: 1,
+        settings,
+        receiver: &receiver,
+        payload: &payload,
+        ceiling_per_sec: ceiling.per_sec,
+        logs_dir: &logs,
+    };
     let filters = match extra.filter_hooks {
-        Some(hooks) => {
-            let run = phases::SetupRun {
-                name: Setup::Sqlite.name(),
-                binary: &settings.hookline,
-                log_prefix: "",
-                cpu_limit: cpu_limit.as_ref(),
-                instances: 1,
-                settings,
-                receiver: &receiver,
-                payload: &payload,
-                ceiling_per_sec: ceiling.per_sec,
-                logs_dir: &logs,
-            };
-            match run.filter_cost(hooks).await {
-                Ok(cost) => Some(cost),
-                Err(err) => {
-                    eprintln!("--filter-hooks {hooks} failed: {err:#}");
-                    None
-                }
-            }
-        }
+        Some(hooks) => own_sqlite
+            .filter_cost(hooks)
+            .await
+            .inspect_err(|err| eprintln!("--filter-hooks {hooks} failed: {err:#}"))
+            .ok(),
         None => None,
+    };
+    let search = if extra.search {
+        own_sqlite
+            .search_cost(extra.search_events, extra.search_queries)
+            .await
+            .inspect_err(|err| eprintln!("--search failed: {err:#}"))
+            .ok()
+    } else {
+        None
     };
     let mut results = results.into_iter();
     let this = results.next().unwrap_or_default();
@@ -236,6 +263,7 @@ pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Repo
         });
     let report = Report {
         filters,
+        search,
         ..Report::new(
             version,
             SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs(),

@@ -270,6 +270,20 @@ impl Api {
         Ok(total as u64)
     }
 
+    /// Reads the overview; returns how long it took.
+    pub async fn overview(&self) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        self.client
+            .get(format!("{}/api/overview", self.bases[0]))
+            .bearer_auth(&self.key)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        Ok(started.elapsed())
+    }
+
     /// Reads one page of a hook's recent logs; returns how long it took, how
     /// many attempts matched and whether that count was capped.
     pub async fn recent_logs(

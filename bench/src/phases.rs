@@ -17,13 +17,15 @@ use crate::instance::{self, Instance, MachineTime};
 use crate::load::{self, Api, Budget, Payload, Sent};
 use crate::receiver::{Arrival, Receiver, BACKLOG_PREFIX};
 use crate::report::{
-    Backlog, Ceiling, FilterCost, FilterIngestion, Ingestion, Latency, LogQuery, SetupReport,
-    Throughput,
+    Backlog, Ceiling, FilterCost, FilterIngestion, Ingestion, Latency, LogQuery, OverviewQuery,
+    SetupReport, Throughput,
 };
 use crate::stats::Percentiles;
 use crate::Settings;
 
 /// The events each hook group listens to.
+pub mod search;
+
 const ONE_HOOK_EVENT: &str = "User.Created";
 const FAN_OUT_EVENT: &str = "User.Deleted";
 const FAN_OUT_HOOKS: usize = 10;
@@ -350,6 +352,21 @@ impl SetupRun<'_> {
         } else {
             None
         };
+        // A baseline from before the overview has no route for it.
+        let overview = if time_logs {
+            match self.overview_query(fixture, database).await {
+                Ok(overview) => Some(overview),
+                Err(err) => {
+                    eprintln!(
+                        "{}{}: the overview failed: {err:#}",
+                        self.log_prefix, self.name
+                    );
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let backlog = if fixture.backlog {
             Some(self.backlog(fixture).await.context("backlog")?)
         } else {
@@ -377,6 +394,7 @@ impl SetupRun<'_> {
             peak_rss_per_phase: fixture.peak_rss_per_phase,
             cpu_throttled_s: throttled.map(|t| t.as_secs_f64()),
             log_queries,
+            overview,
             backlog,
         })
     }
@@ -618,6 +636,28 @@ impl SetupRun<'_> {
             });
         }
         Ok(results)
+    }
+
+    /// With the log filled, adds `--overview-hooks` hooks with a day of
+    /// per-minute counters each, then times the overview.
+    async fn overview_query(
+        &self,
+        fixture: &Fixture,
+        database: &Database,
+    ) -> anyhow::Result<OverviewQuery> {
+        let counter_rows = database
+            .fill_overview(self.settings.overview_hooks, &fixture.one_hook)
+            .await?;
+        let mut times = Vec::with_capacity(self.settings.log_queries);
+        for _ in 0..self.settings.log_queries {
+            times.push(fixture.api.overview().await?);
+        }
+        Ok(OverviewQuery {
+            hooks: self.settings.overview_hooks,
+            counter_rows,
+            attempts_in_log: self.settings.log_attempts,
+            times: Percentiles::of(times),
+        })
     }
 }
 

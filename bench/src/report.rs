@@ -26,6 +26,8 @@ pub struct Report {
     pub comparison: Vec<Comparison>,
     /// `--filter-hooks`: what payload filters cost ingestion.
     pub filters: Option<FilterCost>,
+    /// `--search`: search times over a large log, and what the index costs ingestion.
+    pub search: Option<crate::phases::search::SearchCost>,
     pub targets: Vec<Target>,
 }
 
@@ -126,6 +128,7 @@ pub struct SetupReport {
     /// over the whole setup, all instances together.
     pub cpu_throttled_s: Option<f64>,
     pub log_queries: Option<Vec<LogQuery>>,
+    pub overview: Option<OverviewQuery>,
     /// With `--backlog`: deliveries waiting for a receiver that was down.
     pub backlog: Option<Backlog>,
 }
@@ -213,6 +216,16 @@ pub struct LogQuery {
     pub times: Percentiles,
 }
 
+/// `GET /api/overview` over the filled log and many hooks, each with a
+/// day of per-minute counters.
+#[derive(Debug, Serialize)]
+pub struct OverviewQuery {
+    pub hooks: u64,
+    pub counter_rows: u64,
+    pub attempts_in_log: u64,
+    pub times: Percentiles,
+}
+
 /// One of the targets, checked.
 #[derive(Debug, Serialize)]
 pub struct Target {
@@ -255,6 +268,7 @@ impl Report {
             comparison,
             // Set by `run_with`, if asked for.
             filters: None,
+            search: None,
             targets,
         }
     }
@@ -420,6 +434,15 @@ fn rows(setups: &[&SetupReport]) -> Vec<Row> {
             millis,
         );
     }
+    row(
+        "overview p50 / p99 ms",
+        &["overview.p50_ms", "overview.p99_ms"],
+        Box::new(|s| {
+            let overview = s.overview.as_ref()?;
+            Some(vec![overview.times.p50_ms, overview.times.p99_ms])
+        }),
+        millis,
+    );
     if setups.iter().any(|s| s.backlog.is_some()) {
         row(
             "backlog: deliveries waiting",
@@ -679,6 +702,9 @@ impl fmt::Display for Report {
         if let Some(filters) = &self.filters {
             filter_table(f, filters)?;
             writeln!(f)?;
+        }
+        if let Some(search) = &self.search {
+            writeln!(f, "{search}")?;
         }
         for target in &self.targets {
             writeln!(

@@ -110,6 +110,31 @@ pub struct Attempt {
     pub response_body_truncated: bool,
 }
 
+impl Attempt {
+    /// The request as a `curl` command, to replay it against a local
+    /// receiver: the URL, every header as sent (signatures included) but
+    /// `host` and `content-length`, which curl sets for wherever it sends
+    /// to, and the body byte for byte.
+    pub fn as_curl(&self) -> String {
+        let mut command = format!("curl -X POST {}", shell_quote(&self.url));
+        for (name, value) in &self.request_headers {
+            if name.eq_ignore_ascii_case("host") || name.eq_ignore_ascii_case("content-length") {
+                continue;
+            }
+            command.push_str(" \\\n  -H ");
+            command.push_str(&shell_quote(&format!("{name}: {value}")));
+        }
+        command.push_str(" \\\n  --data-raw ");
+        command.push_str(&shell_quote(&self.request_body));
+        command
+    }
+}
+
+/// `text` in single quotes for a POSIX shell: nothing inside is expanded.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 /// `[["name", "value"], …]`: pairs keep the order and any repeated names.
 #[cfg(feature = "openapi")]
 fn header_pairs_schema(nullable: bool) -> utoipa::openapi::Array {
@@ -151,7 +176,12 @@ pub struct Delivery {
     pub id: DeliveryId,
     pub event_id: EventId,
     pub hook_id: HookId,
+    /// The hook's name as it is now.
+    pub hook_name: String,
     pub event: String,
+    /// The `Idempotency-Key` the event was ingested with, if any.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub idempotency_key: Option<String>,
     pub state: DeliveryState,
     pub attempt_count: i64,
     /// When the next attempt is due (unix ms), if one is scheduled.
@@ -414,6 +444,7 @@ pub struct LogPage {
 }
 
 /// Requests in one time bucket of a hook's chart.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Bucket {

@@ -98,8 +98,14 @@ pub enum Band {
 
 impl Hook {
     pub fn health(&self) -> Health {
-        let stats = self.execution_stats.unwrap_or_default();
-        if !self.enabled {
+        Health::of(self.enabled, self.execution_stats.unwrap_or_default())
+    }
+}
+
+impl Health {
+    /// How `stats` read for a hook (or all hooks) that is `enabled`.
+    pub fn of(enabled: bool, stats: ExecutionStats) -> Health {
+        if !enabled {
             Health::NotInUse
         } else if stats.request_count == 0 {
             Health::NoRequests

@@ -12,9 +12,11 @@ pub mod filter;
 pub mod hook;
 pub mod ids;
 pub mod key_ring;
+pub mod overview;
 pub mod policy;
 #[cfg(feature = "ports")]
 pub mod ports;
+pub mod search;
 pub mod settings;
 pub mod time;
 pub mod user;

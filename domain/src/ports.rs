@@ -250,6 +250,22 @@ pub trait SettingsPort {
     ) -> Result<RetentionSettings, AppError>;
 }
 
+/// The whole system at a glance.
+#[async_trait]
+pub trait OverviewPort {
+    async fn overview(&self, actor: &Actor) -> Result<crate::overview::Overview, AppError>;
+}
+
+/// Finding events and deliveries by id, key or payload words.
+#[async_trait]
+pub trait SearchPort {
+    async fn search(
+        &self,
+        actor: &Actor,
+        query: crate::search::SearchQuery,
+    ) -> Result<crate::search::SearchPage, AppError>;
+}
+
 /// Everything the console needs, as one object in context.
 pub trait Console:
     SessionPort
@@ -260,6 +276,8 @@ pub trait Console:
     + EventTypePort
     + ApiKeyPort
     + SettingsPort
+    + OverviewPort
+    + SearchPort
     + Send
     + Sync
     + 'static
@@ -275,6 +293,8 @@ impl<T> Console for T where
         + EventTypePort
         + ApiKeyPort
         + SettingsPort
+        + OverviewPort
+        + SearchPort
         + Send
         + Sync
         + 'static

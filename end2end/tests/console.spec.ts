@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { join } from "node:path";
-import { addUser, confirmDialog, hydrated, ingester, setupUrl, startReceiver } from "./support";
+import { addUser, confirmDialog, Credentials, hydrated, ingester, setupUrl, signIn, startReceiver } from "./support";
 
 // One story, in order: the server starts empty, so each step builds on the last.
 test.describe.configure({ mode: "serial" });
@@ -11,11 +11,10 @@ const shots = join(__dirname, "..", "test-results", "screenshots");
 // The API key the admin creates, for sending events as a producer would.
 let apiKey = "";
 
-async function signIn(page: Page, who: { email: string; password: string }) {
-  await page.goto("/sign-in");
-  await page.getByLabel("Email", { exact: true }).fill(who.email);
-  await page.getByLabel("Password", { exact: true }).fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+/** Signs in; these tests start from the webhooks list. */
+async function signInToWebhooks(page: Page, who: Credentials) {
+  await signIn(page, who);
+  await page.getByRole("link", { name: "Webhooks", exact: true }).first().click();
   await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
 }
 
@@ -41,18 +40,18 @@ test("an anonymous visitor is sent to sign in", async ({ page }) => {
 });
 
 test("first-run setup creates the admin and signs in", async ({ page }) => {
+  // A plain form (the page loads no wasm): the server redirects to the overview.
   await page.goto(setupUrl());
-  await hydrated(page);
   await page.getByLabel("Email", { exact: true }).fill(admin.email);
   await page.getByLabel("Password", { exact: true }).fill(admin.password);
   await page.getByRole("button", { name: "Create admin and sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
-  await expect(page.getByText("No webhooks yet")).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
+  await expect(page.getByText("All hooks are healthy.")).toBeVisible();
   await expect(page.locator(".topbar")).toContainText(admin.email);
 });
 
 test("an admin creates, edits, rotates, disables, re-enables and deletes a hook", async ({ page }) => {
-  await signIn(page, admin);
+  await signInToWebhooks(page, admin);
   await hydrated(page);
   await page.getByRole("link", { name: "Create webhook" }).click();
   await expect(page.getByRole("heading", { name: "Create webhook", exact: true })).toBeVisible();
@@ -136,7 +135,7 @@ test("an admin creates, edits, rotates, disables, re-enables and deletes a hook"
 });
 
 test("an admin adds a viewer and an API key, and signs out", async ({ page }) => {
-  await signIn(page, admin);
+  await signInToWebhooks(page, admin);
   await hydrated(page);
   // A hook for the viewer to look at.
   await page.getByRole("link", { name: "Create webhook" }).click();
@@ -175,7 +174,7 @@ test("an admin follows a failed delivery, resends it, recovers failures and send
   const receiver = await startReceiver("/hooks/orders");
   const ingest = ingester(request, apiKey);
   try {
-    await signIn(page, admin);
+    await signInToWebhooks(page, admin);
     await hydrated(page);
     await page.getByRole("link", { name: "Create webhook" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Orders");
@@ -275,7 +274,7 @@ test("an admin follows a failed delivery, resends it, recovers failures and send
 });
 
 test("a viewer sees hooks but cannot create or change them", async ({ page }) => {
-  await signIn(page, viewer);
+  await signInToWebhooks(page, viewer);
   await expect(page.locator("tbody tr", { hasText: "Audit log" })).toBeVisible();
   await expect(page.getByRole("link", { name: "Create webhook" })).toHaveCount(0);
 
@@ -311,7 +310,7 @@ test("an admin filters a hook's events, tries the filter, and only matching even
   const receiver = await startReceiver("/hooks/filtered");
   const ingest = ingester(request, apiKey);
   try {
-    await signIn(page, admin);
+    await signInToWebhooks(page, admin);
     await hydrated(page);
     await page.getByRole("link", { name: "Create webhook" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Filtered");
@@ -360,7 +359,7 @@ test("an admin creates an ordered hook with its own schedule; it waits on a fail
   const receiver = await startReceiver("/hooks/ledger");
   const ingest = ingester(request, apiKey);
   try {
-    await signIn(page, admin);
+    await signInToWebhooks(page, admin);
     await hydrated(page);
     await page.getByRole("link", { name: "Create webhook" }).click();
     await page.getByLabel("Name", { exact: true }).fill("Ledger");

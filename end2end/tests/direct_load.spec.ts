@@ -1,6 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { join } from "node:path";
-import { addUser, confirmDialog, hydrated, setupUrl, startReceiver } from "./support";
+import { addUser, confirmDialog, hydrated, setupUrl, signIn, startReceiver } from "./support";
 
 // Every console page opened by its URL (a shared link, a reload), not reached
 // by clicking through: the server renders it, the browser parses that HTML,
@@ -32,6 +32,8 @@ const data = {
   failedDelivery: "",
   /** A delivery that succeeded at once. */
   deliveredDelivery: "",
+  /** The Idempotency-Key the delivered delivery's event came with. */
+  idempotencyKey: "direct-load-order-1001",
 };
 
 /** Opens `path` by its full URL, as a fresh load, and waits for hydration. */
@@ -84,27 +86,42 @@ test.afterEach(() => {
 });
 
 test("the sign-in page, opened directly, signs in; the data for the other pages", async ({ page, request }) => {
+  // Sign-in and setup are plain HTML forms: no wasm, the server redirects.
+  const wasm: string[] = [];
+  page.on("request", (sent) => {
+    if (sent.url().endsWith(".wasm")) wasm.push(sent.url());
+  });
   await page.goto(base + "/sign-in");
-  await hydrated(page);
   if (await page.getByText("No admin exists yet").isVisible()) {
     // A fresh server: its setup page, opened directly, creates the admin.
-    await directLoad(page, new URL(setupUrl()).pathname + new URL(setupUrl()).search);
+    await page.goto(setupUrl());
     await screenshots(page, "setup");
+    expect(wasm, "the setup page loads no wasm").toEqual([]);
     await page.getByLabel("Email", { exact: true }).fill(admin.email);
     await page.getByLabel("Password", { exact: true }).fill(admin.password);
     await page.getByRole("button", { name: "Create admin and sign in" }).click();
-    await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
-    expect(await sameDocument(page)).toBe(true);
+    await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
+    await hydrated(page);
     await page.getByRole("button", { name: "Sign out" }).click();
     await expect(page).toHaveURL(/\/sign-in$/);
   }
-  await directLoad(page, "/sign-in");
+  await page.goto(base + "/sign-in");
+  wasm.length = 0;
+  await page.reload();
   await screenshots(page, "sign-in");
+  // A wrong password comes back to the page, said beside the form.
+  await page.getByLabel("Email", { exact: true }).fill(admin.email);
+  await page.getByLabel("Password", { exact: true }).fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("wrong email or password");
+  await expect(page).toHaveURL(/\/sign-in\?/);
+  expect(wasm, "the sign-in page loads no wasm").toEqual([]);
   await page.getByLabel("Email", { exact: true }).fill(admin.email);
   await page.getByLabel("Password", { exact: true }).fill(admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
-  expect(await sameDocument(page), "signed in without a full page load").toBe(true);
+  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
+  await expect(page).toHaveURL(base + "/");
+  await hydrated(page);
   await page.context().storageState({ path: adminState });
 
   // An API key, a second user (a viewer), through the console.
@@ -137,8 +154,8 @@ test("the sign-in page, opened directly, signs in; the data for the other pages"
     data.hookId = created.id;
     data.signingKey = created.signingKey;
 
-    const deliveryOf = async (body: object) => {
-      const answer = await request.post(base + "/api/events", { headers: api, data: body });
+    const deliveryOf = async (body: object, headers: Record<string, string> = {}) => {
+      const answer = await request.post(base + "/api/events", { headers: { ...api, ...headers }, data: body });
       expect(answer.status()).toBe(202);
       const { id } = await answer.json();
       let delivery: any;
@@ -153,7 +170,10 @@ test("the sign-in page, opened directly, signs in; the data for the other pages"
     };
     receiver.script.push({ status: 500, body: "receiver down for maintenance" });
     data.failedDelivery = await deliveryOf({ event: "PostRegister", userId: "u1" });
-    data.deliveredDelivery = await deliveryOf({ event: "PostSignIn", userId: "u2" });
+    data.deliveredDelivery = await deliveryOf(
+      { event: "PostSignIn", userId: "u2" },
+      { "idempotency-key": data.idempotencyKey },
+    );
     await deliveryOf({ event: "Invoice.Settled", invoiceId: "inv_1" });
     expect(receiver.received.length).toBe(3);
   } finally {
@@ -162,18 +182,35 @@ test("the sign-in page, opened directly, signs in; the data for the other pages"
   // The viewer's session, for the viewer's pages.
   const viewerContext = await page.context().browser()!.newContext();
   const viewerPage = await viewerContext.newPage();
-  await viewerPage.goto(base + "/sign-in");
-  await hydrated(viewerPage);
-  await viewerPage.getByLabel("Email", { exact: true }).fill(viewer.email);
-  await viewerPage.getByLabel("Password", { exact: true }).fill(viewer.password);
-  await viewerPage.getByRole("button", { name: "Sign in" }).click();
-  await expect(viewerPage.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
+  await signIn(viewerPage, viewer);
   await viewerContext.storageState({ path: viewerState });
   await viewerContext.close();
 });
 
 test.describe("an admin opens each page directly", () => {
   test.use({ storageState: adminState });
+
+  test("overview: figures that follow new attempts without a reload", async ({ page, request }) => {
+    await directLoad(page, "/");
+    const figures = page.getByTestId("overview-figures");
+    await expect(figures).toBeVisible();
+    await expect(page.getByRole("img", { name: "Requests over time" })).toBeVisible();
+    await screenshots(page, "overview");
+    const lastHour = figures.locator(".stat-value").first();
+    const before = Number(await lastHour.textContent());
+    expect(before).toBeGreaterThanOrEqual(3);
+    // The receiver is gone: the attempt fails to connect, but it is logged,
+    // and the page hears of it on its live stream.
+    await request.post(base + "/api/events", {
+      headers: { authorization: `Bearer ${data.apiKey}` },
+      data: { event: "PostSignIn", userId: "u3" },
+    });
+    // At least one more: retries of other tests' deliveries may land too.
+    await expect.poll(async () => Number(await lastHour.textContent())).toBeGreaterThan(before);
+    await page.getByRole("link", { name: "Webhooks", exact: true }).first().click();
+    await expect(page.getByRole("heading", { name: "Webhooks", exact: true })).toBeVisible();
+    expect(await sameDocument(page)).toBe(true);
+  });
 
   test("webhooks", async ({ page }) => {
     await directLoad(page, "/webhooks");
@@ -224,8 +261,19 @@ test.describe("an admin opens each page directly", () => {
   });
 
   test("a delivery: Resend works and the new attempt appears", async ({ page }) => {
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
     await directLoad(page, `/deliveries/${data.failedDelivery}`);
     await expect(page.getByTestId("delivery-state")).toHaveText("Failed");
+    await expect(page.getByTestId("delivery-hook")).toHaveText("Direct load");
+    await expect(page.getByTestId("webhook-id")).toContainText(data.failedDelivery);
+    await expect(page.getByTestId("idempotency-key")).toHaveCount(0);
+    // The exact request as a shell command, signature included.
+    await page.getByRole("button", { name: "Copy as curl" }).click();
+    const curl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(curl).toMatch(/^curl -X POST 'http:\/\/127\.0\.0\.1:\d+\/hooks\/direct'/);
+    expect(curl).toContain(`-H 'webhook-id: ${data.failedDelivery}'`);
+    expect(curl).toContain("-H 'logto-signature-sha-256: ");
+    expect(curl.toLowerCase()).toContain(`-h 'x-api-key: ${headerSecret}'`);
     await expect(page.getByTestId("attempt")).toHaveCount(1);
     await expect(page.getByTestId("attempt").first()).toContainText("receiver down for maintenance");
     await page.getByTestId("attempt").first().locator("summary").first().click();
@@ -243,6 +291,7 @@ test.describe("an admin opens each page directly", () => {
   test("a delivered delivery", async ({ page }) => {
     await directLoad(page, `/deliveries/${data.deliveredDelivery}`);
     await expect(page.getByTestId("delivery-state")).toHaveText("Delivered");
+    await expect(page.getByTestId("idempotency-key")).toHaveText(data.idempotencyKey);
     await page.getByRole("link", { name: "← Requests" }).click();
     await expect(page.getByTestId("requests-table")).toBeVisible();
     expect(await sameDocument(page)).toBe(true);
@@ -308,6 +357,7 @@ test.describe("a viewer opens each page directly", () => {
   test.use({ storageState: viewerState });
 
   for (const [name, path] of [
+    ["overview", () => "/"],
     ["webhooks", () => "/webhooks"],
     ["new-webhook", () => "/webhooks/new"],
     ["requests", () => `/webhooks/${data.hookId}/requests`],

@@ -67,3 +67,28 @@ export function ingester(request: APIRequestContext, apiKey: string) {
     return response.json();
   };
 }
+
+/** A console user's credentials. */
+export type Credentials = { email: string; password: string };
+
+/**
+ * Signs `who` in on the sign-in page, or on a fresh server creates `who` as
+ * the first admin with the setup link. Both pages are plain HTML (they load
+ * no wasm): the form posts and the server redirects to the overview, which
+ * this waits for, hydrated.
+ */
+export async function signIn(page: Page, who: Credentials) {
+  await page.goto("/sign-in");
+  if (await page.getByText("No admin exists yet").isVisible()) {
+    await page.goto(setupUrl());
+    await page.getByLabel("Email", { exact: true }).fill(who.email);
+    await page.getByLabel("Password", { exact: true }).fill(who.password);
+    await page.getByRole("button", { name: "Create admin and sign in" }).click();
+  } else {
+    await page.getByLabel("Email", { exact: true }).fill(who.email);
+    await page.getByLabel("Password", { exact: true }).fill(who.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  }
+  await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
+  await hydrated(page);
+}

@@ -23,14 +23,25 @@ use tokio_util::sync::CancellationToken;
 use crate::http::HttpSettings;
 use crate::service::Service;
 
-/// Options for the console's pages: the built assets live in `site_root`.
+/// Options for the console's pages: the built assets live in `site_root`,
+/// named by their content hash when a hash list for them is found (see
+/// `http::assets`), else by their plain names.
 pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOptions {
-    LeptosOptions::builder()
-        .output_name(env!("LEPTOS_OUTPUT_NAME"))
+    let output_name = env!("LEPTOS_OUTPUT_NAME");
+    let pkg_dir = "pkg";
+    let mut options = LeptosOptions::builder()
+        .output_name(output_name)
         .site_root(site_root.to_string_lossy().as_ref())
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(pkg_dir)
         .site_addr(addr)
-        .build()
+        .build();
+    if let Some(hash_file) = http::assets::find_hash_file(site_root, pkg_dir, output_name) {
+        // Absolute: leptos reads it relative to the binary's folder.
+        let hash_file = std::path::absolute(&hash_file).unwrap_or(hash_file);
+        options.hash_files = true;
+        options.hash_file = hash_file.to_string_lossy().as_ref().into();
+    }
+    options
 }
 
 /// What `serve` needs besides the service: where the console's assets are,

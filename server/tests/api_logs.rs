@@ -331,28 +331,6 @@ async fn custom_event_types_are_listed_subscribed_to_and_validated() {
     }
 }
 
-/// Opens the console's live stream for `hook_id` as a signed-in viewer (an
-/// admin exists first, as the first user must be one); it must answer 200.
-async fn open_live_stream(app: &TestApp, hook_id: &str) -> reqwest::Response {
-    use domain::user::Role;
-    const PASSWORD: &str = "a long password";
-    app.add_user("admin@example.com", PASSWORD, Role::Admin)
-        .await;
-    app.add_user("viewer@example.com", PASSWORD, Role::Viewer)
-        .await;
-    let cookie = app.sign_in("viewer@example.com", PASSWORD).await;
-    let stream = app
-        .client
-        .get(app.url(&format!("/live/hooks/{hook_id}")))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.status(), StatusCode::OK);
-    assert_eq!(stream.headers()["content-type"], "text/event-stream");
-    stream
-}
-
 async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -366,7 +344,9 @@ async fn the_live_stream_announces_new_attempts_to_signed_in_users() {
         .unwrap();
     assert_error(anonymous, StatusCode::UNAUTHORIZED, "unauthorized").await;
 
-    let mut stream = open_live_stream(&app, hook_id).await;
+    let mut stream = app
+        .open_live_stream(&format!("/live/hooks/{hook_id}"))
+        .await;
     let answer = ingest_ok(&app, json!({ "event": "User.Created" })).await;
     let delivery = only_delivery(&app, answer["id"].as_str().unwrap()).await;
     let mut seen = String::new();
@@ -389,7 +369,9 @@ async fn an_open_live_stream_does_not_hold_up_shutdown() {
         .json::<Value>()
         .await
         .unwrap();
-    let stream = open_live_stream(&app, hook["id"].as_str().unwrap()).await;
+    let stream = app
+        .open_live_stream(&format!("/live/hooks/{}", hook["id"].as_str().unwrap()))
+        .await;
     app.shutdown.cancel();
     tokio::time::timeout(Duration::from_secs(5), app.server)
         .await

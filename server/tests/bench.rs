@@ -30,6 +30,7 @@ async fn the_benchmark_measures_every_phase() {
         rate: 200.0,
         payload_bytes: 512,
         log_attempts: 40_000,
+        overview_hooks: 20,
         log_queries: 5,
         backlog: BACKLOG,
         json: dir.path().join("report.json"),
@@ -156,8 +157,12 @@ fn check_setup(setup: &SetupReport) {
         let by_event = &queries[1];
         assert_eq!(by_event.filter, "event=User.Created");
         assert_eq!((by_event.matches, by_event.matches_capped), (10_000, true));
+        let overview = setup.overview.as_ref().expect("the overview timed");
+        assert_eq!((overview.hooks, overview.counter_rows), (20, 20 * 1440));
+        assert_eq!(overview.times.count, 5);
     } else {
         assert!(setup.log_queries.is_none());
+        assert!(setup.overview.is_none());
     }
     let backlog = setup.backlog.as_ref().expect("the backlog phase ran");
     assert_eq!(backlog.events, BACKLOG, "{name}");

@@ -402,3 +402,59 @@ crate::on_both_databases!(
     a_viewer_reads_everything_and_changes_nothing,
     an_admin_manages_hooks_users_and_keys_from_the_console,
 );
+
+/// The sign-in page loads no wasm: its form posts as a plain HTML form and
+/// the server answers with redirects, an error coming back in the URL.
+#[tokio::test]
+async fn the_sign_in_page_works_as_a_plain_form_without_the_wasm_app() {
+    let app = spawn_app().await;
+    app.add_user("a@example.com", PASSWORD, Role::Admin).await;
+    let page = |path: &str, cookie: Option<&str>| {
+        let request = app.client.get(app.url(path));
+        let request = match cookie {
+            Some(cookie) => request.header("cookie", cookie),
+            None => request,
+        };
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let loads_the_app = |html: &str| html.contains(".wasm");
+    let sign_in_page = page("/sign-in", None).await;
+    assert!(sign_in_page.contains("Sign in to the console"));
+    assert!(!loads_the_app(&sign_in_page), "{sign_in_page}");
+
+    // What a browser sends for the form without the app: text/html wanted,
+    // the page it came from as the referer.
+    let post = |password: &str| {
+        app.rpc("sign_in", None)
+            .header("accept", "text/html")
+            .header("referer", app.url("/sign-in"))
+            .form(&[("email", "a@example.com"), ("password", password)])
+            .send()
+    };
+    let refused = post("wrong password").await.unwrap();
+    assert!(refused.status().is_redirection(), "{}", refused.status());
+    assert!(session_cookie(&refused).is_none());
+    let back = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        back.contains("/sign-in?") && back.contains("__err="),
+        "{back}"
+    );
+    // The referer's URL with the error added: on the sign-in page again.
+    let back_path = &back[back.find("/sign-in").unwrap()..];
+    let with_error = page(back_path, None).await;
+    assert!(
+        with_error.contains("wrong email or password"),
+        "{with_error}"
+    );
+
+    let signed_in = post(PASSWORD).await.unwrap();
+    assert!(
+        signed_in.status().is_redirection(),
+        "{}",
+        signed_in.status()
+    );
+    assert_eq!(signed_in.headers()["location"], "/");
+    let cookie = session_cookie(&signed_in).expect("a session");
+    let overview = page("/", Some(&cookie)).await;
+    assert!(loads_the_app(&overview), "the console's pages load the app");
+}

@@ -378,6 +378,49 @@ async fn an_idempotency_key_makes_a_repeat_return_the_first_answer() {
     assert_eq!(receiver.requests().len(), 1, "one event, one delivery");
 }
 
+async fn a_delivery_names_its_hook_and_key_and_replays_as_curl() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(Reply::status(200)).await;
+    add_hook(&app, &receiver.url, &["User.Created"]).await;
+    let answer: Value = app
+        .api(Method::POST, "/api/events")
+        .header("Idempotency-Key", "order-77")
+        .json(&json!({ "event": "User.Created", "data": { "note": "it's \"quoted\" $HOME `x`" } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = only_delivery(&app, answer["id"].as_str().unwrap()).await;
+    let delivered = finished(&app, &id, WAIT).await;
+    assert_eq!(delivered["hookName"], "receiver");
+    assert_eq!(delivered["idempotencyKey"], "order-77");
+    let sent = receiver.wait_for(1, WAIT).await.remove(0);
+
+    // The console's "copy as curl", run by a shell, sends the same request.
+    let delivery: domain::delivery::Delivery = serde_json::from_value(delivered).unwrap();
+    let curl = delivery.attempts[0].as_curl();
+    let status = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{curl} --silent --output /dev/null"))
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success(), "{curl}");
+    let replayed = receiver.wait_for(2, WAIT).await.remove(1);
+    assert_eq!(replayed.body, sent.body);
+    for header in [
+        "content-type",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "logto-signature-sha-256",
+    ] {
+        assert_eq!(replayed.header(header), sent.header(header), "{header}");
+    }
+}
+
 async fn disabled_hooks_and_unmatched_events_get_no_deliveries() {
     let app = spawn_app().await;
     let receiver = Receiver::start(Reply::status(200)).await;
@@ -606,6 +649,7 @@ crate::on_both_databases!(
     every_attempt_failing_for_the_window_disables_the_hook,
     private_endpoints_are_refused_unless_allowed,
     an_idempotency_key_makes_a_repeat_return_the_first_answer,
+    a_delivery_names_its_hook_and_key_and_replays_as_curl,
     disabled_hooks_and_unmatched_events_get_no_deliveries,
     synchronous_mode_answers_with_the_receivers_reply,
     synchronous_mode_gives_up_at_the_bound_and_delivery_goes_on,

@@ -31,6 +31,8 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/deliveries/{id}/skip"),
     ("GET", "/api/event-types"),
     ("POST", "/api/event-types"),
+    ("GET", "/api/overview"),
+    ("GET", "/api/search"),
     ("GET", "/api/openapi.json"),
 ];
 

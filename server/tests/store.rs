@@ -773,11 +773,14 @@ async fn the_roster_lists_live_dispatchers_sorted_with_their_views() {
     };
     let now = 10_000_000;
     let since = now - 5000;
-    store.dispatcher_beat("b", now, "").await.unwrap();
-    store.dispatcher_beat("a", since, "a,b").await.unwrap();
-    store.dispatcher_beat("C", now - 1, "C,a,b").await.unwrap();
+    store.dispatcher_beat("b", now, "", 0).await.unwrap();
+    store.dispatcher_beat("a", since, "a,b", 0).await.unwrap();
     store
-        .dispatcher_beat("silent", since - 1, "x")
+        .dispatcher_beat("C", now - 1, "C,a,b", 0)
+        .await
+        .unwrap();
+    store
+        .dispatcher_beat("silent", since - 1, "x", 0)
         .await
         .unwrap();
     assert_eq!(
@@ -785,7 +788,10 @@ async fn the_roster_lists_live_dispatchers_sorted_with_their_views() {
         [entry("C", "C,a,b"), entry("a", "a,b"), entry("b", "")],
         "sorted byte by byte, so every instance counts alike; silent since before `since` is left out"
     );
-    store.dispatcher_beat("b", now + 1, "C,a,b").await.unwrap();
+    store
+        .dispatcher_beat("b", now + 1, "C,a,b", 0)
+        .await
+        .unwrap();
     store.dispatcher_gone("a").await.unwrap();
     store.dispatcher_gone("nobody").await.unwrap();
     assert_eq!(
@@ -800,7 +806,7 @@ async fn the_roster_lists_live_dispatchers_sorted_with_their_views() {
     );
     // Ten hours on, a beat forgets those long gone.
     store
-        .dispatcher_beat("b", now + 36_000_000, "b")
+        .dispatcher_beat("b", now + 36_000_000, "b", 0)
         .await
         .unwrap();
     assert_eq!(store.live_dispatchers(0).await.unwrap(), [entry("b", "b")]);

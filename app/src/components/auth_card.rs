@@ -2,9 +2,12 @@
 
 use leptos::prelude::*;
 
+use super::ChosenTheme;
+
 #[component]
 pub fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
+        <ChosenTheme />
         <main class="auth-page">
             <div class="auth-card">
                 <div class="brand brand-large">

@@ -1,6 +1,7 @@
 //! A button that asks before it acts.
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsValue;
 
 #[component]
 pub fn ConfirmButton(
@@ -15,7 +16,8 @@ pub fn ConfirmButton(
     #[prop(optional, into)] disabled: Signal<bool>,
     #[prop(into)] on_confirm: Callback<()>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let opener = NodeRef::<leptos::html::Button>::new();
     let button_class = if danger {
         "btn btn-danger-outline"
     } else {
@@ -26,39 +28,66 @@ pub fn ConfirmButton(
     } else {
         "btn btn-primary"
     };
+    // A native modal dialog: the browser keeps focus inside it while it is
+    // open, closes it on Escape, and shows it above everything else.
+    let show = move |_| {
+        if let Some(dialog) = dialog.get_untracked() {
+            let _ = dialog.show_modal();
+        }
+    };
+    let close = move || {
+        if let Some(dialog) = dialog.get_untracked() {
+            dialog.close();
+        }
+    };
+    // However it closed (Cancel, Escape, a click outside, confirming), focus
+    // goes back to the button that opened it.
+    let restore_focus = move |_| {
+        if let Some(button) = opener.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    // A click on the backdrop lands on the dialog itself, not on its content.
+    let click_outside = move |ev: leptos::ev::MouseEvent| {
+        let on_backdrop = dialog
+            .get_untracked()
+            .is_some_and(|dialog| ev.target().map(JsValue::from) == Some(JsValue::from(dialog)));
+        if on_backdrop {
+            close();
+        }
+    };
     view! {
-        <button type="button" class=button_class disabled=disabled on:click=move |_| open.set(true)>
+        <button
+            type="button"
+            class=button_class
+            disabled=disabled
+            aria-haspopup="dialog"
+            node_ref=opener
+            on:click=show
+        >
             {label}
         </button>
-        <Show when=move || open.get()>
-            <div class="modal-backdrop" on:click=move |_| open.set(false)>
-                <div
-                    class="modal"
-                    role="dialog"
-                    aria-modal="true"
-                    aria-label=title
-                    on:click=|ev| ev.stop_propagation()
-                >
-                    <h2>{title}</h2>
-                    <p>{move || message.get()}</p>
-                    <div class="modal-actions">
-                        <button type="button" class="btn btn-secondary" on:click=move |_| open.set(false)>
-                            "Cancel"
-                        </button>
-                        <button
-                            type="button"
-                            class=confirm_class
-                            on:click=move |_| {
-                                open.set(false);
-                                on_confirm.run(());
-                            }
-                        >
-                            {confirm_label}
-                        </button>
-                    </div>
+        <dialog class="modal" aria-label=title node_ref=dialog on:close=restore_focus on:click=click_outside>
+            <div class="modal-body">
+                <h2>{title}</h2>
+                <p>{move || message.get()}</p>
+                <div class="modal-actions">
+                    <button type="button" class="btn btn-secondary" on:click=move |_| close()>
+                        "Cancel"
+                    </button>
+                    <button
+                        type="button"
+                        class=confirm_class
+                        on:click=move |_| {
+                            close();
+                            on_confirm.run(());
+                        }
+                    >
+                        {confirm_label}
+                    </button>
                 </div>
             </div>
-        </Show>
+        </dialog>
     }
 }
 

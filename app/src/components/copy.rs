@@ -2,8 +2,14 @@
 
 use leptos::prelude::*;
 
+/// A button that copies `text`; it reads `label` ("Copy" unless given),
+/// then "Copied" for a moment.
 #[component]
-pub fn CopyButton(#[prop(into)] text: Signal<String>) -> impl IntoView {
+pub fn CopyButton(
+    #[prop(into)] text: Signal<String>,
+    #[prop(optional)] label: Option<&'static str>,
+) -> impl IntoView {
+    let label = label.unwrap_or("Copy");
     let copied = RwSignal::new(false);
     let copy = move |_| {
         write_clipboard(&text.get_untracked());
@@ -15,7 +21,7 @@ pub fn CopyButton(#[prop(into)] text: Signal<String>) -> impl IntoView {
     };
     view! {
         <button type="button" class="btn btn-ghost btn-small" on:click=copy>
-            {move || if copied.get() { "Copied" } else { "Copy" }}
+            {move || if copied.get() { "Copied" } else { label }}
         </button>
     }
 }

@@ -1,6 +1,7 @@
 //! Headers, loading and error states shared by every page.
 
 use leptos::prelude::*;
+use leptos::server_fn::error::ServerFnUrlError;
 
 use crate::server_fns::ConsoleError;
 
@@ -52,11 +53,20 @@ pub fn FieldError(
 }
 
 /// The error a server action last ended with, if any, for [`ErrorNotice`]
-/// and [`FieldError`].
+/// and [`FieldError`]. A form posted without the wasm app (the sign-in and
+/// setup pages load none) comes back to its page with the error in the URL,
+/// which the router offers as a [`ServerActionError`]; it counts until the
+/// action runs in the browser.
 pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<ConsoleError>>
 where
     S: leptos::server_fn::ServerFn<Error = ConsoleError> + Clone + Send + Sync + 'static,
     S::Output: Clone + Send + Sync + 'static,
 {
-    Signal::derive(move || action.value().get().and_then(Result::err))
+    let posted = use_context::<ServerActionError>()
+        .filter(|error| error.path() == S::PATH)
+        .map(|error| ServerFnUrlError::<ConsoleError>::decode_err(error.err()));
+    Signal::derive(move || match action.value().get() {
+        Some(result) => result.err(),
+        None => posted.clone(),
+    })
 }

@@ -104,12 +104,12 @@ fn KeysTable(
                             view! {
                                 <tr>
                                     <td class="row-title">{key.name.clone()}</td>
-                                    <td>
+                                    <td data-label="Key">
                                         <code>{format!("{}…", key.prefix)}</code>
                                     </td>
-                                    <td class="muted">{format_utc(key.created_at)}</td>
-                                    <td class="muted">{key.last_used_at.map_or_else(|| "Never".to_string(), format_utc)}</td>
-                                    <td>
+                                    <td data-label="Created" class="muted">{format_utc(key.created_at)}</td>
+                                    <td data-label="Last used" class="muted">{key.last_used_at.map_or_else(|| "Never".to_string(), format_utc)}</td>
+                                    <td data-label="State">
                                         {if active {
                                             view! { <span class="badge badge-green">"Active"</span> }
                                         } else {

@@ -72,8 +72,8 @@ fn TypeRow(info: EventTypeInfo, can_write: bool) -> impl IntoView {
     view! {
         <tr data-testid=format!("type-{}", info.name)>
             <td class="mono row-title">{info.name.clone()}</td>
-            <td><span class="chip">{info.group.clone()}</span></td>
-            <td>
+            <td data-label="Group"><span class="chip">{info.group.clone()}</span></td>
+            <td data-label="Description">
                 {info.description.clone()}
                 {sample.map(|text| view! {
                     <details class="example">

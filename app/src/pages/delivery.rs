@@ -67,9 +67,10 @@ fn DeliveryDetail(
                         <span class=state_class data-testid="delivery-state">{state_label}</span>
                     </div>
                     <div class="muted small id-line">
-                        "Delivery " <code>{delivery.id.to_string()}</code>
-                        <CopyButton text=delivery.id.to_string() />
-                        " · webhook-id on every attempt"
+                        "Delivery to "
+                        <A href=format!("/webhooks/{}", delivery.hook_id) attr:data-testid="delivery-hook">
+                            {delivery.hook_name.clone()}
+                        </A>
                     </div>
                 </div>
                 {can_write.then(|| view! {
@@ -88,15 +89,22 @@ fn DeliveryDetail(
             </div>
             <div class="figures">
                 <div class="figure">
-                    <span class="figure-label">"Webhook"</span>
-                    <span class="figure-value small">
-                        <A href=format!("/webhooks/{}", delivery.hook_id)>{delivery.hook_id.to_string()}</A>
+                    <span class="figure-label">"webhook-id"</span>
+                    <span class="figure-value small mono id-line" data-testid="webhook-id">
+                        {delivery.id.to_string()}
+                        <CopyButton text=delivery.id.to_string() />
                     </span>
                 </div>
                 <div class="figure">
                     <span class="figure-label">"Event id"</span>
                     <span class="figure-value small mono">{delivery.event_id.to_string()}</span>
                 </div>
+                {delivery.idempotency_key.clone().map(|key| view! {
+                    <div class="figure">
+                        <span class="figure-label">"Idempotency key"</span>
+                        <span class="figure-value small mono" data-testid="idempotency-key">{key}</span>
+                    </div>
+                })}
                 <div class="figure">
                     <span class="figure-label">"Created"</span>
                     <span class="figure-value small">{format_utc(delivery.created_at)}</span>
@@ -129,6 +137,7 @@ fn DeliveryDetail(
 #[component]
 fn AttemptCard(attempt: Attempt) -> impl IntoView {
     let request_body = pretty_json(&attempt.request_body);
+    let curl = attempt.as_curl();
     let response_body = attempt.response_body.as_deref().map(pretty_json);
     view! {
         <article class="card attempt" data-testid="attempt">
@@ -138,6 +147,9 @@ fn AttemptCard(attempt: Attempt) -> impl IntoView {
                 <span class="chip">{attempt.summary.trigger.as_str()}</span>
                 <span class="muted small">{format_utc(attempt.summary.started_at)}</span>
                 <span class="muted small">{format!("{} ms", attempt.summary.duration_ms)}</span>
+                <span class="attempt-tools">
+                    <CopyButton text=curl label="Copy as curl" />
+                </span>
             </header>
             {attempt.summary.error.clone().map(|e| view! { <div class="notice notice-error" data-testid="attempt-error">{e}</div> })}
             <div class="exchange">

@@ -91,14 +91,14 @@ fn HookRow(hook: Hook) -> impl IntoView {
                 </A>
                 <div class="muted small mono">{hook.config.url.clone()}</div>
             </td>
-            <td>
+            <td data-label="Events">
                 <EventChips events=hook.events.clone() />
             </td>
-            <td>
+            <td data-label="Success rate (24 h)">
                 <HealthLabel health />
             </td>
-            <td class="num">{requests}</td>
-            <td>
+            <td data-label="Requests (24 h)" class="num">{requests}</td>
+            <td data-label="State">
                 <StateBadge enabled=hook.enabled />
             </td>
         </tr>

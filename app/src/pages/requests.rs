@@ -9,14 +9,15 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::components::{
-    live_attempts, AttemptStatus, Chart, ErrorNotice, HookTabs, Loading, PageData, StateBadge, Tab,
+    live_attempts, AttemptStatus, Chart, ErrorNotice, HookTabs, Loading, PageData, Pager,
+    StateBadge, Tab,
 };
 use crate::server_fns::deliveries::RecoverFailed;
 use crate::server_fns::hooks::get_hook;
 use crate::server_fns::requests::{hook_requests, RequestsView};
 use domain::delivery::{AttemptSummary, TimeRange};
 use domain::hook::Hook;
-use domain::time::format_utc;
+use domain::time::{format_utc, parse_datetime_local};
 
 #[component]
 pub fn RequestsPage() -> impl IntoView {
@@ -164,7 +165,7 @@ fn RequestsBody(view: RequestsView) -> impl IntoView {
         } else {
             view! { <AttemptsTable attempts=page.attempts /> }.into_any()
         }}
-        <Pager total total_capped page_size />
+        <Pager total total_capped page_size noun="requests" />
     }
 }
 
@@ -198,10 +199,10 @@ fn AttemptsTable(attempts: Vec<AttemptSummary>) -> impl IntoView {
                                     <td>
                                         <A href=href attr:class="row-title mono">{a.event.clone()}</A>
                                     </td>
-                                    <td class="nowrap">{format_utc(a.started_at)}</td>
-                                    <td class="num">{format!("{} ms", a.duration_ms)}</td>
-                                    <td class="num">{a.number}</td>
-                                    <td><span class="chip">{a.trigger.as_str()}</span></td>
+                                    <td data-label="Time (UTC)" class="nowrap">{format_utc(a.started_at)}</td>
+                                    <td data-label="Duration" class="num">{format!("{} ms", a.duration_ms)}</td>
+                                    <td data-label="Attempt" class="num">{a.number}</td>
+                                    <td data-label="Trigger"><span class="chip">{a.trigger.as_str()}</span></td>
                                 </tr>
                             }
                         })
@@ -212,53 +213,12 @@ fn AttemptsTable(attempts: Vec<AttemptSummary>) -> impl IntoView {
     }
 }
 
-/// Previous / next links that keep the filters. Past a capped count there
-/// are more pages than it says, so "Older" stays.
-#[component]
-fn Pager(total: i64, total_capped: bool, page_size: i64) -> impl IntoView {
-    let query = use_query_map();
-    let page = move || {
-        query
-            .read()
-            .get("page")
-            .and_then(|p| p.parse::<i64>().ok())
-            .unwrap_or(1)
-            .max(1)
-    };
-    let pages = ((total + page_size - 1) / page_size).max(1);
-    let more = if total_capped { "+" } else { "" };
-    let link = move |to: i64| {
-        let mut params = query.get();
-        params.replace("page", to.to_string());
-        format!("?{}", params.to_query_string().trim_start_matches('?'))
-    };
-    view! {
-        <div class="pager">
-            <span class="muted small">
-                {move || format!("Page {} of {pages}{more} · {total}{more} requests", page())}
-            </span>
-            <div class="page-actions">
-                <Show when=move || { page() > 1 }>
-                    <A href=move || link(page() - 1) attr:class="btn btn-secondary btn-small">"← Newer"</A>
-                </Show>
-                <Show when=move || { page() < pages || total_capped }>
-                    <A href=move || link(page() + 1) attr:class="btn btn-secondary btn-small">"Older →"</A>
-                </Show>
-            </div>
-        </div>
-    }
-}
-
 /// "Resend failed since …": count first, then confirm with the count.
 #[component]
 fn RecoverPanel(hook_id: HookId, recover: ServerAction<RecoverFailed>) -> impl IntoView {
     let preview = ServerAction::<RecoverFailed>::new();
     let since = RwSignal::new(String::new());
-    let since_ms = move || {
-        chrono::NaiveDateTime::parse_from_str(&since.get(), "%Y-%m-%dT%H:%M")
-            .ok()
-            .map(|t| t.and_utc().timestamp_millis())
-    };
+    let since_ms = move || parse_datetime_local(&since.get());
     let hook_id = StoredValue::new(hook_id);
     let counted = move || {
         preview

@@ -81,10 +81,10 @@ fn UsersTable(
                             view! {
                                 <tr>
                                     <td class="row-title">{user.email.clone()}</td>
-                                    <td>
+                                    <td data-label="Role">
                                         <span class="badge badge-grey">{user.role.as_str()}</span>
                                     </td>
-                                    <td class="muted">{format_utc(user.created_at)}</td>
+                                    <td data-label="Added" class="muted">{format_utc(user.created_at)}</td>
                                     <RemoveCell
                                         shown=can_write
                                         label="Remove"

@@ -24,7 +24,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ConsoleError
         .sign_in(&email, &password, client)
         .await?;
     super::session::set_session_cookie(Some(&session))?;
-    leptos_axum::redirect("/webhooks");
+    leptos_axum::redirect("/");
     Ok(())
 }
 
@@ -54,6 +54,6 @@ pub async fn complete_setup(
         .complete_setup(&token, &email, &password)
         .await?;
     super::session::set_session_cookie(Some(&session))?;
-    leptos_axum::redirect("/webhooks");
+    leptos_axum::redirect("/");
     Ok(())
 }

@@ -48,9 +48,16 @@ impl leptos::server_fn::error::FromServerFnError for ConsoleError {
     /// Runs on the server as a server function's error is sent back: the one
     /// place that gives console errors their HTTP status (a 403 for a viewer,
     /// a 400 for bad input) instead of server_fn's blanket 500.
+    ///
+    /// A plain HTML form's post (the sign-in page loads no wasm) keeps
+    /// server_fn's redirect back to the form, the error in its URL: with a
+    /// 4xx instead the browser would show this JSON.
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let (Some(response), false) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            super::session::is_plain_form_post(),
+        ) {
             if let Ok(status) = http::StatusCode::from_u16(self.code.http_status()) {
                 response.set_status(status);
             }

@@ -8,7 +8,9 @@ pub mod deliveries;
 mod error;
 pub mod event_types;
 pub mod hooks;
+pub mod overview;
 pub mod requests;
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod settings;

@@ -42,6 +42,19 @@ pub fn session_token_in(headers: &http::HeaderMap) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
+/// True for a server function called by a plain HTML form (a browser
+/// navigation, which asks for HTML) rather than by the wasm app: server_fn
+/// answers it with a redirect back to the form's page.
+pub fn is_plain_form_post() -> bool {
+    use_context::<Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT)
+            .and_then(|accept| accept.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/html"))
+    })
+}
+
 /// Where the request came from (see `ClientAddr`); unknown callers share one key.
 pub fn client_addr() -> Result<std::net::IpAddr, AppError> {
     let unknown = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);

@@ -39,6 +39,7 @@ pub use attempt::Target;
 use domain::policy::RetrySchedule;
 use endpoint::EndpointPolicy;
 use policy::HookDefaults;
+pub(crate) use roster::ALIVE_FOR;
 use roster::{Roster, BEAT};
 use sender::Sender;
 use state::{HeldLease, Limits, State};

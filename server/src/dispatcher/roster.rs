@@ -24,7 +24,7 @@ pub const BEAT: Duration = Duration::from_secs(1);
 
 /// A dispatcher not heard from for this long has stopped (a crash, or a
 /// process stuck for seconds): the others take its shares.
-const ALIVE_FOR: Duration = Duration::from_secs(5);
+pub(crate) const ALIVE_FOR: Duration = Duration::from_secs(5);
 
 /// This dispatcher's view of the roster.
 pub struct Roster {
@@ -82,8 +82,9 @@ impl Roster {
                 tracing::warn!(error = %err, "could not read the dispatchers roster; keeping this dispatcher's shares")
             }
         }
+        let sending = state.lock().unwrap().sending();
         match store
-            .dispatcher_beat(&self.owner, now, &self.reported)
+            .dispatcher_beat(&self.owner, now, &self.reported, sending)
             .await
         {
             Ok(()) => self.heard_at = Some(now),

@@ -1,6 +1,7 @@
 //! The HTTP surface: the REST API under `/api`, `/health`, and the console
 //! (pages plus its server functions under `/rpc`).
 
+pub mod assets;
 mod auth;
 pub mod connections;
 mod counted;
@@ -14,14 +15,17 @@ mod hooks;
 mod live;
 mod metrics;
 mod openapi;
+mod overview;
+mod search;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::http::header::CONTENT_SECURITY_POLICY;
-use axum::http::HeaderValue;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Version};
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::get;
 use axum::Router;
@@ -29,6 +33,8 @@ use domain::ports::Console;
 use ipnet::IpNet;
 use leptos::prelude::{provide_context, use_context, LeptosOptions};
 use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -104,6 +110,8 @@ fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(events::routes())
         .merge(deliveries::routes())
         .merge(event_types::routes())
+        .merge(overview::routes())
+        .merge(search::routes())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))
@@ -135,6 +143,12 @@ pub fn router(state: AppState) -> Router {
             }
         }
     };
+    // The console's static files, else the app's not-found page.
+    let assets = Arc::new(assets::Assets::new(&state.leptos_options));
+    let not_found = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+        page_context.clone(),
+        shell,
+    );
     Router::new()
         .nest(API_PREFIX, api_routes())
         .route("/health", get(health::health))
@@ -146,10 +160,20 @@ pub fn router(state: AppState) -> Router {
             page_context.clone(),
             move || shell(leptos_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(page_context, shell))
+        .fallback(move |State(state): State<AppState>, request: Request| {
+            let not_found = not_found.clone();
+            let assets = assets.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                match assets.serve(&parts).await {
+                    Some(file) => file,
+                    None => {
+                        let request = Request::from_parts(parts, body);
+                        not_found(request.uri().clone(), State(state), request).await
+                    }
+                }
+            }
+        })
         .layer(
             tower::ServiceBuilder::new()
                 // Outermost: every request gets an `x-request-id` (a caller's
@@ -162,12 +186,46 @@ pub fn router(state: AppState) -> Router {
                         .make_span_with(request_span)
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
+                // Pages and static files go out compressed when the client
+                // takes it (a precompressed file already is); see `compressible`.
+                .layer(
+                    CompressionLayer::new()
+                        .quality(CompressionLevel::Precise(5))
+                        .compress_when(DefaultPredicate::new().and(compressible)),
+                )
                 .layer(from_fn(guards::security_headers))
                 .layer(from_fn_with_state(state.http.clone(), guards::client_addr))
                 .layer(from_fn_with_state(state.http.clone(), guards::same_origin))
                 .layer(from_fn_with_state(state.http.clone(), guards::body_limits)),
         )
         .with_state(state)
+}
+
+/// What the compression layer compresses: pages and the console's assets.
+/// Not JSON (API answers and server functions carry API keys and signing
+/// keys beside what the caller sent, the mix that compression leaks the length
+/// of), and not the live streams (`text/event-stream`, which `DefaultPredicate`
+/// already leaves out: a compressor would hold their events back).
+fn compressible(
+    _: StatusCode,
+    _: Version,
+    headers: &HeaderMap,
+    _: &axum::http::Extensions,
+) -> bool {
+    let kind = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    [
+        "text/html",
+        "text/css",
+        "text/javascript",
+        "application/javascript",
+        "application/wasm",
+        "image/svg+xml",
+    ]
+    .iter()
+    .any(|compressible| kind.starts_with(compressible))
 }
 
 /// The span of one HTTP request; its fields appear on each line logged inside it.
@@ -183,4 +241,40 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
         path = %request.uri().path(),
         request_id = %request_id,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compressed(kind: &str) -> bool {
+        let response = axum::http::Response::builder()
+            .header(CONTENT_TYPE, kind)
+            .body(axum::body::Body::from(vec![b'x'; 1024]))
+            .unwrap();
+        DefaultPredicate::new()
+            .and(compressible)
+            .should_compress(&response)
+    }
+
+    #[test]
+    fn pages_and_assets_are_compressed_but_not_json_or_live_streams() {
+        for kind in [
+            "text/html; charset=utf-8",
+            "text/css",
+            "text/javascript",
+            "application/wasm",
+            "image/svg+xml",
+        ] {
+            assert!(compressed(kind), "{kind}");
+        }
+        for kind in [
+            "application/json",
+            "text/event-stream",
+            "image/png",
+            "text/plain",
+        ] {
+            assert!(!compressed(kind), "{kind}");
+        }
+    }
 }

@@ -40,6 +40,8 @@ use crate::service::MAX_EVENT_DEPTH;
         (name = "events", description = "Ingesting events and reading them back"),
         (name = "deliveries", description = "Deliveries and their attempts"),
         (name = "event-types", description = "The event catalog, built-in and custom"),
+        (name = "overview", description = "The whole system at a glance"),
+        (name = "search", description = "Events and deliveries by id, key or payload words"),
         (name = "meta", description = "This document")
     )
 )]

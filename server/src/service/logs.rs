@@ -58,7 +58,7 @@ impl LogPort for Service {
         let bucket_ms = ((to - from) / buckets).max(1).div_euclid(60_000).max(1) * 60_000;
         Ok(self
             .store
-            .attempt_buckets(hook_id, from, to, bucket_ms)
+            .attempt_buckets(Some(hook_id), from, to, bucket_ms)
             .await?)
     }
 

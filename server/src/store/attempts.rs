@@ -110,44 +110,57 @@ impl AttemptRow {
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Adds attempts to `writer`'s per-minute figures (test sends do not count).
+/// Adds attempts to `writer`'s per-minute figures, each hook's and every
+/// hook's together (test sends do not count).
 pub(super) async fn count_minutes(
     tx: &mut Tx<'_>,
     attempts: &[&Attempt],
     writer: &str,
 ) -> StoreResult<()> {
-    let mut minutes: HashMap<(&str, i64), (i64, i64)> = HashMap::new();
+    let mut minutes: HashMap<(Option<&str>, i64), (i64, i64)> = HashMap::new();
     for attempt in attempts
         .iter()
         .filter(|a| a.summary.trigger != Trigger::Test)
     {
         let minute = attempt.summary.started_at - attempt.summary.started_at.rem_euclid(MINUTE_MS);
-        let entry = minutes
-            .entry((attempt.summary.hook_id.as_str(), minute))
-            .or_default();
-        entry.0 += 1;
-        entry.1 += i64::from(attempt.summary.success);
+        let success = i64::from(attempt.summary.success);
+        // The hook's row, then the total (no hook).
+        for hook in [Some(attempt.summary.hook_id.as_str()), None] {
+            let entry = minutes.entry((hook, minute)).or_default();
+            *entry = (entry.0 + 1, entry.1 + success);
+        }
     }
     // Sorted, so concurrent recorders (several instances on PostgreSQL)
     // lock the counters' rows in the same order and never deadlock.
     let mut minutes: Vec<_> = minutes.into_iter().collect();
     minutes.sort();
-    for ((hook_id, minute), (requests, successes)) in minutes {
-        on_backend!(&mut *tx, tx => sqlx::query(
-            "INSERT INTO attempt_minutes AS m (hook_id, minute, writer, requests, successes)
-             VALUES ($1, $2, $5, $3, $4)
-             ON CONFLICT (hook_id, minute, writer) DO UPDATE SET
-                 requests = m.requests + excluded.requests,
-                 successes = m.successes + excluded.successes",
-        )
-        .bind(hook_id)
-        .bind(minute)
-        .bind(requests)
-        .bind(successes)
-        .bind(writer)
-        .execute(&mut **tx)
-        .await
-        .map(|done| done.rows_affected()))?;
+    for ((hook, minute), (requests, successes)) in minutes {
+        // A hook's row in `attempt_minutes`, the total in `attempt_totals`.
+        let (table, hook_column, hook_value) = match hook {
+            Some(_) => ("attempt_minutes", "hook_id, ", "$5, "),
+            None => ("attempt_totals", "", ""),
+        };
+        let sql = format!(
+            "INSERT INTO {table} AS c ({hook_column}minute, writer, requests, successes)
+             VALUES ({hook_value}$1, $2, $3, $4)
+             ON CONFLICT ({hook_column}minute, writer) DO UPDATE SET
+                 requests = c.requests + excluded.requests,
+                 successes = c.successes + excluded.successes"
+        );
+        on_backend!(&mut *tx, tx => {
+            let query = sqlx::query(&sql)
+                .bind(minute)
+                .bind(writer)
+                .bind(requests)
+                .bind(successes);
+            match hook {
+                Some(hook) => query.bind(hook),
+                None => query,
+            }
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected())
+        })?;
     }
     Ok(())
 }
@@ -292,29 +305,39 @@ impl Store {
             .collect())
     }
 
-    /// A hook's requests in `[from, to)` in buckets of `bucket_ms` (a whole
-    /// number of minutes), empty buckets included.
+    /// Requests in `[from, to)` in buckets of `bucket_ms` (a whole number
+    /// of minutes), empty buckets included: one hook's, or with `None` every
+    /// hook's together.
     pub async fn attempt_buckets(
         &self,
-        hook_id: &HookId,
+        hook_id: Option<&HookId>,
         from: i64,
         to: i64,
         bucket_ms: i64,
     ) -> StoreResult<Vec<Bucket>> {
         let bucket_ms = bucket_ms.max(MINUTE_MS);
         let from = from - from.rem_euclid(bucket_ms);
-        let rows: Vec<(i64, i64, i64)> = on_backend!(&self.pool, pool => sqlx::query_as(
-            "SELECT $2 + ((minute - $2) / $4) * $4 AS bucket,
+        // One hook's rows, or every hook's totals (a row per minute and writer).
+        let (table, of_hook) = if hook_id.is_some() {
+            ("attempt_minutes", "AND hook_id = $4")
+        } else {
+            ("attempt_totals", "")
+        };
+        let sql = format!(
+            "SELECT $1 + ((minute - $1) / $3) * $3 AS bucket,
                     CAST(SUM(requests) AS BIGINT), CAST(SUM(successes) AS BIGINT)
-             FROM attempt_minutes WHERE hook_id = $1 AND minute >= $2 AND minute < $3
-             GROUP BY bucket ORDER BY bucket",
-        )
-        .bind(hook_id)
-        .bind(from)
-        .bind(to)
-        .bind(bucket_ms)
-        .fetch_all(pool)
-        .await)?;
+             FROM {table} WHERE minute >= $1 AND minute < $2 {of_hook}
+             GROUP BY bucket ORDER BY bucket"
+        );
+        let rows: Vec<(i64, i64, i64)> = on_backend!(&self.pool, pool => {
+            let query = sqlx::query_as(&sql).bind(from).bind(to).bind(bucket_ms);
+            match hook_id {
+                Some(hook_id) => query.bind(hook_id),
+                None => query,
+            }
+            .fetch_all(pool)
+            .await
+        })?;
         let filled: HashMap<i64, (i64, i64)> =
             rows.into_iter().map(|(b, r, s)| (b, (r, s))).collect();
         Ok((0..)

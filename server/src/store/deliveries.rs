@@ -98,7 +98,9 @@ struct DeliveryRow {
     id: DeliveryId,
     event_id: EventId,
     hook_id: HookId,
+    hook_name: String,
     event: String,
+    idempotency_key: Option<String>,
     state: String,
     attempt_count: i64,
     next_attempt_at: Option<i64>,
@@ -112,7 +114,9 @@ impl DeliveryRow {
             id: self.id,
             event_id: self.event_id,
             hook_id: self.hook_id,
+            hook_name: self.hook_name,
             event: self.event,
+            idempotency_key: self.idempotency_key,
             state: self.state.parse()?,
             attempt_count: self.attempt_count,
             next_attempt_at: self.next_attempt_at,
@@ -123,8 +127,12 @@ impl DeliveryRow {
     }
 }
 
-const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.hook_id, e.name AS event, d.state,
-     d.attempt_count, d.next_attempt_at, d.created_at, d.updated_at";
+/// A delivery's columns, from `DELIVERY_TABLES`.
+const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.hook_id, h.name AS hook_name,
+     e.name AS event, e.idempotency_key, d.state, d.attempt_count, d.next_attempt_at,
+     d.created_at, d.updated_at";
+const DELIVERY_TABLES: &str =
+    "deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id";
 
 impl Store {
     /// Leases due deliveries for `claim`, oldest first, and returns them with
@@ -406,7 +414,7 @@ impl Store {
         event_id: &EventId,
     ) -> StoreResult<Vec<Delivery>> {
         let rows: Vec<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
              WHERE d.event_id = $1 ORDER BY d.created_at, d.id"
         ))
         .bind(event_id)
@@ -420,7 +428,7 @@ impl Store {
     /// A delivery with every attempt, oldest first.
     pub async fn delivery(&self, id: &DeliveryId) -> StoreResult<Option<Delivery>> {
         let row: Option<DeliveryRow> = on_backend!(&self.pool, pool => sqlx::query_as(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event_id
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
              WHERE d.id = $1"
         ))
         .bind(id)

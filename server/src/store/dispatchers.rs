@@ -29,16 +29,24 @@ impl Store {
         Ok(alive)
     }
 
-    /// Records that `owner` is alive at `now` and keeps to `view`, and
-    /// forgets dispatchers long gone.
-    pub async fn dispatcher_beat(&self, owner: &str, now: i64, view: &str) -> StoreResult<()> {
+    /// Records that `owner` is alive at `now`, keeps to `view` and is
+    /// `sending` attempts, and forgets dispatchers long gone.
+    pub async fn dispatcher_beat(
+        &self,
+        owner: &str,
+        now: i64,
+        view: &str,
+        sending: usize,
+    ) -> StoreResult<()> {
         on_backend!(&self.writer, pool => sqlx::query(
-            "INSERT INTO dispatchers (owner, seen_at, view) VALUES ($1, $2, $3)
-             ON CONFLICT (owner) DO UPDATE SET seen_at = excluded.seen_at, view = excluded.view",
+            "INSERT INTO dispatchers (owner, seen_at, view, sending) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (owner) DO UPDATE
+                 SET seen_at = excluded.seen_at, view = excluded.view, sending = excluded.sending",
         )
         .bind(owner)
         .bind(now)
         .bind(view)
+        .bind(sending as i64)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;

@@ -233,6 +233,13 @@ pub(super) async fn ingest_in(
         .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;
+        // The event keeps its key for search after the record expires.
+        on_backend!(tx, tx => sqlx::query("UPDATE events SET idempotency_key = $1 WHERE id = $2")
+            .bind(&key.key)
+            .bind(&event.id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
     }
     Ok(Ingestion::Stored { deliveries })
 }

@@ -21,7 +21,9 @@ mod intake;
 mod json_text;
 mod leased;
 mod notify;
+mod overview;
 mod retention;
+mod search;
 mod sessions;
 mod settings;
 mod users;
@@ -45,6 +47,7 @@ pub use intake::{Intake, LeaseTerms, Reservation};
 pub use json_text::JsonText;
 pub use leased::{EventToSend, LeasedDelivery};
 pub use notify::AttemptNotices;
+pub use overview::{WorkState, ATTENTION_CAP};
 pub use retention::Purged;
 pub use users::UserRow;
 

@@ -33,10 +33,12 @@ impl Store {
     /// Deletes per-minute figures and idempotency records past their use.
     pub async fn purge_counters(&self, cutoff: i64, now: i64) -> StoreResult<()> {
         on_backend!(&self.writer, pool => {
-            sqlx::query("DELETE FROM attempt_minutes WHERE minute < $1")
-                .bind(cutoff)
-                .execute(pool)
-                .await?;
+            for table in ["attempt_minutes", "attempt_totals"] {
+                sqlx::query(&format!("DELETE FROM {table} WHERE minute < $1"))
+                    .bind(cutoff)
+                    .execute(pool)
+                    .await?;
+            }
             sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
                 .bind(now)
                 .execute(pool)

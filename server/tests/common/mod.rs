@@ -158,6 +158,27 @@ impl TestApp {
             .to_string()
     }
 
+    /// Opens a console live stream (`/live/…`) as a signed-in viewer (an
+    /// admin exists first, as the first user must be one); it must answer 200.
+    pub async fn open_live_stream(&self, path: &str) -> reqwest::Response {
+        const PASSWORD: &str = "a long password";
+        self.add_user("admin@example.com", PASSWORD, Role::Admin)
+            .await;
+        self.add_user("viewer@example.com", PASSWORD, Role::Viewer)
+            .await;
+        let cookie = self.sign_in("viewer@example.com", PASSWORD).await;
+        let stream = self
+            .client
+            .get(self.url(path))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stream.status(), reqwest::StatusCode::OK);
+        assert_eq!(stream.headers()["content-type"], "text/event-stream");
+        stream
+    }
+
     /// A request to a console server function, with the session cookie if
     /// given, from the console's own origin as a browser would send it.
     pub fn rpc(&self, name: &str, cookie: Option<&str>) -> reqwest::RequestBuilder {
