@@ -6,6 +6,7 @@ use super::catalog::find_event;
 use super::{AppError, Valid};
 use crate::filter::Filter;
 use crate::ids::HookId;
+use crate::key_ring::SignatureScheme;
 use crate::policy::{present_or_null, DeliveryPolicy, PolicyPatch};
 
 pub const NAME_MAX_CHARS: usize = 256;
@@ -40,7 +41,16 @@ pub struct Hook {
     pub name: String,
     pub events: Vec<String>,
     pub config: HookConfig,
-    pub signing_key: String,
+    /// `hmac` or `ed25519` (README, "Verifying signatures").
+    pub signature_scheme: SignatureScheme,
+    /// An HMAC hook's shared secret (masked for viewers). An Ed25519 hook's
+    /// `whsk_` secret key is here only in the answers to create and rotate,
+    /// and only to admins: receivers need just `publicKey`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    /// An Ed25519 hook's `whpk_` public key, which receivers verify with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
     pub enabled: bool,
     /// Why the hook was switched off, when Hookline did it (e.g. `410 Gone`).
     #[cfg_attr(feature = "openapi", schema(required = true))]
@@ -61,9 +71,13 @@ pub struct Hook {
 }
 
 impl Hook {
-    /// The signing key in Standard Webhooks' `whsec_<base64>` form.
-    pub fn whsec(&self) -> String {
-        whsec(&self.signing_key)
+    /// An HMAC hook's signing key in Standard Webhooks' `whsec_<base64>`
+    /// form, when the answer carries it.
+    pub fn whsec(&self) -> Option<String> {
+        (self.signature_scheme == SignatureScheme::Hmac)
+            .then_some(self.signing_key.as_deref())
+            .flatten()
+            .map(whsec)
     }
 }
 
@@ -223,6 +237,9 @@ pub struct NewHook {
     /// the default (unordered, unlimited, the server's schedule and timeout).
     #[serde(flatten)]
     pub policy: DeliveryPolicy,
+    /// `hmac` unless `ed25519` is asked for.
+    #[serde(default, rename = "signatureScheme")]
+    pub signature_scheme: Option<SignatureScheme>,
 }
 
 /// `PATCH /api/hooks/:id`: every field optional; `config` replaces the whole
@@ -255,6 +272,16 @@ pub struct HookPatch {
     pub filter: Option<Option<Filter>>,
     #[serde(flatten)]
     pub policy: PolicyPatch,
+    /// Another scheme: a new key of that scheme, as a rotation makes (the
+    /// old key keeps signing through the overlap window, so receivers can
+    /// switch); the answer carries the new key. The same scheme changes
+    /// nothing.
+    #[serde(
+        default,
+        rename = "signatureScheme",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub signature_scheme: Option<SignatureScheme>,
 }
 
 /// A hook's name: trimmed, 1–256 characters.
@@ -409,6 +436,7 @@ impl NewHook {
             // Parsed, and so checked, as they were read.
             filter: self.filter.clone(),
             policy: self.policy.clone(),
+            signature_scheme: self.signature_scheme,
         }))
     }
 }
@@ -431,6 +459,7 @@ impl HookPatch {
             enabled: self.enabled,
             filter: self.filter.clone(),
             policy: self.policy.clone(),
+            signature_scheme: self.signature_scheme,
         }))
     }
 }
@@ -579,7 +608,9 @@ mod tests {
             name: "n".into(),
             events: vec![],
             config: HookConfig::default(),
-            signing_key: "k".into(),
+            signature_scheme: SignatureScheme::Hmac,
+            signing_key: Some("k".into()),
+            public_key: None,
             enabled: true,
             disabled_reason: None,
             filter: None,

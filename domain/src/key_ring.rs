@@ -1,7 +1,40 @@
 //! A hook's signing keys: the current one and, for a while after a rotation,
 //! the one before it, so receivers can switch over without dropping requests.
+//! Each key has its scheme: a shared HMAC secret, or an Ed25519 secret key
+//! (`whsk_…`), whose public key (`whpk_…`) receivers verify with.
 
 use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The prefix of an Ed25519 secret key, then the base64 of its 32 bytes
+/// (Standard Webhooks).
+pub const ED25519_SECRET_PREFIX: &str = "whsk_";
+/// The prefix of an Ed25519 public key, then the base64 of its 32 bytes.
+pub const ED25519_PUBLIC_PREFIX: &str = "whpk_";
+
+/// How a hook's requests are signed (README, "Verifying signatures").
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureScheme {
+    /// A shared secret: Logto's `logto-signature-sha-256` and Standard
+    /// Webhooks `v1` (HMAC-SHA256).
+    #[default]
+    Hmac,
+    /// Standard Webhooks `v1a`: receivers hold only the public key, which
+    /// cannot sign.
+    Ed25519,
+}
+
+impl SignatureScheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hmac => "hmac",
+            Self::Ed25519 => "ed25519",
+        }
+    }
+}
 
 /// A secret a hook's requests are signed with. Its `Debug` hides it, so it
 /// never reaches a log by accident; `expose` says where it is used.
@@ -16,6 +49,16 @@ impl SigningKey {
     /// The secret itself: for signing, storing, and showing an admin.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The scheme this key signs with: an Ed25519 key is stored with its
+    /// `whsk_` prefix, an HMAC secret as it is.
+    pub fn scheme(&self) -> SignatureScheme {
+        if self.0.starts_with(ED25519_SECRET_PREFIX) {
+            SignatureScheme::Ed25519
+        } else {
+            SignatureScheme::Hmac
+        }
     }
 }
 
@@ -94,6 +137,16 @@ mod tests {
         // A previous key without an expiry is not used.
         let ring = KeyRing::from_parts(key("new"), Some(key("old")), None);
         assert_eq!(ring.active(0).count(), 1);
+    }
+
+    #[test]
+    fn a_key_says_its_scheme_by_its_prefix() {
+        assert_eq!(key("abc").scheme(), SignatureScheme::Hmac);
+        assert_eq!(key("whsk_AAAA").scheme(), SignatureScheme::Ed25519);
+        assert_eq!(
+            serde_json::to_string(&SignatureScheme::Ed25519).unwrap(),
+            "\"ed25519\""
+        );
     }
 
     #[test]

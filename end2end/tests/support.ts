@@ -7,22 +7,25 @@ import { join } from "node:path";
 // What the browser tests share: a real receiver, the server's setup link,
 // and waiting for hydration.
 
-/** A real webhook receiver on an ephemeral port, serving `path`: answers `script` in order, then 200 "ok". */
+/** A real webhook receiver on an ephemeral port, serving `path`: answers `script` in order, then 200 "ok".
+ *  `received` has each request's body, `headers` its headers (names lowercase). */
 export async function startReceiver(path: string) {
   const script: { status: number; body: string }[] = [];
   const received: string[] = [];
+  const headers: Record<string, string | string[] | undefined>[] = [];
   const server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
       received.push(body);
+      headers.push(request.headers);
       const reply = script.shift() ?? { status: 200, body: "ok" };
       response.writeHead(reply.status, { "content-type": "text/plain" }).end(reply.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}${path}`, script, received, close: () => server.close() };
+  return { url: `http://127.0.0.1:${port}${path}`, script, received, headers, close: () => server.close() };
 }
 
 /** The one-time setup link the server printed at start (serve-fresh.sh logs it). */

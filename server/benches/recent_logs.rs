@@ -98,6 +98,7 @@ fn hook(id: &str) -> HookRow {
         enabled: None,
         filter: None,
         policy: Default::default(),
+        signature_scheme: None,
     };
     HookRow::new(
         id.into(),

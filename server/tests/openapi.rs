@@ -372,8 +372,18 @@ async fn the_schemas_accept_what_the_server_sends() {
     wrong["enabled"] = json!("yes");
     assert!(!hook_schema.is_valid(&wrong));
     let mut missing = hook.clone();
-    missing.as_object_mut().unwrap().remove("signingKey");
+    missing.as_object_mut().unwrap().remove("signatureScheme");
     assert!(!hook_schema.is_valid(&missing));
+    // An Ed25519 hook: its public key, and its secret key only when made.
+    let mut ed25519 = valid_hook();
+    ed25519["signatureScheme"] = json!("ed25519");
+    let created: Value = app.create_hook(ed25519).await.json().await.unwrap();
+    assert_valid(&hook_schema, &created, "a new Ed25519 hook");
+    let read = app
+        .get_json(&format!("/api/hooks/{}", created["id"].as_str().unwrap()))
+        .await;
+    assert!(read.get("signingKey").is_none() && read["publicKey"].is_string());
+    assert_valid(&hook_schema, &read, "an Ed25519 hook");
     // Fields the server always sends, null or not, are required.
     assert!(hook["disabledReason"].is_null());
     let mut missing = hook.clone();

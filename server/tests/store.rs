@@ -223,6 +223,7 @@ async fn add_hook(store: &Store, id: &str, event: &str) {
                 enabled: None,
                 filter: None,
                 policy: Default::default(),
+                signature_scheme: None,
             }
             // `event` may be a custom type the test never declared.
             .validated(&[event.to_owned()])
@@ -624,7 +625,7 @@ async fn claimed_deliveries_carry_their_hook_as_it_is_now() {
     .validated(&[])
     .unwrap();
     store
-        .patch_hook(&HookId::from("h2"), &off, 1500)
+        .patch_hook(&HookId::from("h2"), &off, None, 1500)
         .await
         .unwrap()
         .unwrap();

@@ -15,6 +15,7 @@ use crate::server_fns::ConsoleError;
 use domain::delivery::HookTest;
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Headers, Hook, HookConfig, NewHook};
+use domain::key_ring::SignatureScheme;
 
 /// One editable header row; `id` keeps rows stable while they are edited.
 #[derive(Clone)]
@@ -56,6 +57,13 @@ pub fn HookForm(
         initial.as_ref().and_then(|h| h.filter.as_ref()),
     ));
     let policy = PolicyText::new(initial.as_ref().map(|h| &h.policy));
+    let editing = initial.is_some();
+    let scheme = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|h| h.signature_scheme)
+            .unwrap_or_default(),
+    );
     // A filter or policy that does not parse is refused here, with the
     // server's words.
     let input_error = RwSignal::new(None::<ConsoleError>);
@@ -113,6 +121,7 @@ pub fn HookForm(
             enabled: None,
             filter,
             policy,
+            signature_scheme: Some(scheme.get_untracked()),
         });
     };
 
@@ -198,6 +207,7 @@ pub fn HookForm(
                 </div>
                 <FilterField text=filter events error />
                 <PolicyFields policy error />
+                <SchemeField scheme editing />
             </fieldset>
             {test_hook_id.map(|hook_id| view! { <TestPayload hook_id events config=Callback::new(move |()| config()) /> })}
             <Show when=move || !read_only.get()>
@@ -208,6 +218,55 @@ pub fn HookForm(
                 </div>
             </Show>
         </form>
+    }
+}
+
+/// How requests are signed: a shared secret (HMAC) or Ed25519.
+#[component]
+fn SchemeField(scheme: RwSignal<SignatureScheme>, editing: bool) -> impl IntoView {
+    let choices = [
+        (
+            SignatureScheme::Hmac,
+            "HMAC (shared secret; Logto's header and Standard Webhooks v1)",
+        ),
+        (
+            SignatureScheme::Ed25519,
+            "Ed25519 (receivers hold only a public key; Standard Webhooks v1a)",
+        ),
+    ];
+    let parse = |value: String| match value.as_str() {
+        "ed25519" => SignatureScheme::Ed25519,
+        _ => SignatureScheme::Hmac,
+    };
+    view! {
+        <div class="field">
+            <label for="hook-form-scheme">"Signature scheme"</label>
+            <select
+                id="hook-form-scheme"
+                prop:value=move || scheme.get().as_str()
+                on:change=move |ev| scheme.set(parse(event_target_value(&ev)))
+            >
+                {choices
+                    .into_iter()
+                    .map(|(choice, label)| {
+                        view! {
+                            <option value=choice.as_str() selected=move || scheme.get() == choice>
+                                {label}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+            {editing
+                .then(|| {
+                    view! {
+                        <p class="muted small">
+                            "Changing it makes a new key of that scheme; the current key keeps "
+                            "signing beside it for the rotation overlap, so receivers can switch."
+                        </p>
+                    }
+                })}
+        </div>
     }
 }
 

@@ -14,6 +14,8 @@ use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Hook, HookPatch};
+use domain::ids::HookId;
+use domain::key_ring::SignatureScheme;
 use domain::policy::PolicyPatch;
 
 #[component]
@@ -182,6 +184,7 @@ fn HookDetail(
                             enabled: None,
                             filter: Some(input.filter),
                             policy: PolicyPatch::replacing_with(input.policy),
+                            signature_scheme: input.signature_scheme,
                         },
                     });
                 }
@@ -189,14 +192,41 @@ fn HookDetail(
         }
 }
 
-/// The signing key, masked until revealed, in raw and `whsec_` form; to
-/// viewers, only a word on who may see it (the server masks it for them).
+/// How the hook signs: an HMAC key, masked until revealed, in raw and
+/// `whsec_` form (to viewers only a word on who may see it: the server masks
+/// it for them), or an Ed25519 hook's public key, which anyone may see.
 #[component]
 fn SigningKey(
     hook: Hook,
     rotate: ServerAction<RotateSigningKey>,
     can_write: bool,
 ) -> impl IntoView {
+    let rotate_button = can_write.then(|| view! { <RotateKey id=hook.id.clone() rotate /> });
+    if let (SignatureScheme::Ed25519, Some(public)) =
+        (hook.signature_scheme, hook.public_key.clone())
+    {
+        return view! {
+            <section class="card">
+                <div class="card-title">
+                    <h2>"Public key"</h2>
+                    <p class="muted small">
+                        "Requests are signed with Ed25519: verify the Standard Webhooks "
+                        <code>"webhook-signature"</code>
+                        " (" <code>"v1a"</code> ") with this key. It cannot sign, so it need not be kept secret. "
+                        "No " <code>"logto-signature-sha-256"</code>
+                        " is sent: Logto's scheme needs a shared secret."
+                    </p>
+                </div>
+                <div class="secret-row">
+                    <span class="secret-label">"Public key"</span>
+                    <code class="secret" data-testid="public-key">{public.clone()}</code>
+                    <CopyButton text=public />
+                </div>
+                {rotate_button}
+            </section>
+        }
+        .into_any();
+    }
     if !can_write {
         return view! {
             <section class="card">
@@ -211,8 +241,8 @@ fn SigningKey(
         .into_any();
     }
     let revealed = RwSignal::new(false);
-    let key = hook.signing_key.clone();
-    let whsec = hook.whsec();
+    let key = hook.signing_key.clone().unwrap_or_default();
+    let whsec = hook.whsec().unwrap_or_default();
     let mask = |secret: &str| "•".repeat(secret.len().min(32));
     let shown = {
         let (key, whsec) = (key.clone(), whsec.clone());
@@ -226,7 +256,6 @@ fn SigningKey(
         }
     };
     let shown_whsec = shown.clone();
-    let id = hook.id.clone();
     view! {
         <section class="card">
             <div class="card-title card-title-split">
@@ -254,22 +283,28 @@ fn SigningKey(
                 <code class="secret" data-testid="signing-key-whsec">{move || shown_whsec(false)}</code>
                 <CopyButton text=whsec />
             </div>
-            <div class="form-actions">
-                <ConfirmButton
-                    label="Rotate key"
-                    title="Rotate the signing key?"
-                    message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
-                    confirm_label="Rotate key"
-                    disabled=rotate.pending()
-                    on_confirm={
-                        let id = id.clone();
-                        move |()| {
-                            rotate.dispatch(RotateSigningKey { id: id.clone() });
-                        }
-                    }
-                />
-            </div>
+            {rotate_button}
         </section>
     }
     .into_any()
+}
+
+/// "Rotate key": a new key of the same scheme; the current one keeps
+/// signing beside it for a day.
+#[component]
+fn RotateKey(id: HookId, rotate: ServerAction<RotateSigningKey>) -> impl IntoView {
+    view! {
+        <div class="form-actions">
+            <ConfirmButton
+                label="Rotate key"
+                title="Rotate the signing key?"
+                message="A new key signs every request from now on. The current key stays valid for 24 hours, so receivers can switch over.".to_string()
+                confirm_label="Rotate key"
+                disabled=rotate.pending()
+                on_confirm=move |()| {
+                    rotate.dispatch(RotateSigningKey { id: id.clone() });
+                }
+            />
+        </div>
+    }
 }

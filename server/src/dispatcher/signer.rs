@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 
+use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use domain::hook::{Headers, RESERVED_HEADERS};
-use domain::key_ring::{KeyRing, SigningKey};
+use domain::key_ring::{
+    KeyRing, SignatureScheme, SigningKey, ED25519_PUBLIC_PREFIX, ED25519_SECRET_PREFIX,
+};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -53,11 +56,15 @@ impl Message<'_> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
     /// Logto's: `logto-signature-sha-256`, lowercase hex HMAC-SHA256 of the
-    /// body with the current key only.
+    /// body with the newest active HMAC key. An Ed25519 hook has none, so
+    /// it sends no such header (Logto's scheme needs a secret the receiver
+    /// holds, which is what Ed25519 avoids); while it switches from HMAC the
+    /// old key signs it through the overlap.
     Logto,
     /// [Standard Webhooks](https://www.standardwebhooks.com): `webhook-id`,
-    /// `webhook-timestamp` and `webhook-signature`, one `v1,<base64>` for
-    /// every active key (current first), space separated.
+    /// `webhook-timestamp` and `webhook-signature`, one signature for every
+    /// active key (current first), space separated: `v1,<base64>` for an
+    /// HMAC key, `v1a,<base64>` for an Ed25519 one.
     StandardWebhooks,
 }
 
@@ -68,14 +75,21 @@ impl Scheme {
     /// Appends this scheme's headers for `message` signed with `keys`.
     fn sign(self, keys: &KeyRing, message: &Message, headers: &mut Vec<(String, String)>) {
         match self {
-            Scheme::Logto => headers.push((
-                "logto-signature-sha-256".to_owned(),
-                logto_signature(keys.current(), message.body),
-            )),
+            Scheme::Logto => {
+                let newest_hmac = keys
+                    .active(message.sent_at)
+                    .find(|key| key.scheme() == SignatureScheme::Hmac);
+                if let Some(key) = newest_hmac {
+                    headers.push((
+                        "logto-signature-sha-256".to_owned(),
+                        logto_signature(key, message.body),
+                    ));
+                }
+            }
             Scheme::StandardWebhooks => {
                 let signatures: Vec<String> = keys
                     .active(message.sent_at)
-                    .map(|key| standard_signature(key, message))
+                    .filter_map(|key| standard_signature(key, message))
                     .collect();
                 headers.extend([
                     ("webhook-id".to_owned(), message.id.to_owned()),
@@ -113,23 +127,50 @@ fn logto_signature(key: &SigningKey, body: &str) -> String {
     hex::encode(hmac(key, &[body.as_bytes()]))
 }
 
-/// One Standard Webhooks signature, `v1,<base64>` over `id.timestamp.body`.
-fn standard_signature(key: &SigningKey, message: &Message) -> String {
+/// One Standard Webhooks signature over `id.timestamp.body`: `v1,<base64>`
+/// of its HMAC-SHA256, or `v1a,<base64>` of its Ed25519 signature. `None`
+/// for an Ed25519 key that does not decode (never stored by Hookline).
+fn standard_signature(key: &SigningKey, message: &Message) -> Option<String> {
     let timestamp = message.timestamp().to_string();
-    let mac = hmac(
-        key,
-        &[
-            message.id.as_bytes(),
-            b".",
-            timestamp.as_bytes(),
-            b".",
-            message.body.as_bytes(),
-        ],
-    );
-    format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(mac)
-    )
+    let signed: [&[u8]; 5] = [
+        message.id.as_bytes(),
+        b".",
+        timestamp.as_bytes(),
+        b".",
+        message.body.as_bytes(),
+    ];
+    let (version, signature) = match key.scheme() {
+        SignatureScheme::Hmac => ("v1", hmac(key, &signed)),
+        SignatureScheme::Ed25519 => {
+            use ed25519_dalek::Signer as _;
+            let signature = ed25519_key(key)?.sign(&signed.concat());
+            ("v1a", signature.to_bytes().to_vec())
+        }
+    };
+    Some(format!("{version},{}", BASE64.encode(signature)))
+}
+
+/// An Ed25519 key's signing half: the 32 bytes after `whsk_`.
+fn ed25519_key(key: &SigningKey) -> Option<ed25519_dalek::SigningKey> {
+    let encoded = key.expose().strip_prefix(ED25519_SECRET_PREFIX)?;
+    let seed: [u8; 32] = BASE64.decode(encoded).ok()?.try_into().ok()?;
+    Some(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
+/// An Ed25519 key's public key as receivers configure it, `whpk_<base64>`;
+/// `None` for an HMAC key.
+pub fn ed25519_public_key(key: &SigningKey) -> Option<String> {
+    let public = ed25519_key(key)?.verifying_key();
+    Some(format!(
+        "{ED25519_PUBLIC_PREFIX}{}",
+        BASE64.encode(public.as_bytes())
+    ))
+}
+
+/// A new Ed25519 secret key, `whsk_<base64 of 32 random bytes>`.
+pub fn new_ed25519_key() -> SigningKey {
+    let seed: [u8; 32] = rand::random();
+    SigningKey::new(format!("{ED25519_SECRET_PREFIX}{}", BASE64.encode(seed)))
 }
 
 /// The request headers, where a later one wins: Hookline's own
@@ -238,8 +279,8 @@ mod tests {
         assert_eq!(
             signatures,
             [
-                standard_signature(&key("new"), &sent),
-                standard_signature(&key("old"), &sent)
+                standard_signature(&key("new"), &sent).unwrap(),
+                standard_signature(&key("old"), &sent).unwrap()
             ]
         );
         assert_eq!(headers[3].1, logto_signature(&key("new"), "{}"));
@@ -281,7 +322,7 @@ mod tests {
             headers[30],
             (
                 "webhook-signature".into(),
-                standard_signature(&key("k"), &sent)
+                standard_signature(&key("k"), &sent).unwrap()
             )
         );
 
@@ -316,7 +357,7 @@ mod tests {
             let (name, value) = &headers[3];
             assert_eq!(name, "webhook-signature");
             assert_eq!(headers[0].1, logto_signature(&key("new"), "{}"));
-            let expected = |secret| standard_signature(&key(secret), &sent);
+            let expected = |secret| standard_signature(&key(secret), &sent).unwrap();
             (value.clone(), [expected("new"), expected("old")])
         };
         let (during, [new, old]) = signatures(999_999);
@@ -330,9 +371,89 @@ mod tests {
         // HMAC-SHA256("key", "msg_1.1700000000.{}"), base64.
         let sent = message("msg_1", 1_700_000_000, "{}");
         assert_eq!(
-            standard_signature(&key("key"), &sent),
+            standard_signature(&key("key"), &sent).unwrap(),
             "v1,XaXLFEFQ69Q4+demDWPEv5ydXczDW2mM5crCUEFcFBA="
         );
+    }
+
+    /// RFC 8032's first test key, as `whsk_`.
+    fn rfc8032_key() -> SigningKey {
+        let seed = hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .unwrap();
+        SigningKey::new(format!("whsk_{}", BASE64.encode(seed)))
+    }
+
+    #[test]
+    fn an_ed25519_key_signs_v1a_that_its_public_key_verifies() {
+        use ed25519_dalek::Verifier as _;
+        let secret = rfc8032_key();
+        // RFC 8032's public key for that secret.
+        let public = ed25519_public_key(&secret).unwrap();
+        let expected =
+            hex::decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .unwrap();
+        assert_eq!(public, format!("whpk_{}", BASE64.encode(&expected)));
+        assert_eq!(ed25519_public_key(&key("an hmac secret")), None);
+
+        let sent = message("msg_1", 1_700_000_000, r#"{"a":1}"#);
+        let signature = standard_signature(&secret, &sent).unwrap();
+        let bytes: [u8; 64] = BASE64
+            .decode(signature.strip_prefix("v1a,").unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let verifier =
+            ed25519_dalek::VerifyingKey::from_bytes(&expected.try_into().unwrap()).unwrap();
+        let signed = br#"msg_1.1700000000.{"a":1}"#;
+        assert!(verifier
+            .verify(signed, &ed25519_dalek::Signature::from_bytes(&bytes))
+            .is_ok());
+        assert!(verifier
+            .verify(
+                b"msg_1.1700000001.{}",
+                &ed25519_dalek::Signature::from_bytes(&bytes)
+            )
+            .is_err());
+        // Fresh keys differ and have a public key.
+        let (a, b) = (new_ed25519_key(), new_ed25519_key());
+        assert_ne!(a, b);
+        assert_eq!(a.scheme(), SignatureScheme::Ed25519);
+        assert!(ed25519_public_key(&a).is_some());
+    }
+
+    #[test]
+    fn switching_from_hmac_to_ed25519_signs_with_both_through_the_overlap() {
+        let keys = KeyRing::from_parts(rfc8032_key(), Some(key("old")), Some(1_000_000));
+        let at = |sent_at| {
+            let sent = Message {
+                id: "msg_1",
+                sent_at,
+                body: "{}",
+            };
+            signature_headers(&keys, &sent)
+        };
+        let during = at(999_999);
+        // Logto's header from the HMAC key while it lasts.
+        assert_eq!(
+            during[0],
+            (
+                "logto-signature-sha-256".into(),
+                logto_signature(&key("old"), "{}")
+            )
+        );
+        let signatures: Vec<&str> = during[3].1.split(' ').collect();
+        assert!(
+            signatures[0].starts_with("v1a,") && signatures[1].starts_with("v1,"),
+            "{signatures:?}"
+        );
+        // After it, no shared secret is left: no Logto header, one v1a.
+        let after = at(1_000_000);
+        let names: Vec<&str> = after.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        );
+        assert!(after[2].1.starts_with("v1a,") && !after[2].1.contains(' '));
     }
 
     #[test]

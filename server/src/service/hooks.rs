@@ -12,8 +12,10 @@ use domain::AppError;
 use super::secrets::new_signing_key;
 use super::Service;
 use crate::clock::now_ms;
+use crate::dispatcher::signer::ed25519_public_key;
 use crate::ids::new_id;
 use crate::store::HookRow;
+use domain::key_ring::{SignatureScheme, SigningKey};
 
 #[async_trait]
 impl HookPort for Service {
@@ -42,11 +44,14 @@ impl HookPort for Service {
         actor.require_write()?;
         let input = input.validated(&self.custom_event_names().await?)?;
         let now = now_ms();
-        let row = HookRow::new(new_id(), input, new_signing_key(), now);
+        let key = new_signing_key(input.signature_scheme.unwrap_or_default());
+        let row = HookRow::new(new_id(), input, key, now);
         self.store.insert_hook(&row).await?;
-        Ok(hook_for(actor, row.into_hook()))
+        Ok(present(actor, row.into_hook(), KeyShown::New))
     }
 
+    /// A change of `signatureScheme` rotates into a new key of that scheme
+    /// in the same statement as the other fields, and the answer carries it.
     async fn update_hook(
         &self,
         actor: &Actor,
@@ -55,11 +60,23 @@ impl HookPort for Service {
     ) -> Result<Hook, AppError> {
         actor.require_write()?;
         let patch = input.validated(&self.custom_event_names().await?)?;
-        self.store
-            .patch_hook(id, &patch, now_ms())
+        let now = now_ms();
+        let new_key = patch.signature_scheme.map(new_signing_key);
+        let rotation = new_key
+            .as_ref()
+            .map(|key| (key, self.previous_key_expires_at(now)));
+        let row = self
+            .store
+            .patch_hook(id, &patch, rotation, now)
             .await?
-            .map(|row| hook_for(actor, row.into_hook()))
-            .ok_or_else(|| AppError::not_found("hook"))
+            .ok_or_else(|| AppError::not_found("hook"))?;
+        let rotated = new_key.as_ref() == Some(row.keys.current());
+        let shown = if rotated {
+            KeyShown::New
+        } else {
+            KeyShown::Stored
+        };
+        Ok(present(actor, row.into_hook(), shown))
     }
 
     async fn delete_hook(&self, actor: &Actor, id: &HookId) -> Result<(), AppError> {
@@ -71,21 +88,39 @@ impl HookPort for Service {
         }
     }
 
-    /// A new signing key; the old one stays valid for the overlap window.
+    /// A new signing key of the hook's scheme; the old one stays valid for
+    /// the overlap window.
     async fn rotate_signing_key(&self, actor: &Actor, id: &HookId) -> Result<Hook, AppError> {
         actor.require_write()?;
         let now = now_ms();
-        let overlap = self.dispatcher.settings().key_rotation_overlap;
-        let previous_expires_at = now + overlap.as_millis() as i64;
-        self.store
-            .rotate_signing_key(id, &new_signing_key(), previous_expires_at, now)
+        let scheme = self
+            .store
+            .hook(id)
             .await?
-            .map(|row| hook_for(actor, row.into_hook()))
+            .ok_or_else(|| AppError::not_found("hook"))?
+            .keys
+            .current()
+            .scheme();
+        self.store
+            .rotate_signing_key(
+                id,
+                &new_signing_key(scheme),
+                self.previous_key_expires_at(now),
+                now,
+            )
+            .await?
+            .map(|row| present(actor, row.into_hook(), KeyShown::New))
             .ok_or_else(|| AppError::not_found("hook"))
     }
 }
 
 impl Service {
+    /// Until when a key replaced at `now` keeps signing.
+    fn previous_key_expires_at(&self, now: i64) -> i64 {
+        let overlap = self.dispatcher.settings().key_rotation_overlap;
+        now + overlap.as_millis() as i64
+    }
+
     /// Every hook's requests and successes over the last 24 h, when asked for:
     /// one query over the per-minute figures, however many hooks there are.
     async fn day_stats(
@@ -107,18 +142,42 @@ fn with_stats(row: HookRow, stats: Option<&HashMap<HookId, ExecutionStats>>) -> 
     hook
 }
 
-/// The hook as `actor` may see it. A caller who may not read secrets (a
-/// viewer) gets [`SECRET_MASK`] for the signing key and for every custom header
-/// value; header names stay. Every answer that carries a hook passes here, for
-/// the REST API and the console alike.
-pub(crate) fn hook_for(actor: &Actor, mut hook: Hook) -> Hook {
+/// Which answer carries a hook: one that made its key (create, rotate, a
+/// change of scheme) or any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyShown {
+    New,
+    Stored,
+}
+
+/// The hook as `actor` may see it, with an Ed25519 hook's public key. A
+/// caller who may not read secrets (a viewer) gets [`SECRET_MASK`] for an
+/// HMAC key and for every custom header value (header names stay). An
+/// Ed25519 secret key is shown once, to admins, in the answer that made it;
+/// receivers need only the public key. Every answer that carries a hook
+/// passes here, for the REST API and the console alike.
+pub(crate) fn present(actor: &Actor, mut hook: Hook, shown: KeyShown) -> Hook {
+    let secret = hook.signing_key.take().map(SigningKey::new);
+    hook.public_key = secret.as_ref().and_then(ed25519_public_key);
+    hook.signing_key = match (hook.signature_scheme, actor.sees_secrets()) {
+        (SignatureScheme::Hmac, true) => secret.map(|key| key.expose().to_owned()),
+        (SignatureScheme::Hmac, false) => Some(SECRET_MASK.to_owned()),
+        (SignatureScheme::Ed25519, true) if shown == KeyShown::New => {
+            secret.map(|key| key.expose().to_owned())
+        }
+        (SignatureScheme::Ed25519, _) => None,
+    };
     if !actor.sees_secrets() {
-        hook.signing_key = SECRET_MASK.to_owned();
         for (_, value) in &mut hook.config.headers.0 {
             *value = SECRET_MASK.to_owned();
         }
     }
     hook
+}
+
+/// The hook as `actor` may see it in an answer that did not make its key.
+pub(crate) fn hook_for(actor: &Actor, hook: Hook) -> Hook {
+    present(actor, hook, KeyShown::Stored)
 }
 
 /// The delivery as `actor` may see it: for a caller who may not read secrets,
@@ -193,7 +252,9 @@ mod tests {
                 url: "https://example.com".into(),
                 headers: Headers(vec![("X-Api-Key".into(), "s3cret".into())]),
             },
-            signing_key: "k".repeat(32),
+            signature_scheme: SignatureScheme::Hmac,
+            signing_key: Some("k".repeat(32)),
+            public_key: None,
             enabled: true,
             disabled_reason: None,
             filter: None,
@@ -207,13 +268,39 @@ mod tests {
     #[test]
     fn viewers_get_the_key_and_header_values_masked_admins_everything() {
         let masked = hook_for(&actor(Role::Viewer), hook());
-        assert_eq!(masked.signing_key, SECRET_MASK);
+        assert_eq!(masked.signing_key.as_deref(), Some(SECRET_MASK));
         assert_eq!(
             masked.config.headers.0,
             vec![("X-Api-Key".to_owned(), SECRET_MASK.to_owned())]
         );
         assert_eq!(masked.config.url, "https://example.com");
         assert_eq!(hook_for(&actor(Role::Admin), hook()), hook());
+    }
+
+    #[test]
+    fn an_ed25519_secret_key_is_shown_once_to_admins_its_public_key_to_all() {
+        let secret = crate::dispatcher::signer::new_ed25519_key();
+        let ed25519 = Hook {
+            signature_scheme: SignatureScheme::Ed25519,
+            signing_key: Some(secret.expose().to_owned()),
+            ..hook()
+        };
+        let public = ed25519_public_key(&secret);
+        assert!(public
+            .as_deref()
+            .is_some_and(|key| key.starts_with("whpk_")));
+        for (role, shown, key) in [
+            (Role::Admin, KeyShown::New, Some(secret.expose())),
+            (Role::Admin, KeyShown::Stored, None),
+            (Role::Viewer, KeyShown::New, None),
+            (Role::Viewer, KeyShown::Stored, None),
+        ] {
+            let seen = present(&actor(role), ed25519.clone(), shown);
+            assert_eq!(seen.signing_key.as_deref(), key, "{role:?} {shown:?}");
+            assert_eq!(seen.public_key, public, "{role:?} {shown:?}");
+        }
+        // An HMAC hook has no public key.
+        assert_eq!(hook_for(&actor(Role::Admin), hook()).public_key, None);
     }
 
     #[test]

@@ -5,7 +5,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use domain::key_ring::SigningKey;
+use domain::key_ring::{SignatureScheme, SigningKey};
 use rand::distributions::{Alphanumeric, DistString};
 use sha2::{Digest, Sha256};
 
@@ -16,10 +16,14 @@ pub fn random_alphanumeric(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::thread_rng(), len)
 }
 
-/// A hook's signing key: 32 characters of `[0-9A-Za-z]`, used as its UTF-8
-/// bytes (README, "Verifying signatures").
-pub fn new_signing_key() -> SigningKey {
-    SigningKey::new(random_alphanumeric(32))
+/// A hook's signing key (README, "Verifying signatures"): for HMAC, 32
+/// characters of `[0-9A-Za-z]`, used as their UTF-8 bytes; for Ed25519, a
+/// `whsk_` secret key.
+pub fn new_signing_key(scheme: SignatureScheme) -> SigningKey {
+    match scheme {
+        SignatureScheme::Hmac => SigningKey::new(random_alphanumeric(32)),
+        SignatureScheme::Ed25519 => crate::dispatcher::signer::new_ed25519_key(),
+    }
 }
 
 pub fn sha256_hex(secret: &str) -> String {
@@ -46,11 +50,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn signing_keys_are_32_alphanumerics_and_differ() {
-        let a = new_signing_key();
+    fn hmac_signing_keys_are_32_alphanumerics_and_differ() {
+        let a = new_signing_key(SignatureScheme::Hmac);
         assert_eq!(a.expose().len(), 32);
         assert!(a.expose().chars().all(|c| c.is_ascii_alphanumeric()));
-        assert_ne!(a, new_signing_key());
+        assert_ne!(a, new_signing_key(SignatureScheme::Hmac));
+        let ed25519 = new_signing_key(SignatureScheme::Ed25519);
+        assert_eq!(ed25519.scheme(), SignatureScheme::Ed25519);
     }
 
     #[test]

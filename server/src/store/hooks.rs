@@ -4,7 +4,7 @@ use std::mem::discriminant;
 
 use domain::filter::Filter;
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
-use domain::key_ring::{KeyRing, SigningKey};
+use domain::key_ring::{KeyRing, SignatureScheme, SigningKey, ED25519_SECRET_PREFIX};
 use domain::policy::{DeliveryPolicy, RateLimit, RequestTimeout, RetrySchedule};
 use domain::Valid;
 use sqlx::QueryBuilder;
@@ -146,7 +146,9 @@ impl HookRow {
                 url: self.url,
                 headers: self.headers,
             },
-            signing_key: self.keys.current().expose().to_owned(),
+            signature_scheme: self.keys.current().scheme(),
+            signing_key: Some(self.keys.current().expose().to_owned()),
+            public_key: None,
             enabled: self.enabled,
             disabled_reason: self.disabled_reason,
             filter: self.filter.map(|filter| filter.0),
@@ -193,15 +195,26 @@ impl Store {
     /// Changes the fields `patch` sets, in one statement so concurrent changes
     /// never undo each other; `None` if the hook is gone. Enabling clears the
     /// disabled reason.
+    /// Applies the fields given; with `rotation`, `(new key, until when
+    /// the current one keeps signing)`, the key is replaced too unless it
+    /// is already of the new key's scheme: a change of scheme, in the same
+    /// statement.
     pub async fn patch_hook(
         &self,
         id: &HookId,
         patch: &Valid<HookPatch>,
+        rotation: Option<(&SigningKey, i64)>,
         now: i64,
     ) -> StoreResult<Option<HookRow>> {
         let config = patch.config.as_ref();
         let policy = &patch.policy;
-        Ok(on_backend!(&self.writer, pool => sqlx::query_as(
+        // The stored key's scheme differs from the new key's (by the
+        // `whsk_` prefix of Ed25519 keys; every right side reads the old row).
+        let switch = format!(
+            "($18 AND (substr(signing_key, 1, {len}) = '{ED25519_SECRET_PREFIX}') <> $19)",
+            len = ED25519_SECRET_PREFIX.len()
+        );
+        let sql = format!(
             "UPDATE hooks SET
                 name = COALESCE($1, name),
                 events = COALESCE($2, events),
@@ -214,10 +227,16 @@ impl Store {
                 ordered = COALESCE($11, ordered),
                 rate_limit = CASE WHEN $12 THEN $13 ELSE rate_limit END,
                 retry_schedule = CASE WHEN $14 THEN $15 ELSE retry_schedule END,
-                request_timeout_ms = CASE WHEN $16 THEN $17 ELSE request_timeout_ms END
+                request_timeout_ms = CASE WHEN $16 THEN $17 ELSE request_timeout_ms END,
+                previous_signing_key =
+                    CASE WHEN {switch} THEN signing_key ELSE previous_signing_key END,
+                previous_key_expires_at =
+                    CASE WHEN {switch} THEN $21 ELSE previous_key_expires_at END,
+                signing_key = CASE WHEN {switch} THEN $20 ELSE signing_key END
              WHERE id = $8
-             RETURNING *",
-        )
+             RETURNING *"
+        );
+        Ok(on_backend!(&self.writer, pool => sqlx::query_as(&sql)
         .bind(&patch.name)
         .bind(patch.events.as_ref().map(JsonText))
         .bind(config.map(|c| &c.url))
@@ -235,6 +254,10 @@ impl Store {
         .bind(policy.retry_schedule.as_ref().and_then(Option::as_ref).map(JsonText))
         .bind(policy.request_timeout.is_some())
         .bind(policy.request_timeout.flatten().as_ref().map(timeout_ms))
+        .bind(rotation.is_some())
+        .bind(rotation.is_some_and(|(key, _)| key.scheme() == SignatureScheme::Ed25519))
+        .bind(rotation.map(|(key, _)| key.expose()))
+        .bind(rotation.map(|(_, expires_at)| expires_at))
         .fetch_optional(pool)
         .await)?)
     }
