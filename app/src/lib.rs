@@ -17,7 +17,7 @@ use leptos_router::path;
 use crate::components::CurrentUser;
 use crate::pages::{
     api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, overview, requests, search,
-    settings, setup, sign_in, users,
+    settings, setup, sign_in, sources, users,
 };
 use crate::server_fns::auth::{CompleteSetup, SignIn, SignOut};
 
@@ -86,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/api-keys") view=api_keys::ApiKeysPage />
                     <Route path=path!("/users") view=users::UsersPage />
                     <Route path=path!("/settings") view=settings::SettingsPage />
+                    <Route path=path!("/sources") view=sources::SourcesPage />
                     <Route path=path!("/search") view=search::SearchPage />
                 </ParentRoute>
             </Routes>

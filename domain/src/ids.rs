@@ -72,3 +72,7 @@ id_type!(
     /// An API key (its id, never its secret).
     ApiKeyId
 );
+id_type!(
+    /// A source: a system whose webhooks Hookline takes in as events.
+    SourceId
+);

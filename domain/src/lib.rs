@@ -18,6 +18,7 @@ pub mod policy;
 pub mod ports;
 pub mod search;
 pub mod settings;
+pub mod source;
 pub mod time;
 pub mod user;
 mod valid;

@@ -53,6 +53,13 @@ impl Actor {
 /// key and of each custom header value (names stay visible).
 pub const SECRET_MASK: &str = "••••••••";
 
+/// Where callers reach this server, e.g. `https://hookline.example.com`:
+/// `--public-url` when set, else `http://` and the request's `Host`. The
+/// server puts it in each request's extensions, for absolute URLs it hands
+/// out (a source's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicOrigin(pub String);
+
 /// The address a console request came from: the socket's peer, or what a
 /// trusted proxy forwarded. The server puts it in each request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -266,6 +273,26 @@ pub trait SearchPort {
     ) -> Result<crate::search::SearchPage, AppError>;
 }
 
+/// Sources: systems whose webhooks are taken in as events. `origin` is
+/// where callers reach this server (`https://hookline.example.com`), for
+/// each source's absolute `url`.
+#[async_trait]
+pub trait SourcePort {
+    async fn list_sources(
+        &self,
+        actor: &Actor,
+        origin: &str,
+    ) -> Result<Vec<crate::source::Source>, AppError>;
+    async fn create_source(
+        &self,
+        actor: &Actor,
+        input: crate::source::NewSource,
+        origin: &str,
+    ) -> Result<crate::source::Source, AppError>;
+    async fn delete_source(&self, actor: &Actor, id: &crate::ids::SourceId)
+        -> Result<(), AppError>;
+}
+
 /// Everything the console needs, as one object in context.
 pub trait Console:
     SessionPort
@@ -278,6 +305,7 @@ pub trait Console:
     + SettingsPort
     + OverviewPort
     + SearchPort
+    + SourcePort
     + Send
     + Sync
     + 'static
@@ -295,6 +323,7 @@ impl<T> Console for T where
         + SettingsPort
         + OverviewPort
         + SearchPort
+        + SourcePort
         + Send
         + Sync
         + 'static

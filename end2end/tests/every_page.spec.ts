@@ -134,6 +134,7 @@ const pages: [name: string, path: () => string, signedIn: boolean][] = [
   ["api-keys", () => "/api-keys", true],
   ["users", () => "/users", true],
   ["settings", () => "/settings", true],
+  ["sources", () => "/sources", true],
   ["search", () => "/search?q=every-page-7", true],
   ["sign-in", () => "/sign-in", false],
 ];

@@ -2,6 +2,32 @@
 
 use leptos::prelude::*;
 
+/// What was just made, with the value to copy now: a new API key (shown
+/// once), a new source's URL.
+#[component]
+pub fn MadeNotice(
+    /// What was made, in bold.
+    title: String,
+    /// What to do with the value.
+    hint: &'static str,
+    value: String,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="notice notice-success secret-once" role="status">
+            <p>
+                <strong>{title}</strong>
+                " "
+                {hint}
+            </p>
+            <div class="secret-row">
+                <code class="secret" data-testid=testid>{value.clone()}</code>
+                <CopyButton text=value />
+            </div>
+        </div>
+    }
+}
+
 /// A button that copies `text`; it reads `label` ("Copy" unless given),
 /// then "Copied" for a moment.
 #[component]

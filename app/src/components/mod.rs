@@ -24,7 +24,7 @@ pub use auth_card::AuthCard;
 pub use badges::{AttemptStatus, HealthLabel, StateBadge};
 pub use chart::Chart;
 pub use confirm::{ConfirmButton, RemoveCell};
-pub use copy::CopyButton;
+pub use copy::{CopyButton, MadeNotice};
 pub use feedback::{action_error, ErrorNotice, FieldError, Loading, PageHeader};
 pub use held_notice::HeldNotice;
 pub use hook_form::HookForm;

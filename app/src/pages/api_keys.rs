@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::components::{
-    action_error, AdminOnly, CopyButton, ErrorNotice, FieldError, PageData, PageHeader, RemoveCell,
+    action_error, AdminOnly, ErrorNotice, FieldError, MadeNotice, PageData, PageHeader, RemoveCell,
 };
 use crate::server_fns::api_keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use domain::api_key::ApiKey;
@@ -42,16 +42,12 @@ pub fn ApiKeysPage() -> impl IntoView {
                     .and_then(Result::ok)
                     .map(|created| {
                         view! {
-                            <div class="notice notice-success secret-once" role="status">
-                                <p>
-                                    <strong>{format!("Key \u{201c}{}\u{201d} created.", created.key.name)}</strong>
-                                    " Copy it now: it is not shown again."
-                                </p>
-                                <div class="secret-row">
-                                    <code class="secret" data-testid="new-api-key">{created.secret.clone()}</code>
-                                    <CopyButton text=created.secret />
-                                </div>
-                            </div>
+                            <MadeNotice
+                                title=format!("Key \u{201c}{}\u{201d} created.", created.key.name)
+                                hint="Copy it now: it is not shown again."
+                                value=created.secret
+                                testid="new-api-key"
+                            />
                         }
                     })
             }}

@@ -114,6 +114,9 @@ pub fn ConsoleLayout() -> impl IntoView {
                     <NavLink href="/events" label="Event catalog">
                         <path d="M8 6h12M8 12h12M8 18h12M4 6h.01M4 12h.01M4 18h.01" />
                     </NavLink>
+                    <NavLink href="/sources" label="Sources">
+                        <path d="M12 3v12M7 10l5 5 5-5M5 21h14" />
+                    </NavLink>
                     <NavLink href="/api-keys" label="API keys">
                         <circle cx="8" cy="15" r="4" />
                         <path d="M11 12l9-9M17 6l3 3M15 8l2 2" />

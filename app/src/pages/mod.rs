@@ -13,6 +13,7 @@ pub mod search;
 pub mod settings;
 pub mod setup;
 pub mod sign_in;
+pub mod sources;
 pub mod users;
 
 use leptos::prelude::*;

@@ -14,6 +14,7 @@ pub mod search;
 #[cfg(feature = "ssr")]
 pub mod session;
 pub mod settings;
+pub mod sources;
 pub mod users;
 
 pub use error::ConsoleError;

@@ -55,6 +55,15 @@ pub fn is_plain_form_post() -> bool {
     })
 }
 
+/// Where callers reach this server (see `PublicOrigin`).
+pub fn public_origin() -> Result<String, AppError> {
+    request_parts()?
+        .extensions
+        .get::<domain::ports::PublicOrigin>()
+        .map(|origin| origin.0.clone())
+        .ok_or_else(AppError::internal)
+}
+
 /// Where the request came from (see `ClientAddr`); unknown callers share one key.
 pub fn client_addr() -> Result<std::net::IpAddr, AppError> {
     let unknown = std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);

@@ -10,7 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use domain::ports::ClientAddr;
+use domain::ports::{ClientAddr, PublicOrigin};
 use domain::{AppError, ErrorCode};
 use ipnet::IpNet;
 
@@ -18,7 +18,8 @@ use super::connections::peer_addr;
 use super::error::ApiError;
 use super::HttpSettings;
 
-/// Records the client's address (see `client_ip`) in the request's extensions.
+/// Records the client's address (see `client_ip`) and the server's public
+/// origin in the request's extensions.
 pub async fn client_addr(
     State(settings): State<Arc<HttpSettings>>,
     mut request: Request,
@@ -28,7 +29,20 @@ pub async fn client_addr(
         let client = client_ip(peer.ip(), request.headers(), &settings.trusted_proxies);
         request.extensions_mut().insert(ClientAddr(client));
     }
+    let origin = public_origin(&settings, request.headers());
+    request.extensions_mut().insert(origin);
     next.run(request).await
+}
+
+/// `--public-url`, else the request's own host over plain HTTP.
+fn public_origin(settings: &HttpSettings, headers: &HeaderMap) -> PublicOrigin {
+    PublicOrigin(settings.public_origin.clone().unwrap_or_else(|| {
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }))
 }
 
 /// The peer, unless it is a trusted proxy: then the nearest address in

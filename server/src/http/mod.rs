@@ -17,6 +17,7 @@ mod metrics;
 mod openapi;
 mod overview;
 mod search;
+mod sources;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,6 +113,7 @@ fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(event_types::routes())
         .merge(overview::routes())
         .merge(search::routes())
+        .merge(sources::routes())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))

@@ -42,12 +42,14 @@ use crate::service::MAX_EVENT_DEPTH;
         (name = "event-types", description = "The event catalog, built-in and custom"),
         (name = "overview", description = "The whole system at a glance"),
         (name = "search", description = "Events and deliveries by id, key or payload words"),
+        (name = "sources", description = "Systems whose webhooks Hookline takes in as events (Logto)"),
         (name = "meta", description = "This document")
     )
 )]
 pub struct ApiDoc;
 
-/// Every `/api` route but this document's wants `Authorization: Bearer <api key>`.
+/// Every `/api` route but this document's and a source's intake (signed by
+/// its caller instead) wants `Authorization: Bearer <api key>`.
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -199,29 +201,61 @@ pub struct EventBody;
 
 impl PartialSchema for EventBody {
     fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .description(Some(format!(
+        event_object(
+            format!(
                 "An event: `event` names its type (built-in or custom), every other field \
                  is the producer's and is delivered exactly as sent. `hookId` and \
                  `createdAt` are Hookline's to set and may not be sent. At most 256 KiB, \
                  nested at most {MAX_EVENT_DEPTH} levels (the event's object is level 1); \
                  every number must fit a 64-bit float and every string be valid Unicode \
                  (no lone surrogate escapes).",
-            )))
-            .property(
-                "event",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some("A name from the event catalog")),
-            )
-            .required("event")
-            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
-            .examples([serde_json::json!({
+            ),
+            serde_json::json!({
                 "event": "User.Created",
                 "data": { "id": "u1", "primaryEmail": "ada@example.com" }
-            })])
-            .into()
+            }),
+        )
     }
+}
+
+/// The body of `POST /api/sources/:id/events`: a Logto webhook's, read as
+/// raw bytes (its signature covers them).
+pub struct LogtoBody;
+
+impl PartialSchema for LogtoBody {
+    fn schema() -> RefOr<Schema> {
+        event_object(
+            "A Logto webhook's body exactly as Logto sends it: `event` names a type \
+             from the catalog; Logto's `hookId` and `createdAt` give way to Hookline's; \
+             every other field is delivered as sent. The same limits as `POST /api/events`."
+                .to_owned(),
+            serde_json::json!({
+                "hookId": "logto-hook-id",
+                "event": "PostRegister",
+                "createdAt": "2026-12-02T10:00:00.000Z",
+                "sessionId": "s1",
+                "user": { "id": "u1" }
+            }),
+        )
+    }
+}
+
+impl ToSchema for LogtoBody {}
+
+/// An object with a required string `event` and any other fields.
+fn event_object(description: String, example: serde_json::Value) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some("A name from the event catalog")),
+        )
+        .required("event")
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+        .examples([example])
+        .into()
 }
 
 impl ToSchema for EventBody {}

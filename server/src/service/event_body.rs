@@ -27,6 +27,14 @@ pub const MAX_EVENT_DEPTH: usize = 64;
 /// The fields Hookline sets in every body; a producer may not.
 const RESERVED_FIELDS: [&str; 2] = ["hookId", "createdAt"];
 
+/// What a body's `hookId` and `createdAt` mean: a producer's mistake, or the
+/// calling system's own (a Logto webhook's), which Hookline replaces.
+#[derive(Debug, Clone, Copy)]
+enum Reserved {
+    Refused,
+    Dropped,
+}
+
 /// An event as ingestion accepts it: its type's name and the producer's other
 /// top-level fields. Made only by [`EventBody::parse`], so it nests at most
 /// [`MAX_EVENT_DEPTH`] levels, every number fits an f64 and every string is
@@ -41,6 +49,17 @@ impl EventBody {
     /// Reads `{event, ...fields}`. Whether the name is a known type is the
     /// service's to check.
     pub fn parse(body: &[u8]) -> Result<EventBody, AppError> {
+        Self::read(body, Reserved::Refused)
+    }
+
+    /// Reads a Logto webhook's body, `{hookId, event, createdAt, ...}`:
+    /// Logto's own `hookId` and `createdAt` are dropped (Hookline's body sets
+    /// its own), every other field kept as sent.
+    pub fn parse_logto(body: &[u8]) -> Result<EventBody, AppError> {
+        Self::read(body, Reserved::Dropped)
+    }
+
+    fn read(body: &[u8], reserved: Reserved) -> Result<EventBody, AppError> {
         if body.len() > EVENT_BODY_LIMIT {
             return Err(AppError::new(
                 ErrorCode::PayloadTooLarge,
@@ -55,11 +74,20 @@ impl EventBody {
             .ok_or_else(|| AppError::invalid("event", "`event` is required"))?;
         let name: String = serde_json::from_str(name.get())
             .map_err(|_| AppError::invalid("event", "`event` must be a string"))?;
-        if let Some(field) = RESERVED_FIELDS.iter().find(|f| fields.contains_key(**f)) {
-            return Err(AppError::invalid(
-                field,
-                format!("`{field}` is set by Hookline and may not be sent"),
-            ));
+        match reserved {
+            Reserved::Refused => {
+                if let Some(field) = RESERVED_FIELDS.iter().find(|f| fields.contains_key(**f)) {
+                    return Err(AppError::invalid(
+                        field,
+                        format!("`{field}` is set by Hookline and may not be sent"),
+                    ));
+                }
+            }
+            Reserved::Dropped => {
+                for field in RESERVED_FIELDS {
+                    fields.shift_remove(field);
+                }
+            }
         }
         // Each value is written back exactly as it was sent: receivers get the
         // producer's fields unchanged.
@@ -297,6 +325,16 @@ mod tests {
             "[".repeat(inner),
             "]".repeat(inner)
         )
+    }
+
+    #[test]
+    fn a_logto_body_loses_logtos_own_hook_id_and_time_and_keeps_the_rest() {
+        let body = br#"{"hookId":"logto-hook","event":"PostSignIn","createdAt":"2026-12-02T10:00:00.000Z","sessionId":"s1","user":{"id":"u1"}}"#;
+        let event = EventBody::parse_logto(body).unwrap();
+        assert_eq!(event.name(), "PostSignIn");
+        assert_eq!(event.fields(), r#"{"sessionId":"s1","user":{"id":"u1"}}"#);
+        // From a producer, the same fields are a mistake.
+        assert!(EventBody::parse(body).is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::ids::new_id;
 use crate::store::{IdempotencyKey, Ingestion, NewEvent};
 
 /// How long an `Idempotency-Key` is remembered: 24 hours, per API key.
-const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+pub(super) const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// An `Idempotency-Key` must be 1 to 255 visible ASCII characters.
 fn validate_idempotency_key(key: &str) -> Result<(), AppError> {
     if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -42,6 +42,59 @@ fn idempotency_scope(actor: &Actor) -> String {
     match &actor.kind {
         ActorKind::ApiKey { id } => format!("key:{id}"),
         ActorKind::User(user) => format!("user:{}", user.id),
+    }
+}
+
+/// What storing an event came to.
+pub(super) enum StoredEvent {
+    /// A new event, with its deliveries.
+    New {
+        id: EventId,
+        deliveries: Vec<DeliveryId>,
+    },
+    /// Its idempotency key was used before for the same request: the first
+    /// answer, nothing stored.
+    Repeat(Ingested),
+}
+
+impl Service {
+    /// Stores a checked event and its deliveries (with `idempotency`'s
+    /// record), as every way in does: `POST /api/events` and sources.
+    pub(super) async fn store_event(
+        &self,
+        parsed: &EventBody,
+        idempotency: Option<IdempotencyKey>,
+        now: i64,
+    ) -> Result<StoredEvent, AppError> {
+        let id: EventId = new_id();
+        let event = NewEvent {
+            id: id.clone(),
+            name: parsed.name().to_owned(),
+            payload: parsed.fields().to_owned(),
+            created_at: now,
+        };
+        match self.store.ingest_event(event, idempotency).await? {
+            Ingestion::Stored { deliveries } => {
+                self.metrics.event_ingested();
+                Ok(StoredEvent::New { id, deliveries })
+            }
+            Ingestion::Repeat {
+                same_request: false,
+                ..
+            } => Err(AppError::new(
+                ErrorCode::Conflict,
+                "this Idempotency-Key was already used with a different request",
+            )),
+            Ingestion::Repeat {
+                event_id,
+                deliveries,
+                same_request: true,
+            } => Ok(StoredEvent::Repeat(Ingested {
+                id: event_id,
+                deliveries,
+                outcomes: None,
+            })),
+        }
     }
 }
 
@@ -67,13 +120,6 @@ impl DeliveryPort for Service {
             validate_idempotency_key(key)?;
         }
         let now = now_ms();
-        let id: EventId = new_id();
-        let event = NewEvent {
-            id: id.clone(),
-            name: parsed.name().to_owned(),
-            payload: parsed.fields().to_owned(),
-            created_at: now,
-        };
         // The key's scope and the request's hash matter only with a key.
         let idempotency = idempotency_key.map(|key| IdempotencyKey {
             scope: idempotency_scope(actor),
@@ -81,34 +127,15 @@ impl DeliveryPort for Service {
             request_hash: sha256_hex(&String::from_utf8_lossy(body)),
             expires_at: now + IDEMPOTENCY_WINDOW_MS,
         });
-        let stored = self.store.ingest_event(event, idempotency).await?;
-        let deliveries = match stored {
-            Ingestion::Stored { deliveries } => deliveries,
-            Ingestion::Repeat {
-                same_request: false,
-                ..
-            } => {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    "this Idempotency-Key was already used with a different request",
-                ))
-            }
-            Ingestion::Repeat {
-                event_id,
-                deliveries,
-                same_request: true,
-            } => {
+        let (id, deliveries) = match self.store_event(&parsed, idempotency, now).await? {
+            StoredEvent::New { id, deliveries } => (id, deliveries),
+            StoredEvent::Repeat(ingested) => {
                 return Ok(IngestAnswer {
-                    ingested: Ingested {
-                        id: event_id,
-                        deliveries,
-                        outcomes: None,
-                    },
+                    ingested,
                     complete: true,
                 })
             }
         };
-        self.metrics.event_ingested();
         let count = deliveries.len() as i64;
         let (outcomes, complete) = match wait {
             Some(wait) => {

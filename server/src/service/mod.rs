@@ -15,6 +15,7 @@ pub mod password_checks;
 mod retention;
 mod search;
 pub mod secrets;
+mod sources;
 mod throttle;
 mod users;
 

@@ -26,6 +26,7 @@ mod retention;
 mod search;
 mod sessions;
 mod settings;
+mod sources;
 mod users;
 
 use std::str::FromStr;
@@ -49,6 +50,7 @@ pub use leased::{EventToSend, LeasedDelivery};
 pub use notify::AttemptNotices;
 pub use overview::{WorkState, ATTENTION_CAP};
 pub use retention::Purged;
+pub use sources::SourceRow;
 pub use users::UserRow;
 
 /// One value per database driver: a pool, a transaction …
