@@ -127,23 +127,34 @@ async fn a_rate_limit_holds_over_two_instances() {
         // A burst of 200, through both instances.
         let started = Instant::now();
         let events = api.ingest_numbered(&[&first, &second], 200).await;
-        let requests = receiver.wait_for(200, Duration::from_secs(40)).await;
+        receiver.wait_for(200, Duration::from_secs(40)).await;
         let elapsed = started.elapsed();
-        let times: Vec<Instant> = requests.iter().map(|r| r.at).collect();
+        let deliveries = api.all_delivered(&first, &events, 1).await;
+        // The times the dispatchers started each attempt, as they logged
+        // them: the receiver's arrival times would bunch up whenever this
+        // test's own runtime is starved on a busy machine.
+        let mut times: Vec<i64> = deliveries
+            .values()
+            .flat_map(|d| d["attempts"].as_array().unwrap().iter())
+            .map(|a| a["startedAt"].as_i64().unwrap())
+            .collect();
+        times.sort_unstable();
         // No second holds more than the rate and the burst, over both.
         let busiest = (0..times.len())
             .map(|i| {
                 times[i..]
                     .iter()
-                    .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                    .take_while(|&&t| t - times[i] < 1000)
                     .count()
             })
             .max()
             .unwrap();
-        assert!(busiest <= 25, "{busiest} requests within one second");
+        assert!(
+            busiest <= 25,
+            "{busiest} attempts started within one second"
+        );
         // 195 after the burst at 20/s: 9.75 s at the least.
         assert!(elapsed >= Duration::from_millis(9_500), "{elapsed:?}");
-        let deliveries = api.all_delivered(&first, &events, 1).await;
         assert_log_matches_receiver(&receiver, &deliveries);
     })
     .await;
