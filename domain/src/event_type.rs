@@ -115,6 +115,12 @@ impl NewEventType {
                 format!("`{name}` is a built-in event type"),
             ));
         }
+        if crate::alert::is_operational_event(name) {
+            return Err(AppError::invalid(
+                "name",
+                format!("`{name}` is reserved for Hookline's alerts"),
+            ));
+        }
         let description =
             super::required_text("description", &self.description, DESCRIPTION_MAX_CHARS)?;
         if self

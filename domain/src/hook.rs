@@ -313,8 +313,12 @@ pub fn validate_events(events: &[String], custom: &[String]) -> Result<Vec<Strin
 /// An absolute `http`/`https` URL with a host. Where it may point is checked at
 /// connect time, after DNS resolution, not here.
 pub fn validate_url(raw: &str) -> Result<String, AppError> {
+    validate_url_field("config.url", raw)
+}
+
+/// [`validate_url`], naming `field` when it is refused.
+pub fn validate_url_field(field: &str, raw: &str) -> Result<String, AppError> {
     let raw = raw.trim();
-    let field = "config.url";
     if raw.is_empty() {
         return Err(AppError::invalid(field, "endpoint URL must not be empty"));
     }

@@ -76,3 +76,8 @@ id_type!(
     /// A source: a system whose webhooks Hookline takes in as events.
     SourceId
 );
+id_type!(
+    /// An incident: a hook failing, disabled, or letting deliveries run out
+    /// of retries, from when it began until it ends.
+    IncidentId
+);

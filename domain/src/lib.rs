@@ -3,6 +3,7 @@
 //! console's server functions and the REST API reach the server's service.
 //! It depends on no web framework and no database.
 
+pub mod alert;
 pub mod api_key;
 pub mod catalog;
 pub mod delivery;

@@ -293,6 +293,28 @@ pub trait SourcePort {
         -> Result<(), AppError>;
 }
 
+/// Alerts: where they go, and the incidents behind them.
+#[async_trait]
+pub trait AlertPort {
+    /// `None` while alerts are off.
+    async fn alert_settings(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<crate::alert::AlertSettings>, AppError>;
+    async fn save_alert_settings(
+        &self,
+        actor: &Actor,
+        input: crate::alert::AlertSettingsInput,
+    ) -> Result<crate::alert::AlertSettings, AppError>;
+    /// Turns alerts off; their hook and its log go too.
+    async fn remove_alert_settings(&self, actor: &Actor) -> Result<(), AppError>;
+    async fn incidents(
+        &self,
+        actor: &Actor,
+        query: crate::alert::IncidentQuery,
+    ) -> Result<Vec<crate::alert::Incident>, AppError>;
+}
+
 /// Everything the console needs, as one object in context.
 pub trait Console:
     SessionPort
@@ -306,6 +328,7 @@ pub trait Console:
     + OverviewPort
     + SearchPort
     + SourcePort
+    + AlertPort
     + Send
     + Sync
     + 'static
@@ -324,6 +347,7 @@ impl<T> Console for T where
         + OverviewPort
         + SearchPort
         + SourcePort
+        + AlertPort
         + Send
         + Sync
         + 'static

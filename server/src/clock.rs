@@ -13,6 +13,14 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Unix ms as RFC 3339 in UTC with milliseconds, as request bodies carry
+/// times (`2026-12-02T10:00:00.000Z`).
+pub fn rfc3339_ms(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Where the time comes from: the system's clock, or, in tests, a manual
 /// one that moves only when told. Cheap to clone; clones of a manual clock
 /// show the same time.

@@ -11,7 +11,7 @@ use crate::dispatcher::endpoint::EndpointPolicy;
 use crate::dispatcher::retry::DEFAULT_SCHEDULE;
 use crate::dispatcher::DeliverySettings;
 use crate::http::HttpSettings;
-use crate::service::DEFAULT_RETENTION;
+use crate::service::{DEFAULT_ALERT_CHECK_INTERVAL, DEFAULT_RETENTION};
 use domain::policy::RetrySchedule;
 
 #[derive(Debug, Parser)]
@@ -119,6 +119,12 @@ pub struct ServeArgs {
     /// takes precedence.
     #[arg(long, env = "HOOKLINE_RETENTION", default_value_t = DEFAULT_RETENTION.into(), value_parser = duration, global = true)]
     pub retention: Wait,
+
+    /// How often the alert watch looks for hooks failing, disabled or
+    /// letting deliveries run out of retries (README, "Alerts"): an alert
+    /// comes at most this long after its cause.
+    #[arg(long, env = "HOOKLINE_ALERT_CHECK_INTERVAL", default_value_t = DEFAULT_ALERT_CHECK_INTERVAL.into(), value_parser = duration, global = true)]
+    pub alert_check_interval: Wait,
 
     /// Password checks (sign-in, setup, new users) running at once; each takes
     /// about 19 MiB while it runs. Default: two per processor core.

@@ -79,6 +79,7 @@ pub async fn serve(
         shutdown.clone(),
     );
     let retention = tasks::spawn_retention(service.clone(), shutdown.clone());
+    let alert_watch = tasks::spawn_alert_watch(service.clone(), shutdown.clone());
     let http_settings = Arc::new(options.http);
     let state = http::AppState {
         service,
@@ -100,5 +101,6 @@ pub async fn serve(
         tracing::error!(error = %err, "the dispatcher stopped abnormally");
     }
     let _ = retention.await;
+    let _ = alert_watch.await;
     Ok(())
 }

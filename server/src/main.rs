@@ -57,6 +57,7 @@ async fn run_server(database_url: &str, args: &ServeArgs) -> cli::CliResult {
     let service = Arc::new(
         Service::new(store, settings)
             .with_retention(*args.retention)
+            .with_alert_check_interval(*args.alert_check_interval)
             .with_password_checks(password_checks),
     );
     let listener = tokio::net::TcpListener::bind(args.addr).await?;

@@ -32,3 +32,23 @@ pub fn spawn_retention(
         }
     })
 }
+
+/// Runs the alert watch every `--alert-check-interval` until `shutdown`.
+/// Every instance watches: an incident opens once (see `store/incidents.rs`).
+pub fn spawn_alert_watch(
+    service: Arc<Service>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut read_from = crate::clock::now_ms();
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(service.alert_check_interval()) => {}
+            }
+            if let Err(err) = service.watch_incidents(&mut read_from).await {
+                tracing::error!(error = %err, "the alert watch failed; looking again later");
+            }
+        }
+    })
+}

@@ -37,6 +37,10 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/sources"),
     ("DELETE", "/api/sources/{id}"),
     ("POST", "/api/sources/{id}/events"),
+    ("GET", "/api/settings/alerts"),
+    ("PUT", "/api/settings/alerts"),
+    ("DELETE", "/api/settings/alerts"),
+    ("GET", "/api/incidents"),
     ("GET", "/api/openapi.json"),
 ];
 

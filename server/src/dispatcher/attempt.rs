@@ -12,6 +12,7 @@ use super::signer::{self, Message};
 use super::Dispatcher;
 use crate::ids::new_id;
 use crate::store::{HealthChange, LeasedDelivery, Settlement};
+use domain::alert::AlertFormat;
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,16 +49,20 @@ pub struct Target<'a> {
     pub keys: &'a KeyRing,
     /// How long the request may take.
     pub timeout: std::time::Duration,
+    pub body_format: AlertFormat,
 }
 
 /// Sends the request for `target` and returns the attempt as it will be logged.
 pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Trigger) -> Attempt {
-    let body = signer::body(
-        target.hook_id.as_str(),
-        target.event,
-        target.event_created_at,
-        target.payload,
-    );
+    let body = match target.body_format {
+        AlertFormat::Json => signer::body(
+            target.hook_id.as_str(),
+            target.event,
+            target.event_created_at,
+            target.payload,
+        ),
+        AlertFormat::Slack => signer::slack_body(target.event, target.payload),
+    };
     let message = Message {
         id: target.delivery_id.as_str(),
         sent_at: sender.clock.now_ms(),
@@ -123,6 +128,7 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
         headers: &hook.headers,
         keys: &hook.keys,
         timeout: defaults.request_timeout(&hook.policy),
+        body_format: hook.body_format,
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;

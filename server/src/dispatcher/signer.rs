@@ -18,9 +18,7 @@ pub const USER_AGENT: &str = concat!("Hookline/", env!("CARGO_PKG_VERSION"));
 /// exactly as stored. `payload` is a JSON object (`{…}`) as the `events` table
 /// keeps it.
 pub fn body(hook_id: &str, event: &str, created_at_ms: i64, payload: &str) -> String {
-    let created_at = chrono::DateTime::from_timestamp_millis(created_at_ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let created_at = crate::clock::rfc3339_ms(created_at_ms);
     let head = serde_json::json!({ "hookId": hook_id, "event": event, "createdAt": created_at });
     let head = head.to_string();
     let fields = payload.trim().trim_start_matches('{').trim_start();
@@ -30,6 +28,17 @@ pub fn body(hook_id: &str, event: &str, created_at_ms: i64, payload: &str) -> St
         // `{"hookId":…,"createdAt":"…"` + `,` + the producer's `"a":1,…}`.
         format!("{},{fields}", &head[..head.len() - 1])
     }
+}
+
+/// The body for Slack's incoming webhooks, `{"text": …}`: the alert's
+/// `text` field (README, "Alerts"), or the event's name for an event
+/// without one (a test send).
+pub fn slack_body(event: &str, payload: &str) -> String {
+    let text = serde_json::from_str::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|fields| fields.get("text")?.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("Hookline: {event}"));
+    serde_json::json!({ "text": text }).to_string()
 }
 
 /// What a request's signatures cover: one attempt of one delivery.

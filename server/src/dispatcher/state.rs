@@ -509,6 +509,7 @@ mod tests {
             keys: KeyRing::new(SigningKey::new("key".into())),
             filter: None,
             policy: Default::default(),
+            body_format: Default::default(),
         }
     }
 

@@ -127,6 +127,7 @@ async fn one(
 }
 
 /// Change any of `name`, `events`, `config` (replaced whole) and `enabled`.
+/// The alerts hook is changed through `PUT /api/settings/alerts` (409 here).
 #[utoipa::path(
     patch,
     path = "/hooks/{id}",
@@ -139,6 +140,7 @@ async fn one(
         BadRequest,
         Unauthorized,
         NotFound,
+        Conflict,
         PayloadTooLarge
     )
 )]
@@ -151,7 +153,7 @@ async fn update(
     Ok(Json(service.update_hook(&actor, &id, input).await?))
 }
 
-/// Delete a hook.
+/// Delete a hook (the alerts hook goes with `DELETE /api/settings/alerts`: 409 here).
 #[utoipa::path(
     delete,
     path = "/hooks/{id}",
@@ -162,7 +164,8 @@ async fn update(
         (status = 204, description = "Deleted"),
         BadRequest,
         Unauthorized,
-        NotFound
+        NotFound,
+        Conflict
     )
 )]
 async fn remove(

@@ -1,6 +1,7 @@
 //! The HTTP surface: the REST API under `/api`, `/health`, and the console
 //! (pages plus its server functions under `/rpc`).
 
+mod alerts;
 pub mod assets;
 mod auth;
 pub mod connections;
@@ -114,6 +115,7 @@ fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(overview::routes())
         .merge(search::routes())
         .merge(sources::routes())
+        .merge(alerts::routes())
         .routes(routes!(openapi::openapi_json))
         .split_for_parts();
     (router, openapi::ApiDoc::openapi().nest(API_PREFIX, paths))

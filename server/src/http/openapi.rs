@@ -43,6 +43,7 @@ use crate::service::MAX_EVENT_DEPTH;
         (name = "overview", description = "The whole system at a glance"),
         (name = "search", description = "Events and deliveries by id, key or payload words"),
         (name = "sources", description = "Systems whose webhooks Hookline takes in as events (Logto)"),
+        (name = "alerts", description = "Alerts to an operations endpoint, and the incidents behind them"),
         (name = "meta", description = "This document")
     )
 )]

@@ -216,6 +216,7 @@ impl DeliveryPort for Service {
                 headers,
                 keys,
                 timeout,
+                body_format: hook.body_format,
             };
             let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
             self.store.record_test_attempt(&event, &attempt).await?;

@@ -59,6 +59,7 @@ impl HookPort for Service {
         input: HookPatch,
     ) -> Result<Hook, AppError> {
         actor.require_write()?;
+        self.refuse_alerts_hook(id).await?;
         let patch = input.validated(&self.custom_event_names().await?)?;
         let now = now_ms();
         let new_key = patch.signature_scheme.map(new_signing_key);
@@ -81,6 +82,7 @@ impl HookPort for Service {
 
     async fn delete_hook(&self, actor: &Actor, id: &HookId) -> Result<(), AppError> {
         actor.require_write()?;
+        self.refuse_alerts_hook(id).await?;
         if self.store.delete_hook(id).await? {
             Ok(())
         } else {

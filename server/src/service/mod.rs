@@ -2,6 +2,7 @@
 //! over the store. The REST API and the console (through `domain::ports::Console`)
 //! both call it, so a check fixed here is fixed for both.
 
+mod alerts;
 mod api_keys;
 mod auth;
 mod event_body;
@@ -47,11 +48,17 @@ pub struct Service {
     metrics: Arc<Metrics>,
     /// How long the log is kept unless the console says otherwise.
     retention_default: Duration,
+    /// How often the alert watch looks for incidents.
+    alert_check_interval: Duration,
 }
 
 /// How long the delivery log is kept unless `--retention` or the console
 /// says otherwise: 14 days.
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(14 * 24 * 3600);
+
+/// How often the alert watch looks unless `--alert-check-interval` says
+/// otherwise: an alert comes at most this long after its cause.
+pub const DEFAULT_ALERT_CHECK_INTERVAL: Duration = Duration::from_secs(10);
 
 impl Service {
     pub fn new(store: Store, settings: DeliverySettings) -> Self {
@@ -67,7 +74,18 @@ impl Service {
             dispatcher: Dispatcher::new(settings, metrics.clone(), Clock::system()),
             metrics,
             retention_default: DEFAULT_RETENTION,
+            alert_check_interval: DEFAULT_ALERT_CHECK_INTERVAL,
         }
+    }
+
+    /// Looks for incidents every `interval` (default 10 s).
+    pub fn with_alert_check_interval(mut self, interval: Duration) -> Self {
+        self.alert_check_interval = interval;
+        self
+    }
+
+    pub fn alert_check_interval(&self) -> Duration {
+        self.alert_check_interval
     }
 
     /// Keeps the log for `retention` unless the console saves another window.

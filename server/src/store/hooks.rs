@@ -2,6 +2,7 @@ use domain::ids::HookId;
 use std::collections::HashMap;
 use std::mem::discriminant;
 
+use domain::alert::AlertFormat;
 use domain::filter::Filter;
 use domain::hook::{Headers, Hook, HookConfig, HookPatch, NewHook};
 use domain::key_ring::{KeyRing, SignatureScheme, SigningKey, ED25519_SECRET_PREFIX};
@@ -40,6 +41,9 @@ pub struct HookTarget {
     pub filter: Option<JsonText<Filter>>,
     #[sqlx(flatten, try_from = "PolicyColumns")]
     pub policy: DeliveryPolicy,
+    /// Hookline's body, or Slack's `{"text": …}` (the alerts hook's choice).
+    #[sqlx(try_from = "String")]
+    pub body_format: AlertFormat,
 }
 
 /// A hook's delivery policy as its columns hold it.
@@ -95,7 +99,7 @@ impl From<KeyColumns> for KeyRing {
 pub(super) const TARGET_COLUMNS: &str =
     "id, enabled, url, headers, signing_key, previous_signing_key,
      previous_key_expires_at, filter, ordered, rate_limit, retry_schedule,
-     request_timeout_ms";
+     request_timeout_ms, body_format";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct HookRow {
@@ -113,6 +117,8 @@ pub struct HookRow {
     pub filter: Option<JsonText<Filter>>,
     #[sqlx(flatten, try_from = "PolicyColumns")]
     pub policy: DeliveryPolicy,
+    #[sqlx(try_from = "String")]
+    pub body_format: AlertFormat,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -132,6 +138,7 @@ impl HookRow {
             keys: KeyRing::new(signing_key),
             filter: hook.filter.map(JsonText),
             policy: hook.policy,
+            body_format: AlertFormat::Json,
             created_at: now,
             updated_at: now,
         }
@@ -162,34 +169,51 @@ impl HookRow {
 
 impl Store {
     pub async fn insert_hook(&self, row: &HookRow) -> StoreResult<()> {
-        let previous = row.keys.previous();
-        on_backend!(&self.writer, pool => sqlx::query(
-            "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
-                                previous_signing_key, previous_key_expires_at, created_at, updated_at,
-                                filter, ordered, rate_limit, retry_schedule, request_timeout_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        let mut tx = self.begin().await?;
+        insert_hook_in(&mut tx, row).await?;
+        tx.commit().await
+    }
+
+    /// Saves the alerts hook and the alert settings (`settings` under
+    /// `settings_key`) together: the hook `row.id` names gets `row`'s URL
+    /// and body format and is enabled again, or `row` is inserted.
+    pub async fn save_alerts_hook(
+        &self,
+        row: &HookRow,
+        settings_key: &str,
+        settings: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let updated = on_backend!(&mut tx, tx => sqlx::query(
+            "UPDATE hooks SET url = $1, body_format = $2, enabled = TRUE, disabled_reason = NULL,
+                 updated_at = $3
+             WHERE id = $4",
         )
-        .bind(&row.id)
-        .bind(&row.name)
-        .bind(JsonText(&row.events))
         .bind(&row.url)
-        .bind(JsonText(&row.headers))
-        .bind(row.enabled)
-        .bind(&row.disabled_reason)
-        .bind(row.keys.current().expose())
-        .bind(previous.map(|(key, _)| key.expose()))
-        .bind(previous.map(|(_, expires_at)| expires_at))
-        .bind(row.created_at)
+        .bind(row.body_format.as_str())
         .bind(row.updated_at)
-        .bind(&row.filter)
-        .bind(row.policy.ordered)
-        .bind(row.policy.rate_limit.as_ref().map(JsonText))
-        .bind(row.policy.retry_schedule.as_ref().map(JsonText))
-        .bind(row.policy.request_timeout.as_ref().map(timeout_ms))
-        .execute(pool)
+        .bind(&row.id)
+        .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;
-        Ok(())
+        if updated == 0 {
+            insert_hook_in(&mut tx, row).await?;
+        }
+        super::settings::set_setting_in(&mut tx, settings_key, Some(settings), row.updated_at)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Removes the alert settings under `settings_key` and their hook, with its log.
+    pub async fn remove_alerts_hook(&self, id: &HookId, settings_key: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        super::settings::set_setting_in(&mut tx, settings_key, None, 0).await?;
+        on_backend!(&mut tx, tx => sqlx::query("DELETE FROM hooks WHERE id = $1")
+            .bind(id)
+            .execute(&mut **tx)
+            .await
+            .map(|done| done.rows_affected()))?;
+        tx.commit().await
     }
 
     /// Changes the fields `patch` sets, in one statement so concurrent changes
@@ -326,6 +350,41 @@ impl Store {
             Ok(query.build_query_as().fetch_all(pool).await?)
         })
     }
+}
+
+/// Inserts `row` within `tx`.
+async fn insert_hook_in(tx: &mut Tx<'_>, row: &HookRow) -> StoreResult<()> {
+    let previous = row.keys.previous();
+    on_backend!(tx, tx => sqlx::query(
+            "INSERT INTO hooks (id, name, events, url, headers, enabled, disabled_reason, signing_key,
+                                previous_signing_key, previous_key_expires_at, created_at, updated_at,
+                                filter, ordered, rate_limit, retry_schedule, request_timeout_ms,
+                                body_format)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                     $18)",
+        )
+        .bind(&row.id)
+        .bind(&row.name)
+        .bind(JsonText(&row.events))
+        .bind(&row.url)
+        .bind(JsonText(&row.headers))
+        .bind(row.enabled)
+        .bind(&row.disabled_reason)
+        .bind(row.keys.current().expose())
+        .bind(previous.map(|(key, _)| key.expose()))
+        .bind(previous.map(|(_, expires_at)| expires_at))
+        .bind(row.created_at)
+        .bind(row.updated_at)
+        .bind(&row.filter)
+        .bind(row.policy.ordered)
+        .bind(row.policy.rate_limit.as_ref().map(JsonText))
+        .bind(row.policy.retry_schedule.as_ref().map(JsonText))
+        .bind(row.policy.request_timeout.as_ref().map(timeout_ms))
+        .bind(row.body_format.as_str())
+        .execute(&mut **tx)
+        .await
+        .map(|done| done.rows_affected()))?;
+    Ok(())
 }
 
 /// Applies `changes` (each hook's in the order they happened) within `tx`.

@@ -30,7 +30,8 @@ impl Store {
         Ok(Purged { events })
     }
 
-    /// Deletes per-minute figures and idempotency records past their use.
+    /// Deletes per-minute figures, incidents resolved before `cutoff` and
+    /// idempotency records past their use.
     pub async fn purge_counters(&self, cutoff: i64, now: i64) -> StoreResult<()> {
         on_backend!(&self.writer, pool => {
             for table in ["attempt_minutes", "attempt_totals"] {
@@ -39,6 +40,10 @@ impl Store {
                     .execute(pool)
                     .await?;
             }
+            sqlx::query("DELETE FROM incidents WHERE resolved_at < $1")
+                .bind(cutoff)
+                .execute(pool)
+                .await?;
             sqlx::query("DELETE FROM idempotency_keys WHERE expires_at <= $1")
                 .bind(now)
                 .execute(pool)

@@ -62,10 +62,13 @@ pub async fn spawn_app_with(settings: DeliverySettings) -> TestApp {
 /// `spawn_app_with`, with the HTTP server's own options.
 pub async fn spawn_app_with_options(settings: DeliverySettings, options: ServeOptions) -> TestApp {
     let database = TestDatabase::fresh().await;
-    let service = Arc::new(Service::new(
-        Store::connect(&database.url).await.expect("database"),
-        settings,
-    ));
+    let service = Arc::new(
+        Service::new(
+            Store::connect(&database.url).await.expect("database"),
+            settings,
+        )
+        .with_alert_check_interval(Duration::from_millis(300)),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
