@@ -3,7 +3,7 @@
 # output (with the first-run setup link) goes to test-results/server.log.
 # The tests' receivers run on loopback, so private endpoints are allowed, and
 # retries are off (an empty schedule): a failed delivery stays failed until the
-# test resends or recovers it.
+# test resends or recovers it. The alert watch looks every second.
 set -euo pipefail
 cd "$(dirname "$0")"
 state="$PWD/test-results/server"
@@ -13,4 +13,5 @@ exec "${HOOKLINE_BIN:-../target/release/hookline}" serve \
   --addr 127.0.0.1:3100 \
   --allow-private-endpoints \
   --retry-schedule= \
+  --alert-check-interval 1s \
   --site-root ../target/site >"$state/../server.log" 2>&1

@@ -16,8 +16,8 @@ use leptos_router::path;
 
 use crate::components::CurrentUser;
 use crate::pages::{
-    api_keys, catalog, delivery, hook_detail, hooks, layout, new_hook, overview, requests, search,
-    settings, setup, sign_in, sources, users,
+    api_keys, catalog, delivery, hook_detail, hooks, incidents, layout, new_hook, overview,
+    requests, search, settings, setup, sign_in, sources, users,
 };
 use crate::server_fns::auth::{CompleteSetup, SignIn, SignOut};
 
@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=settings::SettingsPage />
                     <Route path=path!("/sources") view=sources::SourcesPage />
                     <Route path=path!("/search") view=search::SearchPage />
+                    <Route path=path!("/incidents") view=incidents::IncidentsPage />
                 </ParentRoute>
             </Routes>
         </Router>

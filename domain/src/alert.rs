@@ -119,6 +119,18 @@ pub struct AlertSettingsInput {
 }
 
 impl AlertSettingsInput {
+    /// The defaults, without a URL yet: what the console's form starts from.
+    pub fn defaults() -> AlertSettingsInput {
+        AlertSettingsInput {
+            url: String::new(),
+            format: AlertFormat::default(),
+            consecutive_failures: default_consecutive_failures(),
+            success_rate_below: default_success_rate_below(),
+            window_minutes: default_window_minutes(),
+            min_attempts: default_min_attempts(),
+        }
+    }
+
     /// The settings as the console's form sends them: numbers as text,
     /// empty for the default, and `successRateBelow` empty for no rate rule.
     pub fn from_form(

@@ -135,6 +135,7 @@ const pages: [name: string, path: () => string, signedIn: boolean][] = [
   ["users", () => "/users", true],
   ["settings", () => "/settings", true],
   ["sources", () => "/sources", true],
+  ["incidents", () => "/incidents", true],
   ["search", () => "/search?q=every-page-7", true],
   ["sign-in", () => "/sign-in", false],
 ];

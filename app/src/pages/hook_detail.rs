@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::{
     action_error, ConfirmButton, CopyButton, ErrorNotice, HealthLabel, HeldNotice, HookForm,
-    HookTabs, PageData, StateBadge, Tab,
+    HookTabs, IncidentBanner, PageData, StateBadge, Tab,
 };
 use crate::server_fns::event_types::list_event_types;
 use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
@@ -112,6 +112,7 @@ fn HookDetail(
                             .disabled_reason
                             .clone()
                             .map(|reason| view! { <div class="notice notice-warning">"Disabled: " {reason}</div> })}
+                        <IncidentBanner hook_id=hook.id.clone() />
                         {hook.policy.ordered.then(|| view! { <HeldNotice hook_id=hook.id.clone() can_write /> })}
                     </div>
                     <Show when=move || can_write>

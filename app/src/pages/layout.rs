@@ -111,6 +111,9 @@ pub fn ConsoleLayout() -> impl IntoView {
                     <NavLink href="/webhooks" label="Webhooks">
                         <path d="M13 2L4 14h7l-1 8 9-12h-7z" />
                     </NavLink>
+                    <NavLink href="/incidents" label="Incidents">
+                        <path d="M10.3 3.9L1.8 18a2 2 0 0 0 1.7 3h17a2 2 0 0 0 1.7-3L13.7 3.9a2 2 0 0 0-3.4 0zM12 9v4M12 17h.01" />
+                    </NavLink>
                     <NavLink href="/events" label="Event catalog">
                         <path d="M8 6h12M8 12h12M8 18h12M4 6h.01M4 12h.01M4 18h.01" />
                     </NavLink>

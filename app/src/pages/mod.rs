@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod delivery;
 pub mod hook_detail;
 pub mod hooks;
+pub mod incidents;
 pub mod layout;
 pub mod new_hook;
 pub mod overview;

@@ -1,10 +1,17 @@
-//! Settings shared by every instance: how long the delivery log is kept.
+//! Settings shared by every instance: how long the delivery log is kept,
+//! and where alerts go.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::{action_error, ErrorNotice, FieldError, PageData, PageHeader};
+use leptos_router::components::A;
+
+use crate::components::{
+    action_error, ConfirmButton, ErrorNotice, FieldError, PageData, PageHeader,
+};
+use crate::server_fns::alerts::{get_alert_settings, RemoveAlertSettings, SaveAlertSettings};
 use crate::server_fns::settings::{get_retention, SaveRetention};
+use domain::alert::{AlertFormat, AlertSettings, AlertSettingsInput};
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
 #[component]
@@ -25,6 +32,162 @@ pub fn SettingsPage() -> impl IntoView {
                 view! { <RetentionCard settings save error can_write /> }
             }
         />
+        <AlertsSection />
+    }
+}
+
+#[component]
+fn AlertsSection() -> impl IntoView {
+    let save = ServerAction::<SaveAlertSettings>::new();
+    let remove = ServerAction::<RemoveAlertSettings>::new();
+    let alerts = Resource::new(
+        move || (save.version().get(), remove.version().get()),
+        |_| get_alert_settings(),
+    );
+    let error = action_error(save);
+    let remove_error = action_error(remove);
+    view! {
+        <ErrorNotice error=error />
+        <ErrorNotice error=remove_error />
+        <PageData
+            resource=alerts
+            render={move |settings: Option<AlertSettings>, can_write| {
+                view! { <AlertsCard settings save remove error can_write /> }
+            }}
+        />
+    }
+}
+
+#[component]
+fn AlertsCard(
+    settings: Option<AlertSettings>,
+    save: ServerAction<SaveAlertSettings>,
+    remove: ServerAction<RemoveAlertSettings>,
+    error: Signal<Option<crate::server_fns::ConsoleError>>,
+    can_write: bool,
+) -> impl IntoView {
+    let on = settings.is_some();
+    let rules = settings.as_ref().map(|s| s.rules.clone());
+    let summary = settings.as_ref().map(|settings| {
+        let rules = &settings.rules;
+        let rate = rules.success_rate_below.map(|percent| {
+            format!(
+                ", or under {percent} % success over {} minutes (at least {} attempts)",
+                rules.window_minutes, rules.min_attempts
+            )
+        });
+        view! {
+            <dt>"Sends to"</dt>
+            <dd><code class="wrap" data-testid="alerts-url">{rules.url.clone()}</code></dd>
+            <dt>"Body"</dt>
+            <dd>{match rules.format {
+                AlertFormat::Json => "Hookline's JSON, signed",
+                AlertFormat::Slack => "Slack's {\"text\": …}, signed",
+            }}</dd>
+            <dt>"Failing when"</dt>
+            <dd>{format!("{} attempts in a row fail{}", rules.consecutive_failures, rate.unwrap_or_default())}</dd>
+            <dt>"Carried by"</dt>
+            <dd><A href=format!("/webhooks/{}", settings.hook_id)>"the alerts hook"</A>" (its log, key and resends)"</dd>
+        }
+    });
+    let form = rules.unwrap_or_else(AlertSettingsInput::defaults);
+    let url = form.url.clone();
+    let slack = form.format == AlertFormat::Slack;
+    let in_a_row = form.consecutive_failures.to_string();
+    let rate = form
+        .success_rate_below
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let window = form.window_minutes.to_string();
+    let min_attempts = form.min_attempts.to_string();
+    view! {
+        <section class="card settings-card" data-testid="alerts-card">
+            <div class="settings-card-text">
+                <h2>"Alerts"</h2>
+                <p class="muted">
+                    "Hear about a hook in trouble before its customers do: "
+                    <code>"hook.failing"</code>", "<code>"hook.disabled"</code>", "
+                    <code>"delivery.exhausted"</code>" and "<code>"hook.recovered"</code>
+                    " go to your operations endpoint, once per incident, signed, retried and logged. "
+                    <A href="/incidents">"Incidents"</A>" lists them."
+                </p>
+                <dl class="facts">
+                    <dt>"Status"</dt>
+                    <dd data-testid="alerts-status">
+                        {if on {
+                            view! { <span class="badge badge-green">"On"</span> }.into_any()
+                        } else {
+                            view! { <span class="badge badge-grey">"Off"</span> }.into_any()
+                        }}
+                    </dd>
+                    {summary}
+                </dl>
+            </div>
+            {can_write.then(|| view! {
+                <div>
+                    <ActionForm action=save attr:class="form">
+                        <div class="field">
+                            <label for="alerts-url">"Operations endpoint URL"</label>
+                            <input id="alerts-url" type="url" name="url" class="mono" required
+                                placeholder="https://hooks.slack.com/services/…" value=url />
+                            <FieldError error=error field="url" />
+                        </div>
+                        <div class="field">
+                            <label for="alerts-format">"Body"</label>
+                            <select id="alerts-format" name="format">
+                                <option value="json" selected=!slack>"Hookline JSON"</option>
+                                <option value="slack" selected=slack>"Slack-compatible {\"text\"}"</option>
+                            </select>
+                            <FieldError error=error field="format" />
+                        </div>
+                        <div class="alerts-rules">
+                            <div class="field">
+                                <label for="alerts-in-a-row">"Failures in a row"</label>
+                                <input id="alerts-in-a-row" type="number" name="consecutive_failures"
+                                    min="1" max="1000" placeholder="5" value=in_a_row />
+                                <FieldError error=error field="consecutiveFailures" />
+                            </div>
+                            <div class="field">
+                                <label for="alerts-rate">"Or success under (%)"</label>
+                                <input id="alerts-rate" type="number" name="success_rate_below"
+                                    min="1" max="100" placeholder="Off" value=rate />
+                                <FieldError error=error field="successRateBelow" />
+                            </div>
+                            <div class="field">
+                                <label for="alerts-window">"Over (minutes)"</label>
+                                <input id="alerts-window" type="number" name="window_minutes"
+                                    min="1" max="1440" placeholder="15" value=window />
+                                <FieldError error=error field="windowMinutes" />
+                            </div>
+                            <div class="field">
+                                <label for="alerts-min">"With at least (attempts)"</label>
+                                <input id="alerts-min" type="number" name="min_attempts"
+                                    min="1" max="100000" placeholder="20" value=min_attempts />
+                                <FieldError error=error field="minAttempts" />
+                            </div>
+                        </div>
+                        <p class="hint">"Leave the success rate empty to alert on failures in a row only."</p>
+                        <div class="form-actions">
+                            <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
+                                {if on { "Save" } else { "Turn alerts on" }}
+                            </button>
+                            {on.then(|| view! {
+                                <ConfirmButton
+                                    label="Turn off"
+                                    title="Turn alerts off?"
+                                    message="No more alerts are sent; the alerts hook and its log are removed.".to_string()
+                                    confirm_label="Turn off"
+                                    danger=true
+                                    on_confirm=move |()| {
+                                        remove.dispatch(RemoveAlertSettings {});
+                                    }
+                                />
+                            })}
+                        </div>
+                    </ActionForm>
+                </div>
+            })}
+        </section>
     }
 }
 

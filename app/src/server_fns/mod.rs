@@ -2,6 +2,7 @@
 //! under `/api`), one module per resource. Each one is thin: find the caller,
 //! call one method of the `Console` port, return its result.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod auth;
 pub mod deliveries;
