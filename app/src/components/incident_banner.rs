@@ -11,14 +11,17 @@ use domain::time::format_utc;
 
 use crate::server_fns::alerts::{hook_alerts, HookAlertState};
 
+/// Fetched in the browser only: the banner is not part of the page the
+/// server renders, so hydration never waits on it or meets it half-drawn.
 #[component]
 pub fn IncidentBanner(hook_id: HookId) -> impl IntoView {
     let hook_id = StoredValue::new(hook_id);
-    let alerts = Resource::new(|| (), move |_| hook_alerts(hook_id.get_value()));
-    view! {
-        <Transition fallback=|| ()>
-            {move || alerts.get().and_then(Result::ok).map(|alerts| view! { <Banners alerts /> })}
-        </Transition>
+    let alerts = LocalResource::new(move || hook_alerts(hook_id.get_value()));
+    move || {
+        alerts
+            .get()
+            .and_then(Result::ok)
+            .map(|alerts| view! { <Banners alerts /> })
     }
 }
 
