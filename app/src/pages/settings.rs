@@ -11,7 +11,10 @@ use crate::components::{
 };
 use crate::server_fns::alerts::{get_alert_settings, RemoveAlertSettings, SaveAlertSettings};
 use crate::server_fns::settings::{get_retention, SaveRetention};
-use domain::alert::{AlertFormat, AlertSettings, AlertSettingsInput};
+use domain::alert::{
+    AlertFormat, AlertSettings, AlertSettingsInput, CONSECUTIVE_FAILURES_MAX, MIN_ATTEMPTS_MAX,
+    WINDOW_MINUTES_MAX,
+};
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
 #[component]
@@ -141,30 +144,17 @@ fn AlertsCard(
                             <FieldError error=error field="format" />
                         </div>
                         <div class="alerts-rules">
-                            <div class="field">
-                                <label for="alerts-in-a-row">"Failures in a row"</label>
-                                <input id="alerts-in-a-row" type="number" name="consecutive_failures"
-                                    min="1" max="1000" placeholder="5" value=in_a_row />
-                                <FieldError error=error field="consecutiveFailures" />
-                            </div>
-                            <div class="field">
-                                <label for="alerts-rate">"Or success under (%)"</label>
-                                <input id="alerts-rate" type="number" name="success_rate_below"
-                                    min="1" max="100" placeholder="Off" value=rate />
-                                <FieldError error=error field="successRateBelow" />
-                            </div>
-                            <div class="field">
-                                <label for="alerts-window">"Over (minutes)"</label>
-                                <input id="alerts-window" type="number" name="window_minutes"
-                                    min="1" max="1440" placeholder="15" value=window />
-                                <FieldError error=error field="windowMinutes" />
-                            </div>
-                            <div class="field">
-                                <label for="alerts-min">"With at least (attempts)"</label>
-                                <input id="alerts-min" type="number" name="min_attempts"
-                                    min="1" max="100000" placeholder="20" value=min_attempts />
-                                <FieldError error=error field="minAttempts" />
-                            </div>
+                            <RuleField id="alerts-in-a-row" label="Failures in a row" name="consecutive_failures"
+                                field="consecutiveFailures" max=CONSECUTIVE_FAILURES_MAX placeholder="5"
+                                value=in_a_row error />
+                            <RuleField id="alerts-rate" label="Or success under (%)" name="success_rate_below"
+                                field="successRateBelow" max=100 placeholder="Off" value=rate error />
+                            <RuleField id="alerts-window" label="Over (minutes)" name="window_minutes"
+                                field="windowMinutes" max=WINDOW_MINUTES_MAX placeholder="15"
+                                value=window error />
+                            <RuleField id="alerts-min" label="With at least (attempts)" name="min_attempts"
+                                field="minAttempts" max=MIN_ATTEMPTS_MAX placeholder="20"
+                                value=min_attempts error />
                         </div>
                         <p class="hint">"Leave the success rate empty to alert on failures in a row only."</p>
                         <div class="form-actions">
@@ -248,5 +238,27 @@ fn RetentionCard(
                 </ActionForm>
             })}
         </section>
+    }
+}
+
+/// One number of the failing rule: from 1 to `max`, posted as `name`, its
+/// error found by the API's `field` name.
+#[component]
+fn RuleField(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    field: &'static str,
+    max: u32,
+    placeholder: &'static str,
+    value: String,
+    error: Signal<Option<crate::server_fns::ConsoleError>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type="number" name=name min="1" max=max.to_string() placeholder=placeholder value=value />
+            <FieldError error field />
+        </div>
     }
 }
