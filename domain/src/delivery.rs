@@ -189,6 +189,10 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The OpenTelemetry trace its attempts belong to (32 hex digits), if
+    /// traces were on when its event was stored.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub trace_id: Option<String>,
     /// Every attempt, oldest first; empty in summaries.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Attempt>,

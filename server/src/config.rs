@@ -12,6 +12,7 @@ use crate::dispatcher::retry::DEFAULT_SCHEDULE;
 use crate::dispatcher::DeliverySettings;
 use crate::http::HttpSettings;
 use crate::service::{DEFAULT_ALERT_CHECK_INTERVAL, DEFAULT_RETENTION};
+use crate::telemetry::LogFormat;
 use domain::policy::RetrySchedule;
 
 #[derive(Debug, Parser)]
@@ -47,16 +48,6 @@ pub struct Cli {
     /// Options for `serve`, also accepted without the subcommand (it is the default).
     #[command(flatten)]
     pub serve: ServeArgs,
-}
-
-/// The shape of log lines.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    #[default]
-    Text,
-    /// One JSON object a line, with the request's span (and its `request_id`).
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

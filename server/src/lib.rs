@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod tasks;
+pub mod telemetry;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

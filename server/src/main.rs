@@ -1,19 +1,18 @@
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Parser;
-use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command, LogFormat, ServeArgs};
+use hookline::config::{AdminCommand, ApiKeyCommand, Cli, Command, ServeArgs};
 use hookline::service::password_checks::{self, PasswordChecks};
 use hookline::service::Service;
 use hookline::store::Store;
-use hookline::{cli, serve, ServeOptions};
+use hookline::{cli, serve, telemetry, ServeOptions};
 use tokio_util::sync::CancellationToken;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     password_checks::release_large_allocations();
     let cli = Cli::parse();
-    init_logging(cli.log_format);
+    let telemetry = telemetry::init(cli.log_format);
     let result = match &cli.command {
         None => run_server(&cli.database_url, &cli.serve).await,
         Some(Command::Serve(args)) => run_server(&cli.database_url, args).await,
@@ -25,26 +24,13 @@ async fn main() -> std::process::ExitCode {
             cli::create_api_key(&cli.database_url, name).await
         }
     };
+    telemetry.shutdown().await;
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             std::process::ExitCode::FAILURE
         }
-    }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG`, as text or JSON lines.
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
     }
 }
 

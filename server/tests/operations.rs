@@ -118,6 +118,7 @@ async fn old_event(app: &TestApp, name: &str, days_ago: i64) -> String {
                 name: name.to_owned(),
                 payload: "{}".to_owned(),
                 created_at: now_ms() - days_ago * DAY_MS,
+                trace_parent: None,
             },
             None,
         )

@@ -229,6 +229,7 @@ async fn old_event(app: &TestApp, id: &str, payload: Value, days_ago: i64) {
                 name: "Organization.Created".to_owned(),
                 payload: payload.to_string(),
                 created_at: now_ms() - days_ago * 24 * 3600 * 1000,
+                trace_parent: None,
             },
             None,
         )

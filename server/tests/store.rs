@@ -246,6 +246,7 @@ async fn add_events(store: &Store, name: &str, numbers: std::ops::Range<usize>) 
             name: name.to_owned(),
             payload: r#"{"n":1}"#.to_owned(),
             created_at: 1000 + n as i64,
+            trace_parent: None,
         };
         match store.ingest_event(event, None).await.unwrap() {
             Ingestion::Stored { deliveries: ids } => deliveries.extend(ids),

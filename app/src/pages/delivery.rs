@@ -119,6 +119,15 @@ fn DeliveryDetail(
                         <span class="figure-value small">{format_utc(at)}</span>
                     </div>
                 })}
+                {delivery.trace_id.clone().map(|trace| view! {
+                    <div class="figure">
+                        <span class="figure-label">"Trace id"</span>
+                        <span class="figure-value small mono id-line" data-testid="trace-id">
+                            {trace.clone()}
+                            <CopyButton text=trace />
+                        </span>
+                    </div>
+                })}
             </div>
             <ErrorNotice error />
         </section>

@@ -12,7 +12,9 @@ use super::signer::{self, Message};
 use super::Dispatcher;
 use crate::ids::new_id;
 use crate::store::{HealthChange, LeasedDelivery, Settlement};
+use crate::telemetry;
 use domain::alert::AlertFormat;
+use tracing::Instrument;
 
 /// What happens to a delivery after an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +52,9 @@ pub struct Target<'a> {
     /// How long the request may take.
     pub timeout: std::time::Duration,
     pub body_format: AlertFormat,
+    /// The event's trace, which the attempt's span joins; without one the
+    /// span is a child of the current one (a test send's request).
+    pub trace_parent: Option<&'a str>,
 }
 
 /// Sends the request for `target` and returns the attempt as it will be logged.
@@ -69,9 +74,23 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
         body: &body,
     };
     let headers = signer::request_headers(target.headers, target.keys, &message);
+    let span = attempt_span(target, number, trigger);
     let response = sender
         .send(target.url, &headers, &body, target.timeout)
+        .instrument(span.clone())
         .await;
+    span.record("http.response.status_code", response.status);
+    span.record("hookline.attempt.duration_ms", response.duration_ms);
+    if !response.success() {
+        span.record("otel.status_code", "ERROR");
+        span.record("error.type", error_type(response.status));
+        let why = match (&response.error, response.status) {
+            (Some(error), _) => error.clone(),
+            (None, Some(status)) => format!("the endpoint answered {status}"),
+            (None, None) => "no answer".to_owned(),
+        };
+        span.record("otel.status_description", why);
+    }
     let attempt = Attempt {
         summary: AttemptSummary {
             id: new_id(),
@@ -110,6 +129,45 @@ pub async fn make(sender: &Sender, target: &Target<'_>, number: i64, trigger: Tr
     attempt
 }
 
+/// The span of one attempt, in the trace of the event it sends. Not entered
+/// around the attempt's log line, which keeps its own fields.
+fn attempt_span(target: &Target<'_>, number: i64, trigger: Trigger) -> tracing::Span {
+    if !telemetry::traces_on() {
+        return tracing::Span::none();
+    }
+    let host = url::Url::parse(target.url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "attempt",
+        otel.name = %format!("deliver {}", target.event),
+        otel.kind = "client",
+        http.request.method = "POST",
+        server.address = %host,
+        hookline.hook.id = %target.hook_id,
+        hookline.delivery.id = %target.delivery_id,
+        hookline.event.type = target.event,
+        hookline.attempt.number = number,
+        hookline.attempt.trigger = trigger.as_str(),
+        http.response.status_code = tracing::field::Empty,
+        hookline.attempt.duration_ms = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+    );
+    if let Some(parent) = target.trace_parent {
+        telemetry::join_trace(&span, parent);
+    }
+    span
+}
+
+/// OpenTelemetry's `error.type`: the status code when the endpoint answered,
+/// else what kept it from answering.
+fn error_type(status: Option<u16>) -> String {
+    status.map_or_else(|| "no_response".to_owned(), |status| status.to_string())
+}
+
 /// Makes the next attempt of a leased delivery and decides what follows.
 pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Settlement {
     let settings = dispatcher.settings();
@@ -129,6 +187,7 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
         keys: &hook.keys,
         timeout: defaults.request_timeout(&hook.policy),
         body_format: hook.body_format,
+        trace_parent: delivery.event.trace_parent.as_deref(),
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;

@@ -521,6 +521,7 @@ mod tests {
                 name: "User.Created".into(),
                 payload: "{}".into(),
                 created_at: 0,
+                trace_parent: None,
             }),
             hook: Arc::new(target(hook)),
             attempt_count: 0,

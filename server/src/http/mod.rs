@@ -25,10 +25,11 @@ use std::time::Duration;
 
 use app::{shell, App};
 use axum::extract::FromRef;
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Version};
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use domain::ports::Console;
@@ -40,12 +41,13 @@ use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::request_id::{
     MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::service::Service;
+use crate::telemetry;
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
@@ -125,6 +127,7 @@ fn api_parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 fn api_routes() -> Router<AppState> {
     let (router, doc) = api_parts();
     router
+        .route_layer(from_fn(record_route))
         .fallback(error::no_such_route)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::Extension(openapi::Document::new(&doc)))
@@ -188,7 +191,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
-                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                        .on_response(on_response),
                 )
                 // Pages and static files go out compressed when the client
                 // takes it (a precompressed file already is); see `compressible`.
@@ -232,19 +235,57 @@ fn compressible(
     .any(|compressible| kind.starts_with(compressible))
 }
 
-/// The span of one HTTP request; its fields appear on each line logged inside it.
+/// The span of one HTTP request; its fields appear on each line logged
+/// inside it. When traces are on it is also the trace's server span, named
+/// by the method as OpenTelemetry's HTTP conventions name a span before its
+/// route is known (the route comes as `http.route`), continuing a caller's
+/// `traceparent`; those fields stay out of the logs otherwise.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     let request_id = request
         .extensions()
         .get::<RequestId>()
         .map(|id| String::from_utf8_lossy(id.header_value().as_bytes()).into_owned())
         .unwrap_or_default();
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
         method = %request.method(),
         path = %request.uri().path(),
         request_id = %request_id,
-    )
+        otel.kind = tracing::field::Empty,
+        otel.name = tracing::field::Empty,
+        http.route = tracing::field::Empty,
+        http.response.status_code = tracing::field::Empty,
+        otel.status_code = tracing::field::Empty,
+    );
+    if telemetry::traces_on() {
+        span.record("otel.kind", "server");
+        span.record("otel.name", request.method().as_str());
+        telemetry::continue_request_trace(&span, request.headers());
+    }
+    span
+}
+
+/// Puts the API route a request took (`/api/hooks/{id}`) on its span.
+async fn record_route(route: MatchedPath, request: Request, next: Next) -> Response {
+    if telemetry::traces_on() {
+        tracing::Span::current().record("http.route", route.as_str());
+    }
+    next.run(request).await
+}
+
+/// Logs the answer, and puts its status on the request's span (a 5xx marks
+/// the span failed).
+fn on_response<B>(response: &axum::http::Response<B>, latency: Duration, span: &tracing::Span) {
+    let status = response.status();
+    if telemetry::traces_on() {
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+    }
+    DefaultOnResponse::new()
+        .level(tracing::Level::INFO)
+        .on_response(response, latency, span)
 }
 
 #[cfg(test)]

@@ -372,6 +372,7 @@ fn alert_event(name: &str, fields: &Value, now: i64) -> NewEvent {
         name: name.to_owned(),
         payload: fields.to_string(),
         created_at: now,
+        trace_parent: None,
     }
 }
 

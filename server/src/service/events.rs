@@ -23,6 +23,8 @@ use crate::clock::now_ms;
 use crate::dispatcher::Target;
 use crate::ids::new_id;
 use crate::store::{IdempotencyKey, Ingestion, NewEvent};
+use crate::telemetry;
+use tracing::Instrument;
 
 /// How long an `Idempotency-Key` is remembered: 24 hours, per API key.
 pub(super) const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3600 * 1000;
@@ -67,14 +69,32 @@ impl Service {
         now: i64,
     ) -> Result<StoredEvent, AppError> {
         let id: EventId = new_id();
+        // The event's span in its trace; its deliveries' attempts join it.
+        let span = if telemetry::traces_on() {
+            tracing::info_span!(
+                "store event",
+                hookline.event.id = %id,
+                hookline.event.type = parsed.name(),
+                hookline.deliveries = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
         let event = NewEvent {
             id: id.clone(),
             name: parsed.name().to_owned(),
             payload: parsed.fields().to_owned(),
             created_at: now,
+            trace_parent: telemetry::trace_parent(&span),
         };
-        match self.store.ingest_event(event, idempotency).await? {
+        let ingestion = self
+            .store
+            .ingest_event(event, idempotency)
+            .instrument(span.clone())
+            .await?;
+        match ingestion {
             Ingestion::Stored { deliveries } => {
+                span.record("hookline.deliveries", deliveries.len());
                 self.metrics.event_ingested();
                 Ok(StoredEvent::New { id, deliveries })
             }
@@ -205,6 +225,7 @@ impl DeliveryPort for Service {
                 name: name.to_owned(),
                 payload: payload.clone(),
                 created_at: now_ms(),
+                trace_parent: None,
             };
             let target = Target {
                 delivery_id: &delivery_id,
@@ -217,6 +238,7 @@ impl DeliveryPort for Service {
                 keys,
                 timeout,
                 body_format: hook.body_format,
+                trace_parent: None,
             };
             let attempt = self.dispatcher.send_now(&target, 1, Trigger::Test).await;
             self.store.record_test_attempt(&event, &attempt).await?;

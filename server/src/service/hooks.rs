@@ -333,6 +333,7 @@ mod tests {
             next_attempt_at: None,
             created_at: 0,
             updated_at: 0,
+            trace_id: None,
             attempts: vec![Attempt {
                 summary: AttemptSummary {
                     id: "a1".into(),

@@ -67,6 +67,7 @@ struct ClaimedRow {
     event_name: String,
     payload: String,
     event_created_at: i64,
+    trace_parent: Option<String>,
 }
 
 const SQLITE_CLAIM: &str = include_str!("sql/claim.sqlite.sql");
@@ -106,6 +107,7 @@ struct DeliveryRow {
     next_attempt_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    trace_parent: Option<String>,
 }
 
 impl DeliveryRow {
@@ -122,15 +124,21 @@ impl DeliveryRow {
             next_attempt_at: self.next_attempt_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            trace_id: self.trace_parent.as_deref().and_then(trace_id),
             attempts,
         })
     }
 }
 
+/// The trace id in a W3C `traceparent` (`version-traceid-parentid-flags`).
+fn trace_id(trace_parent: &str) -> Option<String> {
+    trace_parent.split('-').nth(1).map(str::to_owned)
+}
+
 /// A delivery's columns, from `DELIVERY_TABLES`.
 const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.hook_id, h.name AS hook_name,
      e.name AS event, e.idempotency_key, d.state, d.attempt_count, d.next_attempt_at,
-     d.created_at, d.updated_at";
+     d.created_at, d.updated_at, e.trace_parent";
 const DELIVERY_TABLES: &str =
     "deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id";
 
@@ -182,6 +190,7 @@ impl Store {
                     name: row.event_name,
                     payload: row.payload,
                     created_at: row.event_created_at,
+                    trace_parent: row.trace_parent,
                 }),
                 hook: hook.clone(),
                 attempt_count: row.attempt_count,

@@ -22,6 +22,8 @@ pub struct NewEvent {
     /// The producer's fields as a JSON object (see the `events` table).
     pub payload: String,
     pub created_at: i64,
+    /// The W3C `traceparent` of the span that stored it, when tracing is on.
+    pub trace_parent: Option<String>,
 }
 
 impl NewEvent {
@@ -65,12 +67,13 @@ const ROWS_PER_INSERT: usize = 1000;
 pub(super) async fn insert_events(tx: &mut Tx<'_>, events: &[&NewEvent]) -> StoreResult<()> {
     for chunk in events.chunks(ROWS_PER_INSERT) {
         on_backend!(&mut *tx, tx => {
-            let mut insert = QueryBuilder::new("INSERT INTO events (id, name, payload, created_at) ");
+            let mut insert = QueryBuilder::new("INSERT INTO events (id, name, payload, created_at, trace_parent) ");
             insert.push_values(chunk, |mut row, event| {
                 row.push_bind(event.id.as_str())
                     .push_bind(event.name.as_str())
                     .push_bind(event.payload.as_str())
-                    .push_bind(event.created_at);
+                    .push_bind(event.created_at)
+                    .push_bind(event.trace_parent.as_deref());
             });
             insert.build().execute(&mut **tx).await.map(|done| done.rows_affected())
         })?;
@@ -107,6 +110,7 @@ pub(super) async fn store_events(
             name: event.name.clone(),
             payload: event.payload.clone(),
             created_at: event.created_at,
+            trace_parent: event.trace_parent.clone(),
         });
         let mut of_event = Vec::with_capacity(hooks.len());
         // Read only if a listener has a filter: hooks without one cost nothing.

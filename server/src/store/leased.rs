@@ -17,6 +17,8 @@ pub struct EventToSend {
     /// The producer's fields, a JSON object as stored.
     pub payload: String,
     pub created_at: i64,
+    /// Where its attempts join the event's trace (see `telemetry`).
+    pub trace_parent: Option<String>,
 }
 
 /// A delivery leased to one dispatcher, with everything needed to attempt it.

@@ -82,6 +82,23 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The text `sql` selects (one row, one column), read straight from the
+    /// database: for what no API shows.
+    pub async fn scalar(&self, sql: &str) -> Option<String> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+            }
+        }
+    }
+}
+
 const SCHEMA_PREFIX: &str = "hookline_test_";
 
 /// Test schemas older than this belong to runs that have ended.

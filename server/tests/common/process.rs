@@ -36,6 +36,15 @@ impl Hookline {
     /// Starts `hookline serve` on an ephemeral port with loopback delivery
     /// allowed and `args` added; returns once it listens.
     pub async fn start(database: &TestDatabase, args: &[&str]) -> Hookline {
+        Hookline::start_with_env(database, args, &[]).await
+    }
+
+    /// `start`, with these environment variables set as well.
+    pub async fn start_with_env(
+        database: &TestDatabase,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Hookline {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hookline"))
             .args([
                 "serve",
@@ -46,6 +55,7 @@ impl Hookline {
             .args(args)
             .env("HOOKLINE_DATABASE_URL", &database.url)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)

@@ -67,6 +67,7 @@ claimed AS (
 )
 SELECT c.id, c.hook_id, c.attempt_count, c.next_trigger, c.next_attempt_at,
        c.lease_expires_at, c.event_id,
-       e.name AS event_name, e.payload, e.created_at AS event_created_at
+       e.name AS event_name, e.payload, e.created_at AS event_created_at,
+       e.trace_parent
 FROM claimed c
 JOIN events e ON e.id = c.event_id;

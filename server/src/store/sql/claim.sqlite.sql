@@ -61,4 +61,5 @@ RETURNING
     event_id,
     (SELECT name FROM events WHERE events.id = deliveries.event_id) AS event_name,
     (SELECT payload FROM events WHERE events.id = deliveries.event_id) AS payload,
-    (SELECT created_at FROM events WHERE events.id = deliveries.event_id) AS event_created_at;
+    (SELECT created_at FROM events WHERE events.id = deliveries.event_id) AS event_created_at,
+    (SELECT trace_parent FROM events WHERE events.id = deliveries.event_id) AS trace_parent;
