@@ -29,10 +29,19 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
-    command: "./serve-fresh.sh",
-    url: "http://127.0.0.1:3100/health",
-    reuseExistingServer: false,
-    timeout: 60_000,
-  },
+  webServer: [
+    // Where the server's OpenTelemetry spans go (see serve-fresh.sh).
+    {
+      command: "node otlp-collector.mjs",
+      url: "http://127.0.0.1:3101/exports",
+      reuseExistingServer: false,
+      timeout: 10_000,
+    },
+    {
+      command: "./serve-fresh.sh",
+      url: "http://127.0.0.1:3100/health",
+      reuseExistingServer: false,
+      timeout: 60_000,
+    },
+  ],
 });
