@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { join } from "node:path";
-import { addUser, confirmDialog, hydrated, ingester, signIn, startReceiver } from "./support";
+import { addUser, confirmDialog, hydrated, ingester, signIn, startReceiver, createApiKey } from "./support";
 
 // Alerts through the console (named to run after console.spec.ts, which
 // starts from a fresh server): an admin turns them on in Settings (a bad
@@ -43,10 +43,7 @@ test("an admin turns alerts on and a failing hook raises one", async ({ page, re
   const customer = await startReceiver("/customer");
   try {
     await signIn(page, admin);
-    await page.getByRole("link", { name: "API keys" }).click();
-    await page.getByLabel("New key name", { exact: true }).fill(`alerts-${Date.now()}`);
-    await page.getByRole("button", { name: "Create key" }).click();
-    const apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
+    const apiKey = await createApiKey(page, "alerts");
     const hook = await request.post("/api/hooks", {
       headers: { authorization: `Bearer ${apiKey}` },
       data: { name: "Billing sync", events: ["User.Data.Updated"], config: { url: customer.url } },

@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { createPublicKey, verify } from "node:crypto";
 import { join } from "node:path";
-import { hydrated, ingester, signIn, startReceiver } from "./support";
+import { hydrated, ingester, signIn, startReceiver, createApiKey } from "./support";
 
 // An Ed25519 hook through the console: created with the scheme picked in the
 // form, its public key on its page (a direct load), a delivery that verifies
@@ -44,10 +44,7 @@ test("an admin creates an Ed25519 hook, a delivery verifies with its public key,
   const receiver = await startReceiver("/hooks/ed25519");
   try {
     await signIn(page, admin);
-    await page.getByRole("link", { name: "API keys" }).click();
-    await page.getByLabel("New key name", { exact: true }).fill(`signatures-${Date.now()}`);
-    await page.getByRole("button", { name: "Create key" }).click();
-    const apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
+    const apiKey = await createApiKey(page, "signatures");
 
     await page.getByRole("link", { name: "Webhooks", exact: true }).first().click();
     await page.getByRole("link", { name: "Create webhook" }).click();

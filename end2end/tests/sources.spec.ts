@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { createHmac } from "node:crypto";
 import { join } from "node:path";
-import { hydrated, signIn, startReceiver } from "./support";
+import { hydrated, signIn, startReceiver, createApiKey } from "./support";
 
 // Logto as a source through the console: an admin adds one with a Logto
 // webhook's signing key, gets the URL to paste into Logto, and a request
@@ -28,10 +28,7 @@ test("an admin adds a Logto source and Logto's request reaches a hook", async ({
   const receiver = await startReceiver("/hooks/from-logto");
   try {
     await signIn(page, admin);
-    await page.getByRole("link", { name: "API keys" }).click();
-    await page.getByLabel("New key name", { exact: true }).fill(`sources-${Date.now()}`);
-    await page.getByRole("button", { name: "Create key" }).click();
-    const apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
+    const apiKey = await createApiKey(page, "sources");
     const hook = await request.post("/api/hooks", {
       headers: { authorization: `Bearer ${apiKey}` },
       data: { name: "From Logto", events: ["PostRegister"], config: { url: receiver.url } },

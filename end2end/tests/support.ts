@@ -95,3 +95,11 @@ export async function signIn(page: Page, who: Credentials) {
   await expect(page.getByRole("heading", { name: "Overview", exact: true })).toBeVisible();
   await hydrated(page);
 }
+
+/** Creates an API key named `prefix`-<time> on the API keys page, as the signed-in admin; returns it. */
+export async function createApiKey(page: Page, prefix: string): Promise<string> {
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.getByLabel("New key name", { exact: true }).fill(`${prefix}-${Date.now()}`);
+  await page.getByRole("button", { name: "Create key" }).click();
+  return (await page.getByTestId("new-api-key").textContent()) ?? "";
+}

@@ -1,6 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { join } from "node:path";
-import { hydrated, ingester, signIn, startReceiver } from "./support";
+import { hydrated, ingester, signIn, startReceiver, createApiKey } from "./support";
 
 // OpenTelemetry: the server under test exports to otlp-collector.mjs. A
 // delivery's page names its trace, and that trace is one the collector got.
@@ -16,10 +16,7 @@ test("a delivery's page names its trace, and the collector has it", async ({ pag
   const receiver = await startReceiver("/hooks/traced");
   try {
     await signIn(page, admin);
-    await page.getByRole("link", { name: "API keys" }).click();
-    await page.getByLabel("New key name", { exact: true }).fill(`traces-${Date.now()}`);
-    await page.getByRole("button", { name: "Create key" }).click();
-    const apiKey = (await page.getByTestId("new-api-key").textContent()) ?? "";
+    const apiKey = await createApiKey(page, "traces");
     const hook = await request.post("/api/hooks", {
       headers: { authorization: `Bearer ${apiKey}` },
       data: { name: "Traced", events: ["PostResetPassword"], config: { url: receiver.url } },
