@@ -255,18 +255,28 @@ pub struct DeliveryArgs {
     #[arg(long, env = "HOOKLINE_DISABLE_AFTER", default_value_t = DeliverySettings::default().disable_after.into(), value_parser = duration, global = true)]
     pub disable_after: Wait,
 
-    /// Attempts in flight at once, per hook.
+    /// Attempts in flight at once, per hook, over all instances: a ceiling;
+    /// each endpoint runs as many as its answers allow (README, "Fair
+    /// delivery").
     #[arg(long, env = "HOOKLINE_HOOK_MAX_IN_FLIGHT", default_value_t = DeliverySettings::default().hook_max_in_flight,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub hook_max_in_flight: u32,
 
-    /// Attempts in flight at once in this process.
+    /// Attempts in flight at once in this process, shared by the hooks in
+    /// turn. Beyond them a hook with none in flight may always start one (at
+    /// most --max-queued hooks at once).
     #[arg(long, env = "HOOKLINE_MAX_IN_FLIGHT", default_value_t = DeliverySettings::default().max_in_flight,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_in_flight: u32,
 
-    /// Deliveries queued in this process's memory at most (a quarter of them
-    /// at most of one hook); the rest wait in the database.
+    /// An answer at least this slow, while every shared slot is taken,
+    /// halves its endpoint's concurrency (as do timeouts, 429 and 503).
+    #[arg(long, env = "HOOKLINE_SLOW_ANSWER", default_value_t = DeliverySettings::default().slow_answer.into(), value_parser = duration, global = true)]
+    pub slow_answer: Wait,
+
+    /// Deliveries queued in this process's memory at most; each hook holds
+    /// at most its share of them (a quarter at most), the rest wait in the
+    /// database.
     #[arg(long, env = "HOOKLINE_MAX_QUEUED", default_value_t = DeliverySettings::default().max_queued,
           value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub max_queued: u32,
@@ -302,6 +312,7 @@ impl DeliveryArgs {
             disable_after: *self.disable_after,
             hook_max_in_flight: self.hook_max_in_flight,
             max_in_flight: self.max_in_flight,
+            slow_answer: *self.slow_answer,
             max_queued: self.max_queued,
             shutdown_grace: *self.shutdown_grace,
             key_rotation_overlap: *self.key_rotation_overlap,

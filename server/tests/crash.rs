@@ -54,6 +54,7 @@ async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
         token: "probe",
         now,
         lease_until,
+        rooms: &[],
         per_hook: 100,
         batch: 100,
     };
@@ -170,6 +171,7 @@ async fn sigterm_cancels_attempts_that_outlast_the_grace_and_releases_them() {
         token: "next",
         now,
         lease_until: now + 1000,
+        rooms: &[],
         per_hook: 10,
         batch: 10,
     };

@@ -264,6 +264,7 @@ fn claim_by(owner: &str, now: i64) -> Claim<'_> {
         token: owner,
         now,
         lease_until: now + LEASE,
+        rooms: &[],
         per_hook: 1000,
         batch: 1000,
     }
@@ -396,14 +397,45 @@ async fn one_hooks_backlog_does_not_hide_another_hooks_deliveries() {
         ..claim_by("a", 2000)
     };
     assert_eq!(
-        hooks_and_events(&claim(&store, per_hook(4)).await),
-        ["busy/e0", "busy/e1", "busy/e2", "quiet/e10"],
-        "the busy hook's ten older deliveries leave room for the quiet one's"
+        hooks_and_events(&claim(&store, per_hook(2)).await),
+        ["busy/e0", "quiet/e10"],
+        "the hooks take turns: the busy hook's older deliveries leave room for the quiet one's"
     );
     assert_eq!(
         hooks_and_events(&claim(&store, per_hook(2)).await),
-        ["busy/e3", "busy/e4"],
+        ["busy/e1", "busy/e2"],
         "then the oldest of the rest"
+    );
+}
+
+async fn a_claim_takes_each_named_hook_up_to_its_room() {
+    let (store, _dir) = fresh_store().await;
+    add_hook(&store, "full", "Full").await;
+    add_hook(&store, "roomy", "Roomy").await;
+    add_hook(&store, "other", "Other").await;
+    add_events(&store, "Full", 0..5).await;
+    add_events(&store, "Roomy", 5..10).await;
+    add_events(&store, "Other", 10..15).await;
+    let rooms = [(HookId::from("full"), 0), (HookId::from("roomy"), 2)];
+    let claimed = claim(
+        &store,
+        Claim {
+            rooms: &rooms,
+            per_hook: 3,
+            ..claim_by("a", 2000)
+        },
+    )
+    .await;
+    assert_eq!(
+        hooks_and_events(&claimed),
+        [
+            "roomy/e5",
+            "roomy/e6",
+            "other/e10",
+            "other/e11",
+            "other/e12"
+        ],
+        "none of the hook without room, two of the one with two, three of any other"
     );
 }
 
@@ -822,6 +854,7 @@ crate::on_both_databases!(
     api_key_use_is_recorded_at_most_once_a_minute_and_revoked_keys_fail,
     claims_take_due_deliveries_oldest_first_within_per_hook_and_batch,
     one_hooks_backlog_does_not_hide_another_hooks_deliveries,
+    a_claim_takes_each_named_hook_up_to_its_room,
     a_lease_is_not_claimed_again_until_it_runs_out,
     settlements_apply_only_under_the_lease_token_they_were_made_with,
     two_claims_at_once_never_lease_the_same_delivery,

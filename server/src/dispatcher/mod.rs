@@ -6,16 +6,21 @@
 //! in the transaction that stored it (`store::Intake`): no claim and no read
 //! on the way. Claims (`sql/claim.*.sql`) take the rest: retries that came
 //! due, resends, leases that ran out (an instance that stopped), and what the
-//! in-memory queue had no room for. Several instances claim side by side;
-//! each keeps to its share of every hook's in-flight limit (`roster.rs`), so
-//! the limit holds over all of them without a lock between them.
+//! in-memory queue had no room for, per hook in turn. Several instances
+//! claim side by side; each keeps to its share of every hook's in-flight
+//! limit (`roster.rs`), so the limit holds over all of them without a lock
+//! between them.
 //!
-//! What this process holds is one [`State`] behind one lock (`state.rs`).
+//! What this process holds is one [`State`] behind one lock (`state.rs`);
+//! which delivery starts next, and how much each hook may queue, the fair
+//! scheduler in it decides (`fair.rs`), so that no hook holds back another.
 //! Leases are renewed once a beat while the process lives; one that dies just
 //! lets its leases run out.
 
+mod adaptive;
 mod attempt;
 pub mod endpoint;
+mod fair;
 mod pace;
 pub mod policy;
 mod recorder;
@@ -35,14 +40,16 @@ use tokio::sync::{broadcast, mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use adaptive::Answer;
 pub use attempt::Target;
 use domain::policy::RetrySchedule;
 use endpoint::EndpointPolicy;
+use fair::{ClaimRooms, Limits};
 use policy::HookDefaults;
 pub(crate) use roster::ALIVE_FOR;
 use roster::{Roster, BEAT};
 use sender::Sender;
-use state::{HeldLease, Limits, State};
+use state::{HeldLease, State};
 
 use crate::clock::Clock;
 use crate::ids::new_id;
@@ -63,8 +70,13 @@ pub struct DeliverySettings {
     pub disable_after: Duration,
     /// At most this many attempts in flight per hook.
     pub hook_max_in_flight: u32,
-    /// At most this many attempts in flight in this process.
+    /// At most this many attempts in flight in this process, shared by the
+    /// hooks in turn; beyond them, each hook with none in flight may start
+    /// one (the reserve, as many as `max_queued`).
     pub max_in_flight: u32,
+    /// An answer this slow, while every shared slot is taken, lowers its
+    /// endpoint's concurrency (`adaptive.rs`).
+    pub slow_answer: Duration,
     /// At most this many deliveries queued in this process's memory; the
     /// rest wait in the database.
     pub max_queued: u32,
@@ -106,6 +118,7 @@ impl Default for DeliverySettings {
             disable_after: Duration::from_secs(24 * 3600),
             hook_max_in_flight: 10,
             max_in_flight: 256,
+            slow_answer: Duration::from_secs(1),
             max_queued: 2048,
             shutdown_grace: Duration::from_secs(15),
             key_rotation_overlap: Duration::from_secs(24 * 3600),
@@ -170,27 +183,25 @@ impl Dispatcher {
     pub fn new(settings: DeliverySettings, metrics: Arc<Metrics>, clock: Clock) -> Arc<Dispatcher> {
         let (settlements, recorder_inbox) = mpsc::channel(recorder::MAX_BATCH * 4);
         let max_queued = settings.max_queued as usize;
+        let hook_defaults = settings.hook_defaults();
         let limits = Limits {
             per_hook: settings.hook_max_in_flight as usize,
             max_sending: settings.max_in_flight as usize,
+            reserve: max_queued,
             max_queued,
-            // Deep enough to keep a hook's slots busy between refills, not so
-            // deep that work waits here that another instance could do.
-            max_queued_per_hook: (max_queued / 4)
-                .min(32 * settings.hook_max_in_flight as usize)
-                .max(1),
+            // Not so deep that work waits here that another instance could do.
+            max_queued_per_hook: (max_queued / 4).max(1),
             max_queued_bytes: MAX_QUEUED_BYTES,
-            hook_defaults: settings.hook_defaults(),
         };
         Arc::new(Dispatcher {
             metrics,
             sender: Sender::new(settings.endpoint_policy.clone(), clock.clone()),
-            hook_defaults: settings.hook_defaults(),
+            hook_defaults: hook_defaults.clone(),
             pace_wake: Mutex::new(None),
             clock,
+            state: Mutex::new(State::new(limits, hook_defaults, settings.slow_answer)),
             settings,
             owner: new_id::<String>().into(),
-            state: Mutex::new(State::new(limits)),
             look: Notify::new(),
             room: Notify::new(),
             backlog: AtomicBool::new(false),
@@ -309,10 +320,10 @@ impl Dispatcher {
         let batch_room = (self.state.lock().unwrap().max_queued() / 8).max(1);
         while !shutdown.is_cancelled() {
             self.release(store).await;
-            let room = self.state.lock().unwrap().claim_room();
+            let rooms = self.state.lock().unwrap().claim_rooms();
             let backlog = self.backlog.load(Ordering::Relaxed);
-            if room > 0 && (!backlog || room >= batch_room) {
-                let claimed = self.claim(store, room).await;
+            if let Some(rooms) = rooms.filter(|rooms| !backlog || rooms.total >= batch_room) {
+                let claimed = self.claim(store, &rooms).await;
                 // A claim takes at most so many of one hook's deliveries:
                 // only an empty one says that nothing more is due.
                 self.backlog.store(!claimed.is_empty(), Ordering::Relaxed);
@@ -452,10 +463,15 @@ impl Dispatcher {
             // clears the lease in one transaction. The hook's slot is free:
             // the request is over.
             let disables_hook = matches!(settled.health, Some(HealthChange::Disable(_)));
+            let timeout = self.hook_defaults.request_timeout(&delivery.hook.policy);
+            let answer = settled
+                .attempt
+                .as_ref()
+                .map(|attempt| Answer::of(&attempt.summary, timeout));
             let mut finished = vec![settled];
             let paced_until = {
                 let mut state = self.state.lock().unwrap();
-                state.attempted(&delivery.id);
+                state.attempted(&delivery.id, answer, self.clock.now_ms());
                 if disables_hook {
                     let queued = state.take_queue(&delivery.hook.id);
                     finished.extend(queued.iter().map(attempt::skipped));
@@ -470,7 +486,7 @@ impl Dispatcher {
         }
     }
 
-    async fn claim(&self, store: &Store, room: usize) -> Vec<LeasedDelivery> {
+    async fn claim(&self, store: &Store, rooms: &ClaimRooms) -> Vec<LeasedDelivery> {
         let now = self.clock.now_ms();
         let token: String = new_id();
         let claim = Claim {
@@ -478,8 +494,9 @@ impl Dispatcher {
             token: &token,
             now,
             lease_until: now + self.settings.lease.as_millis() as i64,
-            per_hook: self.state.lock().unwrap().max_queued_per_hook() as i64,
-            batch: room as i64,
+            rooms: &rooms.known,
+            per_hook: rooms.other,
+            batch: rooms.total,
         };
         match store.claim_due(&claim).await {
             Ok(claimed) => claimed,
@@ -538,7 +555,7 @@ struct Handoff(Arc<Dispatcher>);
 impl Intake for Handoff {
     fn lease_terms(&self) -> Option<LeaseTerms> {
         let dispatcher = &self.0;
-        if dispatcher.state.lock().unwrap().claim_room() == 0 {
+        if !dispatcher.state.lock().unwrap().takes_fresh() {
             return None;
         }
         Some(LeaseTerms {
@@ -549,7 +566,17 @@ impl Intake for Handoff {
     }
 
     fn reserve(&self, hook_id: &HookId, bytes: usize) -> bool {
-        self.0.state.lock().unwrap().reserve(hook_id, bytes)
+        let dispatcher = &self.0;
+        let (kept, evicted) = {
+            let mut state = dispatcher.state.lock().unwrap();
+            (state.reserve(hook_id, bytes), state.take_evicted())
+        };
+        if !evicted.is_empty() {
+            // They wait in the database now, for a claim to take in turn.
+            dispatcher.to_release.lock().unwrap().extend(evicted);
+            dispatcher.backlog.store(true, Ordering::Relaxed);
+        }
+        kept
     }
 
     fn cancel(&self, reserved: &[Reservation]) {

@@ -135,22 +135,25 @@ impl Roster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dispatcher::state::Limits;
+    use crate::dispatcher::fair::Limits;
     use domain::ids::HookId;
+    use std::time::Duration;
 
     fn state() -> Mutex<State> {
-        Mutex::new(State::new(Limits {
+        let limits = Limits {
             per_hook: 10,
             max_sending: 10,
+            reserve: 10,
             max_queued: 10,
             max_queued_per_hook: 10,
             max_queued_bytes: 1 << 20,
-            hook_defaults: crate::dispatcher::policy::HookDefaults::new(
-                "1s".parse().unwrap(),
-                std::time::Duration::from_secs(1),
-                std::time::Duration::from_secs(5),
-            ),
-        }))
+        };
+        let defaults = crate::dispatcher::policy::HookDefaults::new(
+            "1s".parse().unwrap(),
+            Duration::from_secs(1),
+            Duration::from_secs(5),
+        );
+        Mutex::new(State::new(limits, defaults, Duration::from_secs(1)))
     }
 
     #[tokio::test]

@@ -27,11 +27,26 @@ pub struct Claim<'a> {
     pub token: &'a str,
     pub now: i64,
     pub lease_until: i64,
-    /// A limit, not a count: the claim takes at most this many deliveries
-    /// of one hook (fewer when fewer are due).
-    pub per_hook: i64,
-    /// A limit too: at most this many deliveries in all.
-    pub batch: i64,
+    /// Limits, not counts: the claim takes at most so many deliveries of
+    /// each hook named here, and `per_hook` of any other (fewer when fewer
+    /// are due) ...
+    pub rooms: &'a [(HookId, usize)],
+    pub per_hook: usize,
+    /// ... and at most `batch` in all, the hooks taking turns.
+    pub batch: usize,
+}
+
+impl Claim<'_> {
+    /// The rooms as the claim statements take them: a JSON object of hook
+    /// id to room.
+    fn rooms_json(&self) -> String {
+        let rooms: serde_json::Map<String, serde_json::Value> = self
+            .rooms
+            .iter()
+            .map(|(hook, room)| (hook.to_string(), (*room).into()))
+            .collect();
+        serde_json::Value::Object(rooms).to_string()
+    }
 }
 
 /// What to write once a leased delivery's attempt is over: the attempt (none
@@ -143,8 +158,9 @@ const DELIVERY_TABLES: &str =
     "deliveries d JOIN events e ON e.id = d.event_id JOIN hooks h ON h.id = d.hook_id";
 
 impl Store {
-    /// Leases due deliveries for `claim`, oldest first, and returns them with
-    /// their events and hooks. Several dispatchers may claim at once: none
+    /// Leases due deliveries for `claim`, per hook in turn (each hook's oldest
+    /// first, then each one's second ...), and returns them with their events
+    /// and hooks. Several dispatchers may claim at once: none
     /// waits for another, and no delivery is leased twice.
     pub async fn claim_due(&self, claim: &Claim<'_>) -> StoreResult<Vec<LeasedDelivery>> {
         let mut rows: Vec<ClaimedRow> = on_backend!(&self.writer, pool => {
@@ -157,8 +173,9 @@ impl Store {
                 .bind(claim.token)
                 .bind(claim.owner)
                 .bind(claim.lease_until)
-                .bind(claim.per_hook)
-                .bind(claim.batch)
+                .bind(claim.per_hook as i64)
+                .bind(claim.batch as i64)
+                .bind(claim.rooms_json())
                 .fetch_all(pool)
                 .await
         })?;

@@ -1,19 +1,23 @@
--- The claim (PostgreSQL): leases due deliveries to one dispatcher and returns
--- each with its event, oldest first.
+-- The claim (PostgreSQL): leases due deliveries to one dispatcher, per hook
+-- in turn, and returns each with its event.
 --
 --   $1  now (unix ms)
 --   $2  the lease token
 --   $3  the claiming dispatcher (the lease's owner)
 --   $4  when the lease runs out (unix ms)
---   $5  at most this many deliveries of one hook
+--   $5  at most this many deliveries of a hook not in $7
 --   $6  at most this many in all
+--   $7  a JSON object: hook id -> at most this many of that hook (its room
+--       in the dispatcher's queue)
 --
 -- A delivery is due when the time of its next attempt has come and nobody
 -- holds a live lease on it. Each hook's oldest due deliveries come from that
 -- hook's own range of the deliveries_due index (through LATERAL: the planner
--- would otherwise test every delivery against every hook), so one hook's
--- backlog never hides another hook's deliveries. Rows another transaction
--- holds (another instance's claim, a recorder settling them) are skipped, not
+-- would otherwise test every delivery against every hook), at most its room,
+-- and the hooks take turns for the batch: every hook's oldest, then every
+-- hook's second, and so on. So one hook's backlog of 100,000 never shadows
+-- another hook's single fresh delivery. Rows another transaction holds
+-- (another instance's claim, a recorder settling them) are skipped, not
 -- waited for: claims of several instances run side by side, and never lease
 -- the same delivery.
 --
@@ -23,9 +27,13 @@
 -- not. Its row is not locked while it is picked: the update looks again at
 -- the row as it is then, and leaves it if another claim leased it or its
 -- attempt was settled meanwhile.
-WITH due AS (
-    SELECT x.id, x.next_attempt_at
+WITH rooms AS (
+    SELECT key AS hook_id, value::bigint AS room FROM jsonb_each_text($7::jsonb)
+),
+due AS (
+    SELECT x.id, h.id AS hook_id, x.next_attempt_at
     FROM hooks h
+    LEFT JOIN rooms r ON r.hook_id = h.id
     CROSS JOIN LATERAL (
         SELECT d.id, d.next_attempt_at
         FROM deliveries d
@@ -33,13 +41,14 @@ WITH due AS (
           AND d.next_attempt_at <= $1
           AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
         ORDER BY d.next_attempt_at
-        LIMIT $5
+        LIMIT COALESCE(r.room, $5)
         FOR UPDATE SKIP LOCKED
     ) x
     WHERE NOT h.ordered
     UNION ALL
-    SELECT x.id, x.next_attempt_at
+    SELECT x.id, h.id AS hook_id, x.next_attempt_at
     FROM hooks h
+    LEFT JOIN rooms r ON r.hook_id = h.id
     CROSS JOIN LATERAL (
         SELECT d.id, d.next_attempt_at, d.lease_expires_at
         FROM deliveries d
@@ -48,11 +57,14 @@ WITH due AS (
         LIMIT 1
     ) x
     WHERE h.ordered
+      AND COALESCE(r.room, $5) > 0
       AND x.next_attempt_at <= $1
       AND (x.lease_expires_at IS NULL OR x.lease_expires_at <= $1)
 ),
 picked AS (
-    SELECT id FROM due ORDER BY next_attempt_at LIMIT $6
+    SELECT id FROM due
+    ORDER BY ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at), next_attempt_at
+    LIMIT $6
 ),
 claimed AS (
     UPDATE deliveries d
