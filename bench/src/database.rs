@@ -6,6 +6,8 @@ use anyhow::Context;
 use sqlx::{PgPool, SqlitePool};
 use tempfile::TempDir;
 
+use crate::report::DeliveryStates;
+
 /// Runs `$run` with `$pool` connected to the database, whichever kind it is:
 /// the same code compiled for each sqlx driver.
 macro_rules! with_pool {
@@ -209,6 +211,29 @@ impl Database {
             .query_one("SELECT COUNT(*) FROM deliveries", &[])
             .await?;
         Ok(count as u64)
+    }
+
+    /// How the deliveries of the hooks whose names start with `prefix`
+    /// stand.
+    pub async fn delivery_states(&self, prefix: &str) -> anyhow::Result<DeliveryStates> {
+        let hooks = format!("{prefix}%");
+        let mut counts = [0; 3];
+        for (count, state) in counts.iter_mut().zip(["delivered", "pending", "failed"]) {
+            let found: i64 = self
+                .query_one(
+                    "SELECT COUNT(*) FROM deliveries WHERE state = $1
+                     AND hook_id IN (SELECT id FROM hooks WHERE name LIKE $2)",
+                    &[state, &hooks],
+                )
+                .await?;
+            *count = found as u64;
+        }
+        let [delivered, pending, failed] = counts;
+        Ok(DeliveryStates {
+            delivered,
+            pending,
+            failed,
+        })
     }
 
     async fn execute(&self, sql: &str, binds: &[&str]) -> anyhow::Result<u64> {

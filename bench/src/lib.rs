@@ -20,7 +20,7 @@ use database::Database;
 use load::{Budget, Payload};
 use receiver::Receiver;
 pub use report::Report;
-use report::{Baseline, CpuLimitReport, SetupReport};
+use report::{Baseline, CpuLimitReport, NoisyReport, SetupReport};
 
 /// The flags of every run (the command line is `main.rs`'s `Cli`).
 #[derive(Debug, Clone, clap::Args)]
@@ -122,6 +122,53 @@ pub struct Extra {
     /// Searches of each kind `--search` times.
     #[arg(long, default_value_t = 200)]
     pub search_queries: usize,
+
+    #[command(flatten)]
+    pub noisy: NoisySettings,
+}
+
+/// `--noisy`: whether slow endpoints hold back a healthy hook (the issue on
+/// fair delivery: no endpoint, however slow, holds back another hook).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct NoisySettings {
+    /// Also measure fair delivery, once per number of slow hooks listed
+    /// (`30,1000`), on every setup and for the baseline, each on a fresh
+    /// database: that many hooks, each on an endpoint of its own that takes
+    /// `--noisy-delay` to answer, flooded with `--noisy-events` events each,
+    /// while one healthy hook gets `--noisy-rate` events a second for
+    /// `--noisy-phase`; how long the healthy events take to arrive, then how
+    /// long the slow hooks' deliveries take to drain.
+    #[arg(long = "noisy", value_name = "SLOW_HOOKS", value_delimiter = ',')]
+    pub slow_hooks: Vec<usize>,
+
+    /// How long each slow endpoint of `--noisy` takes to answer.
+    #[arg(long = "noisy-delay", default_value = "2s", value_parser = duration)]
+    pub slow_delay: Duration,
+
+    /// The slow endpoints of `--noisy` hang instead: they answer only after
+    /// 60 s, so that the server's request timeout ends every attempt (and
+    /// the deliveries are retried, never delivered).
+    #[arg(long = "noisy-hang")]
+    pub hang: bool,
+
+    /// Events per slow hook of `--noisy`, posted as fast as the API takes
+    /// them from the moment the healthy events start (each goes to every
+    /// slow hook).
+    #[arg(long = "noisy-events", default_value_t = 20)]
+    pub slow_events: u64,
+
+    /// The healthy hook's events per second, in an open loop.
+    #[arg(long = "noisy-rate", default_value_t = 50.0)]
+    pub healthy_rate: f64,
+
+    /// How long the healthy hook gets events for.
+    #[arg(long = "noisy-phase", default_value = "20s", value_parser = duration)]
+    pub healthy_phase: Duration,
+
+    /// How long to wait, once the healthy events are in, for every slow
+    /// delivery to reach its endpoint.
+    #[arg(long = "noisy-drain-timeout", default_value = "120s", value_parser = duration)]
+    pub drain_timeout: Duration,
 }
 
 fn duration(text: &str) -> Result<Duration, String> {
@@ -140,6 +187,16 @@ impl Setup {
         match self {
             Setup::Sqlite => "sqlite".to_owned(),
             Setup::Postgres { instances } => format!("postgres x{instances}"),
+        }
+    }
+
+    /// An empty database of this setup's kind.
+    async fn fresh_database(self, settings: &Settings) -> anyhow::Result<Database> {
+        match self {
+            Setup::Sqlite => Database::sqlite(),
+            Setup::Postgres { .. } => {
+                Database::postgres(settings.postgres_url.as_deref().unwrap_or_default()).await
+            }
         }
     }
 }
@@ -188,12 +245,7 @@ pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Repo
     let mut results: Vec<Vec<SetupReport>> = binaries.iter().map(|_| Vec::new()).collect();
     for setup in setups {
         for (&(binary, log_prefix), results) in binaries.iter().zip(&mut results) {
-            let database = match setup {
-                Setup::Sqlite => Database::sqlite()?,
-                Setup::Postgres { .. } => {
-                    Database::postgres(settings.postgres_url.as_deref().unwrap_or_default()).await?
-                }
-            };
+            let database = setup.fresh_database(settings).await?;
             let instances = match setup {
                 Setup::Sqlite => 1,
                 Setup::Postgres { instances } => instances,
@@ -213,11 +265,15 @@ pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Repo
             // The log queries run once per database.
             let time_logs = instances == 1;
             // A setup that fails is reported and left out; the others still count.
-            match run.measure(&database, time_logs).await {
-                Ok(result) => results.push(result),
+            let measured = run.measure(&database, time_logs).await;
+            database.remove().await?;
+            match measured {
+                Ok(mut result) => {
+                    result.noisy = noisy(&run, setup, &extra.noisy).await?;
+                    results.push(result);
+                }
                 Err(err) => eprintln!("{log_prefix}{} failed: {err:#}", setup.name()),
             }
-            database.remove().await?;
         }
     }
     // After the setups, on databases and hooks of its own; this binary only.
@@ -276,6 +332,30 @@ pub async fn run_with(settings: &Settings, extra: &Extra) -> anyhow::Result<Repo
     };
     std::fs::write(&settings.json, serde_json::to_string_pretty(&report)?)?;
     Ok(report)
+}
+
+/// `--noisy`, on `run`'s setup and binary: one measurement per number of
+/// slow hooks asked for, each on a fresh database. One that fails is
+/// reported and left out, as a setup would be.
+async fn noisy(
+    run: &phases::SetupRun<'_>,
+    setup: Setup,
+    settings: &NoisySettings,
+) -> anyhow::Result<Vec<NoisyReport>> {
+    let mut measured = Vec::new();
+    for &slow_hooks in &settings.slow_hooks {
+        let database = setup.fresh_database(run.settings).await?;
+        let result = run.noisy(&database, slow_hooks, settings).await;
+        database.remove().await?;
+        match result {
+            Ok(noisy) => measured.push(noisy),
+            Err(err) => eprintln!(
+                "{}{}: --noisy {slow_hooks} failed: {err:#}",
+                run.log_prefix, run.name
+            ),
+        }
+    }
+    Ok(measured)
 }
 
 /// The CPU cgroups of `--instance-cpu`, if asked for and they can be made;

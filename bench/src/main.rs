@@ -23,3 +23,15 @@ async fn main() -> anyhow::Result<()> {
     println!("figures written to {}", settings.json.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Clap's own checks of the flags (one name each, defaults that parse),
+    /// which otherwise run only when the binary starts.
+    #[test]
+    fn the_flags_are_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -23,9 +23,10 @@ use crate::report::{
 use crate::stats::Percentiles;
 use crate::Settings;
 
-/// The events each hook group listens to.
+pub mod noisy;
 pub mod search;
 
+/// The events each hook group listens to.
 const ONE_HOOK_EVENT: &str = "User.Created";
 const FAN_OUT_EVENT: &str = "User.Deleted";
 const FAN_OUT_HOOKS: usize = 10;
@@ -396,6 +397,8 @@ impl SetupRun<'_> {
             log_queries,
             overview,
             backlog,
+            // Set by `run_with`, each on a database of its own, if asked for.
+            noisy: Vec::new(),
         })
     }
 
@@ -472,17 +475,7 @@ impl SetupRun<'_> {
         self.drained(fixture, sent.accepted.len(), logged_before)
             .await?;
         let peak_rss_mb = fixture.peak_rss_mb()?;
-        let arrived: HashMap<u64, Instant> = self
-            .receiver
-            .take()
-            .into_iter()
-            .filter_map(|a| Some((a.seq?, a.at)))
-            .collect();
-        let times: Vec<Duration> = sent
-            .accepted
-            .iter()
-            .filter_map(|(seq, due)| Some(arrived.get(seq)?.saturating_duration_since(*due)))
-            .collect();
+        let times = times_to_arrive(&sent, &self.receiver.take());
         Ok(Latency {
             offered_per_sec: rate,
             events: sent.accepted.len() as u64,
@@ -581,19 +574,15 @@ impl SetupRun<'_> {
         timeout: Duration,
     ) -> anyhow::Result<Instant> {
         let deadline = Instant::now() + timeout;
-        loop {
-            if self.receiver.count() >= expected {
-                let logged = fixture.api.logged_attempts().await? - logged_before;
-                if logged >= expected as u64 {
-                    let arrived = self.receiver.last_arrival().unwrap_or_else(Instant::now);
-                    return Ok(arrived.max(Instant::now()));
-                }
+        poll_until(deadline, Duration::from_millis(10), || async move {
+            if self.receiver.count() < expected {
+                return Ok(false);
             }
-            if Instant::now() > deadline {
-                return Ok(Instant::now());
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+            let logged = fixture.api.logged_attempts().await? - logged_before;
+            Ok(logged >= expected as u64)
+        })
+        .await?;
+        Ok(Instant::now())
     }
 
     /// Fills the log to the configured size, then times filtered pages of
@@ -677,6 +666,39 @@ impl EventSender {
             .replacen("\"seq\":0", &format!("\"seq\":{seq}"), 1);
         async move { api.post_event(seq, body.into_bytes()).await }
     }
+}
+
+/// Checks `done` every `every` until it holds or `deadline` has passed;
+/// returns whether it held.
+async fn poll_until<F, Fut>(deadline: Instant, every: Duration, mut done: F) -> anyhow::Result<bool>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<bool>>,
+{
+    loop {
+        if done().await? {
+            return Ok(true);
+        }
+        if Instant::now() > deadline {
+            return Ok(false);
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// For each event `sent` accepted whose delivery is among `arrivals`, the
+/// time from when it was due to be sent to its first arrival.
+fn times_to_arrive(sent: &Sent, arrivals: &[Arrival]) -> Vec<Duration> {
+    let mut first: HashMap<u64, Instant> = HashMap::new();
+    for arrival in arrivals {
+        if let Some(seq) = arrival.seq {
+            first.entry(seq).or_insert(arrival.at);
+        }
+    }
+    sent.accepted
+        .iter()
+        .filter_map(|(seq, due)| Some(first.get(seq)?.saturating_duration_since(*due)))
+        .collect()
 }
 
 /// Arrivals counted once per hook and event: a repeat is a duplicate.

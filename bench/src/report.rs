@@ -131,6 +131,71 @@ pub struct SetupReport {
     pub overview: Option<OverviewQuery>,
     /// With `--backlog`: deliveries waiting for a receiver that was down.
     pub backlog: Option<Backlog>,
+    /// With `--noisy`: one per number of slow hooks, each on a database of
+    /// its own.
+    pub noisy: Vec<NoisyReport>,
+}
+
+/// `--noisy`: slow hooks flooded with events while one healthy hook gets a
+/// steady rate: whether the slow endpoints hold the healthy one back.
+#[derive(Debug, Serialize)]
+pub struct NoisyReport {
+    pub slow_hooks: usize,
+    /// `slow` (each answered after `slow_answer_ms`) or `hang` (answered
+    /// only after `slow_answer_ms`, past the server's request timeout).
+    pub slow_kind: &'static str,
+    pub slow_answer_ms: f64,
+    /// Events accepted for the slow hooks; each goes to every one of them.
+    pub slow_events: u64,
+    pub slow_refused: u64,
+    /// Healthy events accepted, at `healthy_rate` a second.
+    pub healthy_rate: f64,
+    pub healthy_sent: u64,
+    pub healthy_refused: u64,
+    /// Those whose delivery arrived by `healthy_deadline_s` after the last
+    /// was posted; the rest are missing.
+    pub healthy_arrived: u64,
+    pub healthy_deadline_s: f64,
+    /// From when each healthy event was sent to its arrival. The missing
+    /// rank last: a percentile among them is `null` (past the deadline).
+    pub healthy_times: Percentiles,
+    /// Slow deliveries made: hooks × events.
+    pub slow_expected: u64,
+    /// Distinct slow deliveries that reached their endpoint (answered, for
+    /// `slow`; came in, for `hang`) within the drain timeout.
+    pub slow_arrived: u64,
+    /// Requests the slow endpoints got, retries included.
+    pub slow_requests: u64,
+    /// From the first slow event posted to the last slow delivery's arrival,
+    /// or to the end of the wait if some never came.
+    pub slow_drain_seconds: f64,
+    /// The slow deliveries' states in the database as the wait ended.
+    pub slow_states: DeliveryStates,
+}
+
+impl SetupReport {
+    /// Its `--noisy` measurement of this kind and number of slow hooks.
+    fn noisy_measured(&self, measurement: (&str, usize)) -> Option<&NoisyReport> {
+        self.noisy.iter().find(|n| n.measurement() == measurement)
+    }
+}
+
+impl NoisyReport {
+    /// What tells it from the other `--noisy` measurements of a setup, and
+    /// matches it with the baseline's: the kind and number of slow hooks.
+    fn measurement(&self) -> (&'static str, usize) {
+        (self.slow_kind, self.slow_hooks)
+    }
+}
+
+/// How many deliveries stand in each state.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct DeliveryStates {
+    pub delivered: u64,
+    /// Waiting, in flight, or to be retried.
+    pub pending: u64,
+    /// Out of retries (or ended by a `410`).
+    pub failed: u64,
 }
 
 /// Events posted for one hook while its receiver was down (each request
@@ -301,6 +366,27 @@ fn millis(v: &[f64]) -> String {
 
 fn seconds(v: &[f64]) -> String {
     format!("{:.1}", v[0])
+}
+
+/// Milliseconds, where one past a deadline (infinite) shows as such.
+fn millis_or_late(v: &[f64]) -> String {
+    let parts: Vec<String> = v
+        .iter()
+        .map(|v| {
+            if v.is_finite() {
+                format!("{v:.1}")
+            } else {
+                "> deadline".to_owned()
+            }
+        })
+        .collect();
+    parts.join(" / ")
+}
+
+/// Whole numbers, each of the row's.
+fn wholes(v: &[f64]) -> String {
+    let parts: Vec<String> = v.iter().map(|v| format!("{v:.0}")).collect();
+    parts.join(" / ")
 }
 
 /// Every figure the report prints, in order; `setups` are all those shown,
@@ -487,6 +573,7 @@ fn rows(setups: &[&SetupReport]) -> Vec<Row> {
             whole,
         );
     }
+    noisy_rows(setups, &mut row);
     row(
         "peak RSS MB, any phase",
         &["peak_rss_mb"],
@@ -504,9 +591,87 @@ fn rows(setups: &[&SetupReport]) -> Vec<Row> {
     rows
 }
 
-/// `this / baseline`, or none when the baseline's figure is 0.
+/// The rows of `--noisy`: one group per kind and number of slow hooks
+/// that any of `setups` was measured with.
+fn noisy_rows(
+    setups: &[&SetupReport],
+    row: &mut impl FnMut(&str, &[&str], Values, fn(&[f64]) -> String),
+) {
+    let mut measured: Vec<&NoisyReport> = Vec::new();
+    for noisy in setups.iter().flat_map(|s| &s.noisy) {
+        if !measured
+            .iter()
+            .any(|m| m.measurement() == noisy.measurement())
+        {
+            measured.push(noisy);
+        }
+    }
+    for first in measured {
+        let measurement = first.measurement();
+        let (kind, hooks) = measurement;
+        let k = |field: &str| format!("noisy.{kind}-{hooks}.{field}");
+        let answer_s = first.slow_answer_ms / 1000.0;
+        let title = match kind {
+            "hang" => format!("{hooks} slow hooks hanging ({answer_s:.0} s): healthy"),
+            _ => format!("{hooks} slow hooks ({answer_s:.1} s): healthy"),
+        };
+        row(
+            &format!("{title} p50 / p99 / max ms"),
+            &[
+                &k("healthy_p50_ms"),
+                &k("healthy_p99_ms"),
+                &k("healthy_max_ms"),
+            ],
+            Box::new(move |s| {
+                let t = s.noisy_measured(measurement)?.healthy_times;
+                Some(vec![t.p50_ms, t.p99_ms, t.max_ms])
+            }),
+            millis_or_late,
+        );
+        row(
+            "  healthy arrived / sent",
+            &[&k("healthy_arrived"), &k("healthy_sent")],
+            Box::new(move |s| {
+                let n = s.noisy_measured(measurement)?;
+                Some(vec![n.healthy_arrived as f64, n.healthy_sent as f64])
+            }),
+            wholes,
+        );
+        row(
+            "  slow arrived / expected",
+            &[&k("slow_arrived"), &k("slow_expected")],
+            Box::new(move |s| {
+                let n = s.noisy_measured(measurement)?;
+                Some(vec![n.slow_arrived as f64, n.slow_expected as f64])
+            }),
+            wholes,
+        );
+        row(
+            "  slow drained in s",
+            &[&k("slow_drain_seconds")],
+            Box::new(move |s| Some(vec![s.noisy_measured(measurement)?.slow_drain_seconds])),
+            seconds,
+        );
+        row(
+            "  slow delivered / pending / failed",
+            &[&k("slow_delivered"), &k("slow_pending"), &k("slow_failed")],
+            Box::new(move |s| {
+                let states = s.noisy_measured(measurement)?.slow_states;
+                Some(vec![
+                    states.delivered as f64,
+                    states.pending as f64,
+                    states.failed as f64,
+                ])
+            }),
+            wholes,
+        );
+    }
+}
+
+/// `this / baseline`, or none when the baseline's figure is 0 or either is
+/// past a deadline (infinite).
 fn ratio(this: f64, baseline: f64) -> Option<f64> {
-    (baseline != 0.0).then(|| this / baseline)
+    (baseline != 0.0 && this.is_finite() && baseline.is_finite()).then(|| this / baseline)
 }
 
 /// Each figure of each setup both binaries were measured on.

@@ -54,6 +54,8 @@ pub struct Received {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub at: Instant,
+    /// Requests in flight at this receiver as it arrived, itself included.
+    pub in_flight: usize,
 }
 
 impl Received {
@@ -105,6 +107,12 @@ impl Receiver {
             .with_state(receiver.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         receiver
+    }
+
+    /// Answers every request from now on with `reply`, once the script has
+    /// run out.
+    pub fn answer_with(&self, reply: Reply) {
+        self.log.lock().unwrap().fallback = Some(reply);
     }
 
     /// Answers the next requests with `replies`, in order.
@@ -168,12 +176,6 @@ async fn answer(
         .to_owned();
     let reply = {
         let mut log = receiver.log.lock().unwrap();
-        log.requests.push(Received {
-            path: uri.path().to_owned(),
-            headers,
-            body,
-            at: Instant::now(),
-        });
         let same = log.in_flight.entry(id.clone()).or_default();
         *same += 1;
         if *same > 1 {
@@ -181,6 +183,14 @@ async fn answer(
         }
         log.total_in_flight += 1;
         log.max_in_flight = log.max_in_flight.max(log.total_in_flight);
+        let in_flight = log.total_in_flight;
+        log.requests.push(Received {
+            path: uri.path().to_owned(),
+            headers,
+            body,
+            at: Instant::now(),
+            in_flight,
+        });
         match log.script.pop_front() {
             Some(reply) => reply,
             None => log.fallback.clone().unwrap(),
