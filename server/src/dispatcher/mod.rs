@@ -316,13 +316,20 @@ impl Dispatcher {
     /// Claims due work whenever there is room for it and reason to look.
     async fn claim_loop(self: &Arc<Self>, store: &Store, shutdown: &CancellationToken) {
         // Claims while a backlog waits are made once this much room is free,
-        // so that each takes a batch rather than a few.
+        // so that each takes a batch rather than a few, or once a poll
+        // interval has passed: slow hooks holding their shares of the queue
+        // must not keep a hook with room from its due work for longer.
         let batch_room = (self.state.lock().unwrap().max_queued() / 8).max(1);
+        let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
             self.release(store).await;
             let rooms = self.state.lock().unwrap().claim_rooms();
             let backlog = self.backlog.load(Ordering::Relaxed);
-            if let Some(rooms) = rooms.filter(|rooms| !backlog || rooms.total >= batch_room) {
+            let worth_it = |rooms: &ClaimRooms| {
+                !backlog || rooms.total >= batch_room || last_claim.elapsed() >= POLL_INTERVAL
+            };
+            if let Some(rooms) = rooms.filter(worth_it) {
+                last_claim = tokio::time::Instant::now();
                 let claimed = self.claim(store, &rooms).await;
                 // A claim takes at most so many of one hook's deliveries:
                 // only an empty one says that nothing more is due.
