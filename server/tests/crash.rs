@@ -25,7 +25,9 @@ const DELIVERY_ARGS: &[&str] = &[
 async fn a_killed_process_loses_nothing_and_the_log_matches_the_receiver() {
     let database = TestDatabase::fresh().await;
     let api = Api::new(database.api_key().await);
-    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(300))).await;
+    // Slow enough that the kill, made once 8 have arrived, finds most of the
+    // 60 deliveries still to go even on a loaded machine.
+    let receiver = Receiver::start(Reply::status(200).delay(Duration::from_millis(600))).await;
     let mut first = Hookline::start(&database, DELIVERY_ARGS).await;
     for _ in 0..2 {
         api.post(

@@ -521,7 +521,7 @@ pub(super) mod tests {
     use domain::hook::Headers;
     use domain::key_ring::{KeyRing, SigningKey};
 
-    fn limits() -> Limits {
+    pub fn limits() -> Limits {
         Limits {
             per_hook: 2,
             max_sending: 100,

@@ -326,19 +326,8 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fair::tests::delivery;
+    use super::super::fair::tests::{delivery, limits};
     use super::*;
-
-    fn limits() -> Limits {
-        Limits {
-            per_hook: 2,
-            max_sending: 100,
-            reserve: 100,
-            max_queued: 100,
-            max_queued_per_hook: 50,
-            max_queued_bytes: 1 << 20,
-        }
-    }
 
     fn state(limits: Limits) -> State {
         let defaults = HookDefaults::new(
