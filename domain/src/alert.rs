@@ -10,9 +10,10 @@ use crate::{AppError, Valid};
 
 /// The operational events, in the order the README lists them. No hook but
 /// the alerts hook gets them, and no producer may send them.
-pub const OPERATIONAL_EVENTS: [&str; 4] = [
+pub const OPERATIONAL_EVENTS: [&str; 5] = [
     "hook.failing",
     "hook.disabled",
+    "hook.lagging",
     "hook.recovered",
     "delivery.exhausted",
 ];
@@ -66,6 +67,11 @@ impl TryFrom<String> for AlertFormat {
 pub const CONSECUTIVE_FAILURES_MAX: u32 = 1000;
 pub const WINDOW_MINUTES_MAX: u32 = 1440;
 pub const MIN_ATTEMPTS_MAX: u32 = 100_000;
+/// Limit of the lagging rule, inclusive: a day.
+pub const LAG_MINUTES_MAX: u32 = 1440;
+/// A hook lags once a delivery has waited this long: the rule's default,
+/// and the overview's threshold while alerts are off.
+pub const DEFAULT_LAG_MINUTES: u32 = 5;
 
 fn default_consecutive_failures() -> u32 {
     5
@@ -78,6 +84,9 @@ fn default_window_minutes() -> u32 {
 }
 fn default_min_attempts() -> u32 {
     20
+}
+fn default_lag_minutes() -> u32 {
+    DEFAULT_LAG_MINUTES
 }
 
 /// `PUT /api/settings/alerts`: where alerts go and when a hook counts as
@@ -116,6 +125,11 @@ pub struct AlertSettingsInput {
         schema(minimum = 1, maximum = 100000, default = 20)
     )]
     pub min_attempts: u32,
+    /// `hook.lagging` once a hook's oldest waiting delivery has waited this
+    /// many minutes (1 to 1440; 5).
+    #[serde(default = "default_lag_minutes")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1440, default = 5))]
+    pub lag_minutes: u32,
 }
 
 impl AlertSettingsInput {
@@ -128,7 +142,13 @@ impl AlertSettingsInput {
             success_rate_below: default_success_rate_below(),
             window_minutes: default_window_minutes(),
             min_attempts: default_min_attempts(),
+            lag_minutes: default_lag_minutes(),
         }
+    }
+
+    /// How long a delivery may wait before its hook counts as lagging, in ms.
+    pub fn lag_threshold_ms(&self) -> i64 {
+        i64::from(self.lag_minutes) * 60_000
     }
 
     /// The settings as the console's form sends them: numbers as text,
@@ -140,6 +160,7 @@ impl AlertSettingsInput {
         success_rate_below: &str,
         window_minutes: &str,
         min_attempts: &str,
+        lag_minutes: &str,
     ) -> Result<AlertSettingsInput, AppError> {
         let number = |field: &str, raw: &str, default: u32| -> Result<u32, AppError> {
             match raw.trim() {
@@ -164,6 +185,7 @@ impl AlertSettingsInput {
             },
             window_minutes: number("windowMinutes", window_minutes, default_window_minutes())?,
             min_attempts: number("minAttempts", min_attempts, default_min_attempts())?,
+            lag_minutes: number("lagMinutes", lag_minutes, default_lag_minutes())?,
         })
     }
 
@@ -188,6 +210,7 @@ impl AlertSettingsInput {
         }
         in_range("windowMinutes", self.window_minutes, WINDOW_MINUTES_MAX)?;
         in_range("minAttempts", self.min_attempts, MIN_ATTEMPTS_MAX)?;
+        in_range("lagMinutes", self.lag_minutes, LAG_MINUTES_MAX)?;
         Ok(Valid::new(AlertSettingsInput {
             url: validate_url_field("url", &self.url)?,
             ..self
@@ -222,6 +245,9 @@ pub enum IncidentKind {
     /// with `hook.recovered`. Deliveries that run out while it is open are
     /// part of it.
     Exhausted,
+    /// A delivery has waited longer than the lagging rule allows; raises
+    /// `hook.lagging`, ends with `hook.recovered` once none has.
+    Lagging,
 }
 
 impl IncidentKind {
@@ -230,6 +256,7 @@ impl IncidentKind {
             Self::Failing => "failing",
             Self::Disabled => "disabled",
             Self::Exhausted => "exhausted",
+            Self::Lagging => "lagging",
         }
     }
 
@@ -238,6 +265,7 @@ impl IncidentKind {
             "failing" => Some(Self::Failing),
             "disabled" => Some(Self::Disabled),
             "exhausted" => Some(Self::Exhausted),
+            "lagging" => Some(Self::Lagging),
             _ => None,
         }
     }
@@ -248,6 +276,7 @@ impl IncidentKind {
             Self::Failing => "hook.failing",
             Self::Disabled => "hook.disabled",
             Self::Exhausted => "delivery.exhausted",
+            Self::Lagging => "hook.lagging",
         }
     }
 
@@ -257,6 +286,7 @@ impl IncidentKind {
             Self::Failing => "Failing",
             Self::Disabled => "Disabled",
             Self::Exhausted => "Retries exhausted",
+            Self::Lagging => "Lagging",
         }
     }
 }
@@ -377,15 +407,23 @@ mod tests {
                 serde_json::json!({ "url": "https://x", "minAttempts": 0 }),
                 "minAttempts",
             ),
+            (
+                serde_json::json!({ "url": "https://x", "lagMinutes": 1441 }),
+                "lagMinutes",
+            ),
         ] {
             let err = input(json).validated().unwrap_err();
             assert_eq!(err.field.as_deref(), Some(field));
         }
         let err =
-            AlertSettingsInput::from_form("https://x", "json", "five", "", "", "").unwrap_err();
+            AlertSettingsInput::from_form("https://x", "json", "five", "", "", "", "").unwrap_err();
         assert_eq!(err.field.as_deref(), Some("consecutiveFailures"));
-        let form = AlertSettingsInput::from_form("https://x", "slack", "", "", "", "").unwrap();
+        let form = AlertSettingsInput::from_form("https://x", "slack", "", "", "", "", "").unwrap();
         assert_eq!(form.success_rate_below, None);
+        assert_eq!(form.lag_minutes, DEFAULT_LAG_MINUTES);
+        let err =
+            AlertSettingsInput::from_form("https://x", "json", "", "", "", "", "1.5").unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("lagMinutes"));
         assert_eq!(form.format, AlertFormat::Slack);
     }
 

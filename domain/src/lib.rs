@@ -13,6 +13,7 @@ pub mod filter;
 pub mod hook;
 pub mod ids;
 pub mod key_ring;
+pub mod lag;
 pub mod overview;
 pub mod policy;
 #[cfg(feature = "ports")]

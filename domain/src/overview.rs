@@ -71,16 +71,29 @@ pub enum Attention {
     },
     /// Its attempts have failed without a break since `since` (unix ms).
     Failing { since: i64 },
+    /// Its oldest waiting delivery was created at `oldestWaitingAt` (unix
+    /// ms) and has waited `ageMs`, longer than the lagging rule allows
+    /// (the alert settings' `lagMinutes`, 5 while alerts are off).
+    Lagging {
+        #[serde(rename = "oldestWaitingAt")]
+        oldest_waiting_at: i64,
+        #[serde(rename = "ageMs")]
+        age_ms: i64,
+    },
 }
 
 impl Attention {
     /// Lower sorts first: a disabled hook gets nothing at all, a held one
     /// holds back all its other deliveries, a failing one may yet recover.
+    /// Lagging comes last because it is what the others cause: a hook is
+    /// listed as lagging only when nothing above explains its wait (a slow
+    /// endpoint, too low a limit).
     pub fn urgency(&self) -> u8 {
         match self {
             Attention::Disabled { .. } => 0,
             Attention::Held { .. } => 1,
             Attention::Failing { .. } => 2,
+            Attention::Lagging { .. } => 3,
         }
     }
 }

@@ -209,6 +209,13 @@ pub trait LogPort {
         actor: &Actor,
         hook_id: &HookId,
     ) -> Result<Option<crate::policy::HeldDelivery>, AppError>;
+    /// How long the hook's deliveries wait: its oldest waiting one, and
+    /// event age at its recent first attempts.
+    async fn hook_lag(
+        &self,
+        actor: &Actor,
+        hook_id: &HookId,
+    ) -> Result<crate::lag::HookLag, AppError>;
     /// Resends every failed delivery of a hook in a time range; with
     /// `dry_run`, only counts them.
     async fn recover(

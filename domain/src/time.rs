@@ -31,9 +31,26 @@ pub fn format_age(ms: i64) -> String {
     }
 }
 
+/// A wait or latency in ms: `250 ms` under a second, else as
+/// [`format_age`].
+pub fn format_lag(ms: i64) -> String {
+    if ms < 1000 {
+        format!("{} ms", ms.max(0))
+    } else {
+        format_age(ms)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lags_under_a_second_read_in_ms() {
+        assert_eq!(format_lag(3), "3 ms");
+        assert_eq!(format_lag(999), "999 ms");
+        assert_eq!(format_lag(90_000), "1 min");
+    }
 
     #[test]
     fn ages_read_in_their_two_largest_units() {

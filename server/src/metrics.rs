@@ -5,11 +5,12 @@
 //! instance reports the same shared queue.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use domain::delivery::Attempt;
+use domain::ids::HookId;
 
 pub struct Metrics {
     registry: Registry,
@@ -19,11 +20,19 @@ pub struct Metrics {
     hook_failures: IntCounterVec,
     deliveries_pending: IntGauge,
     oldest_pending_age: IntGauge,
+    hook_oldest_waiting: IntGaugeVec,
+    first_attempt_lag: HistogramVec,
 }
 
 /// Attempt durations, in seconds: from a fast local receiver to the timeout.
 const DURATION_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Event age at first attempt, in seconds: from an idle dispatcher taking a
+/// fresh event at once (1 ms) to an hour's backlog.
+const LAG_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0,
 ];
 
 impl Metrics {
@@ -67,6 +76,24 @@ impl Metrics {
             "How long the oldest pending delivery has waited; 0 when none waits.",
         )
         .expect("valid metric");
+        // One series per hook (the label is its id), as for failures.
+        let hook_oldest_waiting = IntGaugeVec::new(
+            Opts::new(
+                "hook_oldest_waiting_seconds",
+                "How long each hook's oldest waiting delivery has waited; only hooks with one waiting.",
+            ),
+            &["hook_id"],
+        )
+        .expect("valid metric");
+        let first_attempt_lag = HistogramVec::new(
+            HistogramOpts::new(
+                "first_attempt_lag_seconds",
+                "Event age when a delivery's first attempt started, per hook.",
+            )
+            .buckets(LAG_BUCKETS.to_vec()),
+            &["hook_id"],
+        )
+        .expect("valid metric");
         for metric in [
             Box::new(events_ingested.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(attempts.clone()),
@@ -74,6 +101,8 @@ impl Metrics {
             Box::new(hook_failures.clone()),
             Box::new(deliveries_pending.clone()),
             Box::new(oldest_pending_age.clone()),
+            Box::new(hook_oldest_waiting.clone()),
+            Box::new(first_attempt_lag.clone()),
         ] {
             registry.register(metric).expect("metric names are unique");
         }
@@ -85,6 +114,8 @@ impl Metrics {
             hook_failures,
             deliveries_pending,
             oldest_pending_age,
+            hook_oldest_waiting,
+            first_attempt_lag,
         }
     }
 
@@ -119,6 +150,24 @@ impl Metrics {
         self.deliveries_pending.set(pending);
         self.oldest_pending_age
             .set(oldest_age_ms.map_or(0, |ms| ms / 1000));
+    }
+
+    /// Each hook's oldest waiting delivery's age, as the database has it
+    /// now: the hooks given, and no others (a hook that caught up leaves).
+    pub fn set_hooks_waiting<'a>(&self, ages_ms: impl IntoIterator<Item = (&'a HookId, i64)>) {
+        self.hook_oldest_waiting.reset();
+        for (hook_id, age_ms) in ages_ms {
+            self.hook_oldest_waiting
+                .with_label_values(&[hook_id.as_str()])
+                .set(age_ms / 1000);
+        }
+    }
+
+    /// Observes the event age (ms) at a delivery's first attempt.
+    pub fn first_attempt_lag(&self, hook_id: &HookId, lag_ms: i64) {
+        self.first_attempt_lag
+            .with_label_values(&[hook_id.as_str()])
+            .observe(lag_ms.max(0) as f64 / 1000.0);
     }
 
     /// Everything, in Prometheus' text format.
@@ -164,5 +213,29 @@ mod tests {
         );
         assert_eq!(status_class(204), "2xx");
         assert_eq!(status_class(503), "5xx");
+    }
+
+    #[test]
+    fn per_hook_lag_series_come_and_go() {
+        let metrics = Metrics::new();
+        let (slow, fast) = (HookId::from("slow"), HookId::from("fast"));
+        metrics.set_hooks_waiting([(&slow, 90_500), (&fast, 1_000)]);
+        metrics.first_attempt_lag(&slow, 2_000);
+        let text = metrics.render();
+        assert!(
+            text.contains(r#"hookline_hook_oldest_waiting_seconds{hook_id="slow"} 90"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"hookline_first_attempt_lag_seconds_bucket{hook_id="slow",le="5"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"hookline_first_attempt_lag_seconds_bucket{hook_id="slow",le="1"} 0"#),
+            "{text}"
+        );
+        // Caught up: its series goes.
+        metrics.set_hooks_waiting([(&slow, 1_000)]);
+        assert!(!metrics.render().contains(r#"{hook_id="fast"}"#));
     }
 }

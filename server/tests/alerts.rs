@@ -354,7 +354,8 @@ async fn alert_settings_are_checked_and_their_hook_is_theirs() {
     };
     let seen = app.service.alert_settings(&viewer).await.unwrap().unwrap();
     assert_eq!(seen.rules.url, "https://ops.example.com/••••••••");
-    let input = AlertSettingsInput::from_form("https://x.example", "json", "", "", "", "").unwrap();
+    let input =
+        AlertSettingsInput::from_form("https://x.example", "json", "", "", "", "", "").unwrap();
     let refused = app.service.save_alert_settings(&viewer, input).await;
     assert_eq!(refused.unwrap_err().code, domain::ErrorCode::Forbidden);
     assert!(app.service.remove_alert_settings(&viewer).await.is_err());

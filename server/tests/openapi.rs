@@ -24,6 +24,7 @@ const EXPECTED_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/hooks/{id}/test"),
     ("GET", "/api/hooks/{id}/recent-logs"),
     ("POST", "/api/hooks/{id}/recover"),
+    ("GET", "/api/hooks/{id}/lag"),
     ("POST", "/api/events"),
     ("GET", "/api/events/{id}"),
     ("GET", "/api/deliveries/{id}"),
@@ -375,6 +376,9 @@ async fn the_schemas_accept_what_the_server_sends() {
     let hook: Value = created.json().await.unwrap();
     assert_valid(&hook_schema, &hook, "a new hook");
     let id = hook["id"].as_str().unwrap();
+    let idle = app.get_json(&format!("/api/hooks/{id}/lag")).await;
+    assert!(idle["oldestWaitingAt"].is_null(), "{idle}");
+    assert_valid(&validator(&raw, "HookLag"), &idle, "an idle hook's lag");
     let with_stats = app
         .get_json(&format!("/api/hooks/{id}?includeExecutionStats=true"))
         .await;
@@ -463,6 +467,16 @@ async fn the_schemas_accept_what_the_server_sends() {
     for row in logs.as_array().unwrap() {
         assert_valid(&summary_schema, row, "a log row");
     }
+    // Its delivery waits for a retry, after one first attempt.
+    let lag_schema = validator(&raw, "HookLag");
+    let lag = app
+        .get_json(&format!(
+            "/api/hooks/{}/lag",
+            failing_hook["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(lag["firstAttempt"]["count"], 1, "{lag}");
+    assert_valid(&lag_schema, &lag, "a hook's lag");
 }
 
 async fn bad_path_parameters_and_unknown_routes_answer_with_the_api_error_body() {

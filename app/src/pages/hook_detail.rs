@@ -11,12 +11,14 @@ use crate::components::{
     HookTabs, IncidentBanner, PageData, StateBadge, Tab,
 };
 use crate::server_fns::event_types::list_event_types;
-use crate::server_fns::hooks::{get_hook, DeleteHook, RotateSigningKey, UpdateHook};
+use crate::server_fns::hooks::{get_hook, get_hook_lag, DeleteHook, RotateSigningKey, UpdateHook};
 use domain::event_type::EventTypeInfo;
 use domain::hook::{Hook, HookPatch};
 use domain::ids::HookId;
 use domain::key_ring::SignatureScheme;
+use domain::lag::HookLag;
 use domain::policy::PolicyPatch;
+use domain::time::format_lag;
 
 #[component]
 pub fn HookDetailPage() -> impl IntoView {
@@ -35,8 +37,16 @@ pub fn HookDetailPage() -> impl IntoView {
                 rotate.version().get(),
             )
         },
-        // The hook, and every event type its settings may choose from.
-        |(id, ..)| async move { Ok((get_hook(id.into()).await?, list_event_types().await?)) },
+        // The hook, how long its deliveries wait, and every event type its
+        // settings may choose from.
+        |(id, ..)| async move {
+            let hook = get_hook(id.clone().into()).await?;
+            Ok((
+                hook,
+                get_hook_lag(id.into()).await?,
+                list_event_types().await?,
+            ))
+        },
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -56,8 +66,8 @@ pub fn HookDetailPage() -> impl IntoView {
         </A>
         <PageData
             resource=hook
-            render={move |(hook, event_types): (Hook, Vec<EventTypeInfo>), can_write| {
-                view! { <HookDetail hook event_types actions can_write /> }
+            render={move |(hook, lag, event_types): (Hook, HookLag, Vec<EventTypeInfo>), can_write| {
+                view! { <HookDetail hook lag event_types actions can_write /> }
             }}
         />
     }
@@ -74,6 +84,7 @@ struct HookActions {
 #[component]
 fn HookDetail(
     hook: Hook,
+    lag: HookLag,
     event_types: Vec<EventTypeInfo>,
     actions: HookActions,
     can_write: bool,
@@ -162,6 +173,7 @@ fn HookDetail(
                         <span class="figure-label">"Events"</span>
                         <span class="figure-value">{hook.events.len()}</span>
                     </div>
+                    <LagFigures lag />
                 </div>
                 <ErrorNotice error=header_error />
             </section>
@@ -191,6 +203,38 @@ fn HookDetail(
                 }
             />
         }
+}
+
+/// How long the hook's deliveries wait: the oldest waiting one, and event
+/// age at first attempt over the last hour (its newest 1,000).
+#[component]
+fn LagFigures(lag: HookLag) -> impl IntoView {
+    let oldest = lag
+        .oldest_waiting_age_ms
+        .map_or_else(|| "none".to_owned(), format_lag);
+    let first = lag.first_attempt;
+    let percentiles = match (first.p50_ms, first.p99_ms) {
+        (Some(p50), Some(p99)) => format!("p50 {} · p99 {}", format_lag(p50), format_lag(p99)),
+        _ => "none in the last hour".to_owned(),
+    };
+    let count = match first.count {
+        0 => String::new(),
+        1 => " (1 attempt)".to_owned(),
+        n => format!(" ({n} attempts)"),
+    };
+    view! {
+        <div class="figure" data-testid="oldest-waiting">
+            <span class="figure-label">"Oldest waiting"</span>
+            <span class="figure-value">{oldest}</span>
+        </div>
+        <div class="figure" data-testid="first-attempt-lag">
+            <span class="figure-label">"Event age at first attempt (1 h)"</span>
+            <span class="figure-value small">
+                {percentiles}
+                <span class="muted">{count}</span>
+            </span>
+        </div>
+    }
 }
 
 /// How the hook signs: an HMAC key, masked until revealed, in raw and

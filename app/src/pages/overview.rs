@@ -97,7 +97,7 @@ fn Attentions(hooks: Vec<HookAttention>) -> impl IntoView {
         <section class="card table-card" data-testid="attention">
             <div class="card-title">
                 <h2>"Needs attention"</h2>
-                <p class="muted">"Disabled hooks, hooks failing now, and ordered hooks held by a failing delivery."</p>
+                <p class="muted">"Disabled hooks, hooks failing now, ordered hooks held by a failing delivery, and hooks whose deliveries wait too long."</p>
             </div>
             {if hooks.is_empty() {
                 view! { <p class="empty-row">"All hooks are healthy."</p> }.into_any()
@@ -135,6 +135,18 @@ fn AttentionRow(hook: HookAttention) -> impl IntoView {
                 <A href=format!("/deliveries/{delivery_id}")>"a delivery"</A>
                 {format!(" that failed {attempt_count} time{}", if attempt_count == 1 { "" } else { "s" })}
             }
+                .into_any(),
+        ),
+        Attention::Lagging {
+            oldest_waiting_at,
+            age_ms,
+        } => (
+            view! { <span class="badge badge-amber">"Lagging"</span> }.into_any(),
+            format!(
+                "a delivery has waited {} (since {})",
+                format_age(age_ms),
+                format_utc(oldest_waiting_at)
+            )
                 .into_any(),
         ),
     };

@@ -12,8 +12,8 @@ use crate::components::{
 use crate::server_fns::alerts::{get_alert_settings, RemoveAlertSettings, SaveAlertSettings};
 use crate::server_fns::settings::{get_retention, SaveRetention};
 use domain::alert::{
-    AlertFormat, AlertSettings, AlertSettingsInput, CONSECUTIVE_FAILURES_MAX, MIN_ATTEMPTS_MAX,
-    WINDOW_MINUTES_MAX,
+    AlertFormat, AlertSettings, AlertSettingsInput, CONSECUTIVE_FAILURES_MAX, LAG_MINUTES_MAX,
+    MIN_ATTEMPTS_MAX, WINDOW_MINUTES_MAX,
 };
 use domain::settings::{describe_window, RetentionSettings, MAX_RETENTION_DAYS};
 
@@ -89,6 +89,8 @@ fn AlertsCard(
             }}</dd>
             <dt>"Failing when"</dt>
             <dd>{format!("{} attempts in a row fail{}", rules.consecutive_failures, rate.unwrap_or_default())}</dd>
+            <dt>"Lagging when"</dt>
+            <dd>{format!("a delivery has waited over {} min", rules.lag_minutes)}</dd>
             <dt>"Carried by"</dt>
             <dd><A href=format!("/webhooks/{}", settings.hook_id)>"the alerts hook"</A>" (its log, key and resends)"</dd>
         }
@@ -103,13 +105,14 @@ fn AlertsCard(
         .unwrap_or_default();
     let window = form.window_minutes.to_string();
     let min_attempts = form.min_attempts.to_string();
+    let lag = form.lag_minutes.to_string();
     view! {
         <section class="card settings-card" data-testid="alerts-card">
             <div class="settings-card-text">
                 <h2>"Alerts"</h2>
                 <p class="muted">
                     "Hear about a hook in trouble before its customers do: "
-                    <code>"hook.failing"</code>", "<code>"hook.disabled"</code>", "
+                    <code>"hook.failing"</code>", "<code>"hook.disabled"</code>", "<code>"hook.lagging"</code>", "
                     <code>"delivery.exhausted"</code>" and "<code>"hook.recovered"</code>
                     " go to your operations endpoint, once per incident, signed, retried and logged. "
                     <A href="/incidents">"Incidents"</A>" lists them."
@@ -155,8 +158,11 @@ fn AlertsCard(
                             <RuleField id="alerts-min" label="With at least (attempts)" name="min_attempts"
                                 field="minAttempts" max=MIN_ATTEMPTS_MAX placeholder="20"
                                 value=min_attempts error />
+                            <RuleField id="alerts-lag" label="Lagging after (minutes)" name="lag_minutes"
+                                field="lagMinutes" max=LAG_MINUTES_MAX placeholder="5"
+                                value=lag error />
                         </div>
-                        <p class="hint">"Leave the success rate empty to alert on failures in a row only."</p>
+                        <p class="hint">"Leave the success rate empty to alert on failures in a row only. A hook lags when a delivery has waited longer than its minutes."</p>
                         <div class="form-actions">
                             <button type="submit" class="btn btn-primary" disabled=move || save.pending().get()>
                                 {if on { "Save" } else { "Turn alerts on" }}
@@ -241,7 +247,7 @@ fn RetentionCard(
     }
 }
 
-/// One number of the failing rule: from 1 to `max`, posted as `name`, its
+/// One number of the failing or lagging rule: from 1 to `max`, posted as `name`, its
 /// error found by the API's `field` name.
 #[component]
 fn RuleField(

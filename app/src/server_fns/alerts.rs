@@ -25,6 +25,7 @@ pub async fn save_alert_settings(
     success_rate_below: String,
     window_minutes: String,
     min_attempts: String,
+    lag_minutes: String,
 ) -> Result<AlertSettings, ConsoleError> {
     let input = domain::alert::AlertSettingsInput::from_form(
         &url,
@@ -33,6 +34,7 @@ pub async fn save_alert_settings(
         &success_rate_below,
         &window_minutes,
         &min_attempts,
+        &lag_minutes,
     )?;
     let (console, actor) = super::session::actor().await?;
     Ok(console.save_alert_settings(&actor, input).await?)

@@ -7,6 +7,7 @@ use leptos::server_fn::codec::Json;
 use domain::delivery::{HookTest, HookTestResult};
 use domain::hook::{Hook, HookPatch, NewHook};
 use domain::ids::HookId;
+use domain::lag::HookLag;
 
 use super::ConsoleError;
 
@@ -20,6 +21,13 @@ pub async fn list_hooks() -> Result<Vec<Hook>, ConsoleError> {
 pub async fn get_hook(id: HookId) -> Result<Hook, ConsoleError> {
     let (console, actor) = super::session::actor().await?;
     Ok(console.get_hook(&actor, &id, true).await?)
+}
+
+/// How long the hook's deliveries wait (the hook's page shows it).
+#[server]
+pub async fn get_hook_lag(id: HookId) -> Result<HookLag, ConsoleError> {
+    let (console, actor) = super::session::actor().await?;
+    Ok(console.hook_lag(&actor, &id).await?)
 }
 
 #[server(input = Json)]

@@ -10,6 +10,7 @@ use domain::delivery::{
 };
 use domain::hook::{Hook, HookPatch, NewHook};
 use domain::ids::HookId;
+use domain::lag::HookLag;
 use domain::ports::{DeliveryPort, HookPort, LogPort};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -30,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(test))
         .routes(routes!(recent_logs))
         .routes(routes!(recover))
+        .routes(routes!(lag))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -81,6 +83,7 @@ async fn list(
             ("testHook" = (operation_id = "testHook", parameters(("id" = "$response.body#/id")))),
             ("recentLogs" = (operation_id = "recentLogs", parameters(("id" = "$response.body#/id")))),
             ("recoverHook" = (operation_id = "recoverHook", parameters(("id" = "$response.body#/id")))),
+            ("hookLag" = (operation_id = "hookLag", parameters(("id" = "$response.body#/id")))),
             ("deleteHook" = (operation_id = "deleteHook", parameters(("id" = "$response.body#/id"))))
         )),
         BadRequest,
@@ -291,4 +294,29 @@ async fn recover(
         StatusCode::ACCEPTED,
         Json(service.recover(&actor, &id, range, false).await?),
     ))
+}
+
+/// How long the hook's deliveries wait: the age of its oldest waiting one
+/// (pending, whatever holds it: a retry not yet due, an ordered hook's
+/// earlier delivery, a rate limit), and event age at first attempt over its
+/// newest 1,000 first attempts of the last hour (test sends excluded).
+#[utoipa::path(
+    get,
+    path = "/hooks/{id}/lag",
+    operation_id = "hookLag",
+    tag = "hooks",
+    params(("id" = String, Path, description = "The hook's id")),
+    responses(
+        (status = 200, description = "The hook's lag now", body = HookLag),
+        BadRequest,
+        Unauthorized,
+        NotFound
+    )
+)]
+async fn lag(
+    State(service): State<Arc<Service>>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<HookId>,
+) -> ApiResult<Json<HookLag>> {
+    Ok(Json(service.hook_lag(&actor, &id).await?))
 }

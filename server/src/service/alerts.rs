@@ -1,6 +1,7 @@
-//! Alerts: where they go and when a hook counts as failing (kept in the
-//! `settings` table), the hook that carries them, and the watch that opens
-//! and resolves incidents, each with its alert (README, "Alerts").
+//! Alerts: where they go and when a hook counts as failing or lagging
+//! (kept in the `settings` table), the hook that carries them, and the
+//! watch that opens and resolves incidents, each with its alert (README,
+//! "Alerts").
 //!
 //! The alerts hook is a real hook listening to the operational events, so
 //! alerts are signed, retried, logged and resent like any delivery. No
@@ -16,6 +17,7 @@ use domain::hook::Headers;
 use domain::ids::{HookId, IncidentId};
 use domain::key_ring::{KeyRing, SignatureScheme};
 use domain::ports::{Actor, AlertPort, SECRET_MASK};
+use domain::time::format_age;
 use domain::{AppError, ErrorCode};
 use serde_json::{json, Value};
 
@@ -133,6 +135,16 @@ impl Service {
             }))
     }
 
+    /// How long a delivery may wait before its hook counts as lagging (ms):
+    /// the alert settings' rule, or its default while alerts are off.
+    pub(super) async fn lag_threshold_ms(&self) -> StoreResult<i64> {
+        Ok(self
+            .saved_alerts()
+            .await?
+            .map_or_else(AlertSettingsInput::defaults, |saved| saved.rules)
+            .lag_threshold_ms())
+    }
+
     /// Refuses changes to the alerts hook other than through its settings.
     pub(super) async fn refuse_alerts_hook(&self, id: &HookId) -> Result<(), AppError> {
         match self.saved_alerts().await? {
@@ -205,10 +217,12 @@ impl Service {
                 if delivery.attempt_count == 1 { "" } else { "s" }
             );
             let details = json!({
-                "id": delivery.id,
-                "eventId": delivery.event_id,
-                "event": delivery.event,
-                "attempts": delivery.attempt_count,
+                "delivery": {
+                    "id": delivery.id,
+                    "eventId": delivery.event_id,
+                    "event": delivery.event,
+                    "attempts": delivery.attempt_count,
+                },
             });
             raised += usize::from(
                 self.open(IncidentKind::Exhausted, &hook, &reason, Some(details), now)
@@ -216,9 +230,56 @@ impl Service {
             );
         }
 
-        // Over when the hook answers again: enabled, a success since the
-        // incident opened, and not below the success rate.
+        // Lagging: a delivery has waited longer than the rule allows. Not
+        // said of a hook failing by the rules or disabled (its wait is their
+        // doing, and they were told); a backlog still too old once it
+        // recovers or is enabled is said then.
+        let lag_ms = settings.rules.lag_threshold_ms();
+        let waiting_long = self.store.hooks_waiting_since(now - lag_ms).await?;
         let still_failing: HashSet<&HookId> = failing.iter().map(|(hook, _)| &hook.id).collect();
+        for hook in &waiting_long {
+            if !hook.enabled
+                || &hook.id == except
+                || still_failing.contains(&hook.id)
+                || is_open(&hook.id, IncidentKind::Lagging)
+            {
+                continue;
+            }
+            let age_ms = now - hook.oldest_waiting_at;
+            let reason = format!(
+                "A delivery has waited {}, more than the {} min allowed",
+                format_age(age_ms),
+                settings.rules.lag_minutes
+            );
+            let details = json!({
+                "lag": {
+                    "oldestWaitingAt": iso(hook.oldest_waiting_at),
+                    "ageMs": age_ms,
+                    "lagMinutes": settings.rules.lag_minutes,
+                },
+            });
+            let troubled = TroubledHook {
+                id: hook.id.clone(),
+                name: hook.name.clone(),
+                url: hook.url.clone(),
+                reason: None,
+            };
+            raised += usize::from(
+                self.open(
+                    IncidentKind::Lagging,
+                    &troubled,
+                    &reason,
+                    Some(details),
+                    now,
+                )
+                .await?,
+            );
+        }
+
+        // Over when the hook answers again: enabled, a success since the
+        // incident opened, and not below the success rate; lagging once
+        // nothing has waited longer than the rule allows.
+        let still_lagging: HashSet<&HookId> = waiting_long.iter().map(|hook| &hook.id).collect();
         let mut ended: HashMap<&HookId, Vec<&IncidentRow>> = HashMap::new();
         for incident in &open {
             let over = match incident.kind() {
@@ -227,6 +288,7 @@ impl Service {
                         && incident.answered_since
                         && !still_failing.contains(&incident.hook_id)
                 }
+                Some(IncidentKind::Lagging) => !still_lagging.contains(&incident.hook_id),
                 // An admin enabled it again: over, without an alert.
                 Some(IncidentKind::Disabled) => incident.hook_enabled,
                 None => false,
@@ -245,7 +307,7 @@ impl Service {
             }
             if let Some(first) = recovered.iter().min_by_key(|incident| incident.opened_at) {
                 let ids: Vec<&IncidentId> = recovered.iter().map(|incident| &incident.id).collect();
-                let alert = recovered_alert(first, now);
+                let alert = recovered_alert(first, &settings.rules, now);
                 raised += usize::from(
                     self.store
                         .resolve_incidents(&ids, now, Some(&alert))
@@ -297,14 +359,15 @@ impl Service {
         Ok(failing)
     }
 
-    /// Opens an incident of `kind` for `hook` with its alert; false if one
-    /// was open already.
+    /// Opens an incident of `kind` for `hook` with its alert, whose payload
+    /// gets the fields of `details` (`delivery` for an exhausted one, `lag`
+    /// for a lagging one); false if one was open already.
     async fn open(
         &self,
         kind: IncidentKind,
         hook: &TroubledHook,
         reason: &str,
-        delivery: Option<Value>,
+        details: Option<Value>,
         now: i64,
     ) -> StoreResult<bool> {
         let incident = NewIncident {
@@ -312,9 +375,9 @@ impl Service {
             hook_id: hook.id.clone(),
             kind,
             reason: reason.to_owned(),
-            delivery_id: delivery
+            delivery_id: details
                 .as_ref()
-                .and_then(|d| d["id"].as_str())
+                .and_then(|d| d["delivery"]["id"].as_str())
                 .map(Into::into),
             opened_at: now,
         };
@@ -326,6 +389,9 @@ impl Service {
                 format!("⛔ Hookline: hook “{}” was disabled: {reason}.", hook.name)
             }
             IncidentKind::Exhausted => format!("⚠️ Hookline: hook “{}”: {reason}.", hook.name),
+            IncidentKind::Lagging => {
+                format!("🐢 Hookline: hook “{}” is lagging: {reason}.", hook.name)
+            }
         };
         let mut fields = json!({
             "incident": { "id": incident.id, "kind": kind, "openedAt": iso(now) },
@@ -333,8 +399,10 @@ impl Service {
             "reason": reason,
             "text": text,
         });
-        if let Some(delivery) = delivery {
-            fields["delivery"] = delivery;
+        if let Some(Value::Object(details)) = details {
+            for (name, value) in details {
+                fields[name] = value;
+            }
         }
         let alert = alert_event(kind.event(), &fields, now);
         if self.store.open_incident(&incident, &alert).await? {
@@ -346,8 +414,15 @@ impl Service {
 }
 
 /// `hook.recovered`, for the incidents of one hook that ended (`first`, the
-/// oldest, named).
-fn recovered_alert(first: &IncidentRow, now: i64) -> NewEvent {
+/// oldest, named, and the reason its end).
+fn recovered_alert(first: &IncidentRow, rules: &AlertSettingsInput, now: i64) -> NewEvent {
+    let reason = match first.kind() {
+        Some(IncidentKind::Lagging) => format!(
+            "No delivery has waited more than {} min any more",
+            rules.lag_minutes
+        ),
+        _ => "An attempt succeeded again".to_owned(),
+    };
     let fields = json!({
         "incident": {
             "id": first.id,
@@ -356,7 +431,7 @@ fn recovered_alert(first: &IncidentRow, now: i64) -> NewEvent {
             "resolvedAt": iso(now),
         },
         "hook": { "id": first.hook_id, "name": first.hook_name, "url": first.hook_url },
-        "reason": "An attempt succeeded again",
+        "reason": reason,
         "text": format!(
             "✅ Hookline: hook “{}” recovered (in trouble since {}).",
             first.hook_name,

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use domain::delivery::{Bucket, LogPage, LogQuery, Recover, Recovered, LOG_COUNT_LIMIT};
 use domain::ids::{DeliveryId, HookId};
+use domain::lag::{HookLag, LagDistribution, FIRST_ATTEMPT_WINDOW_MS};
 use domain::policy::HeldDelivery;
 use domain::ports::{Actor, LogPort};
 use domain::{AppError, ErrorCode};
@@ -107,6 +108,21 @@ impl LogPort for Service {
         hook_id: &HookId,
     ) -> Result<Option<HeldDelivery>, AppError> {
         Ok(self.store.held_delivery(hook_id).await?)
+    }
+
+    async fn hook_lag(&self, _actor: &Actor, hook_id: &HookId) -> Result<HookLag, AppError> {
+        self.existing_hook(hook_id).await?;
+        let now = now_ms();
+        let (oldest_waiting_at, lags) = tokio::try_join!(
+            self.store.oldest_waiting_at(hook_id),
+            self.store
+                .first_attempt_lags(hook_id, now - FIRST_ATTEMPT_WINDOW_MS),
+        )?;
+        Ok(HookLag {
+            oldest_waiting_at,
+            oldest_waiting_age_ms: oldest_waiting_at.map(|at| (now - at).max(0)),
+            first_attempt: LagDistribution::of(lags),
+        })
     }
 
     async fn recover(

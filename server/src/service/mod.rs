@@ -130,8 +130,15 @@ impl Service {
     pub async fn metrics_text(&self) -> Result<String, AppError> {
         let pending = self.store.count_pending().await?;
         let oldest = self.store.oldest_pending_at().await?;
+        let hooks = self.store.hooks_waiting_since(i64::MAX).await?;
+        let now = now_ms();
         self.metrics
-            .set_queue(pending, oldest.map(|at| (now_ms() - at).max(0)));
+            .set_queue(pending, oldest.map(|at| (now - at).max(0)));
+        self.metrics.set_hooks_waiting(
+            hooks
+                .iter()
+                .map(|hook| (&hook.id, (now - hook.oldest_waiting_at).max(0))),
+        );
         Ok(self.metrics.render())
     }
 }

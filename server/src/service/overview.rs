@@ -20,15 +20,17 @@ impl OverviewPort for Service {
         let at = now_ms();
         let next_minute = at - at.rem_euclid(MINUTE_MS) + MINUTE_MS;
         let this_hour = at - at.rem_euclid(HOUR_MS);
-        // Three reads side by side: counters by hour for the chart and the
-        // day, by minute for the last hour, and the state of the work.
+        let lag_ms = self.lag_threshold_ms().await?;
+        // Four reads side by side: counters by hour for the chart and the
+        // day, by minute for the last hour, the state of the work, and the
+        // hooks in trouble.
         let (chart, last_hour, work, attention) = tokio::try_join!(
             self.store
                 .attempt_buckets(None, this_hour - 23 * HOUR_MS, next_minute, HOUR_MS),
             self.store
                 .attempt_buckets(None, next_minute - HOUR_MS, next_minute, MINUTE_MS),
             self.store.work_state(at - ALIVE_FOR.as_millis() as i64),
-            self.store.hooks_needing_attention(),
+            self.store.hooks_needing_attention(at, lag_ms),
         )?;
         Ok(Overview {
             at,

@@ -175,8 +175,9 @@ impl Store {
     }
 
     /// Saves the alerts hook and the alert settings (`settings` under
-    /// `settings_key`) together: the hook `row.id` names gets `row`'s URL
-    /// and body format and is enabled again, or `row` is inserted.
+    /// `settings_key`) together: the hook `row.id` names gets `row`'s URL,
+    /// body format and events (this version's operational ones) and is
+    /// enabled again, or `row` is inserted.
     pub async fn save_alerts_hook(
         &self,
         row: &HookRow,
@@ -186,13 +187,15 @@ impl Store {
         let mut tx = self.begin().await?;
         let updated = on_backend!(&mut tx, tx => sqlx::query(
             "UPDATE hooks SET url = $1, body_format = $2, enabled = TRUE, disabled_reason = NULL,
-                 updated_at = $3
+                 updated_at = $3, events = $5
              WHERE id = $4",
         )
         .bind(&row.url)
         .bind(row.body_format.as_str())
         .bind(row.updated_at)
         .bind(&row.id)
+        // The operational events of this version, which may have more.
+        .bind(JsonText(&row.events))
         .execute(&mut **tx)
         .await
         .map(|done| done.rows_affected()))?;

@@ -1,6 +1,7 @@
 //! What the overview reads besides the per-minute counters: the state of the
 //! deliveries and dispatchers, and the hooks that need attention. Each is
-//! one statement over indexed state, whatever the size of the log.
+//! one statement over indexed state, whatever the size of the log (the
+//! lagging hooks: one index probe per hook, see `lag.rs`).
 
 use domain::ids::{DeliveryId, HookId};
 use domain::overview::{Attention, HookAttention};
@@ -47,10 +48,14 @@ impl Store {
         .await)?)
     }
 
-    /// Hooks switched off or failing without a break, and ordered hooks
-    /// held by a delivery that has failed so far; most urgent first, each
-    /// hook once.
-    pub async fn hooks_needing_attention(&self) -> StoreResult<Vec<HookAttention>> {
+    /// Hooks switched off or failing without a break, ordered hooks held by
+    /// a delivery that has failed so far, and hooks with a delivery waiting
+    /// for longer than `lag_ms` at `at`; most urgent first, each hook once.
+    pub async fn hooks_needing_attention(
+        &self,
+        at: i64,
+        lag_ms: i64,
+    ) -> StoreResult<Vec<HookAttention>> {
         let troubled: Vec<TroubledHook> = on_backend!(&self.pool, pool => sqlx::query_as(
             "SELECT id, name, enabled, disabled_reason, failing_since FROM hooks
              WHERE NOT enabled OR failing_since IS NOT NULL
@@ -70,6 +75,7 @@ impl Store {
         .bind(ATTENTION_CAP)
         .fetch_all(pool)
         .await)?;
+        let lagging = self.hooks_waiting_since(at - lag_ms).await?;
         let mut attention: Vec<HookAttention> = troubled
             .into_iter()
             .map(|hook| HookAttention {
@@ -94,6 +100,19 @@ impl Store {
                             },
                         },
                     ),
+            )
+            .chain(
+                lagging
+                    .into_iter()
+                    .take(ATTENTION_CAP as usize)
+                    .map(|hook| HookAttention {
+                        hook_id: hook.id,
+                        hook_name: hook.name,
+                        reason: Attention::Lagging {
+                            oldest_waiting_at: hook.oldest_waiting_at,
+                            age_ms: at - hook.oldest_waiting_at,
+                        },
+                    }),
             )
             .collect();
         attention.sort_by_key(|hook| hook.reason.urgency());

@@ -97,6 +97,29 @@ impl TestDatabase {
             }
         }
     }
+
+    /// Runs `sql` straight on the database (for what no API may do, such
+    /// as making rows older than a test can wait); returns the rows changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query(sql)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+            }
+        }
+    }
 }
 
 const SCHEMA_PREFIX: &str = "hookline_test_";
