@@ -189,7 +189,10 @@ async fn a_low_success_rate_makes_a_hook_failing() {
         if let Some(alert) = failing {
             break alert;
         }
-        assert!(std::time::Instant::now() < deadline, "no hook.failing alert");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no hook.failing alert"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     assert_eq!(

@@ -55,19 +55,26 @@ async fn get_when(app: &TestApp, path: &str, ready: impl Fn(&Value) -> bool) -> 
     }
 }
 
-/// The value of `hookline_hook_oldest_waiting_seconds` for `hook_id`, if
-/// `/metrics` has it.
-async fn oldest_waiting_gauge(app: &TestApp, hook_id: &str) -> Option<i64> {
+/// The value of the `/metrics` series `name` for `hook_id`, if it has one.
+async fn hook_series(app: &TestApp, name: &str, hook_id: &str) -> Option<f64> {
     let text = app
         .call(Method::GET, "/metrics")
         .await
         .text()
         .await
         .unwrap();
-    let series = format!("hookline_hook_oldest_waiting_seconds{{hook_id=\"{hook_id}\"}} ");
+    let series = format!("{name}{{hook_id=\"{hook_id}\"}} ");
     text.lines()
         .find_map(|line| line.strip_prefix(series.as_str()))
         .map(|value| value.parse().unwrap())
+}
+
+/// The value of `hookline_hook_oldest_waiting_seconds` for `hook_id`, if
+/// `/metrics` has it.
+async fn oldest_waiting_gauge(app: &TestApp, hook_id: &str) -> Option<i64> {
+    hook_series(app, "hookline_hook_oldest_waiting_seconds", hook_id)
+        .await
+        .map(|value| value as i64)
 }
 
 /// Asserts that the OpenAPI document's schema `name` accepts `instance`.
@@ -230,6 +237,9 @@ async fn a_hook_whose_deliveries_wait_too_long_is_seen_and_alerts_once() {
     let overview = app.get_json("/api/overview").await;
     assert!(lagging_entry(&overview, &hook_id).is_none(), "{overview:#}");
     assert_eq!(oldest_waiting_gauge(&app, &hook_id).await, None);
+    // Each first attempt was observed by the dispatcher as it started.
+    let observed = hook_series(&app, "hookline_first_attempt_lag_seconds_count", &hook_id).await;
+    assert_eq!(observed, first["count"].as_f64(), "{lag}");
 }
 
 async fn the_lagging_rule_is_checked_and_viewers_read_a_hooks_lag() {

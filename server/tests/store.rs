@@ -16,7 +16,7 @@ use domain::delivery::{Attempt, AttemptSummary, DeliveryState, Trigger};
 use domain::hook::{HookConfig, HookPatch, NewHook};
 use domain::key_ring::SigningKey;
 use hookline::store::{
-    Claim, HookRow, Ingestion, Intake, LeaseTerms, LeasedDelivery, NewEvent, Reservation,
+    Claim, HookRoom, HookRow, Ingestion, Intake, LeaseTerms, LeasedDelivery, NewEvent, Reservation,
     RosterEntry, Settlement, Store, UserRow,
 };
 use sqlx::Connection;
@@ -416,7 +416,12 @@ async fn a_claim_takes_each_named_hook_up_to_its_room() {
     add_events(&store, "Full", 0..5).await;
     add_events(&store, "Roomy", 5..10).await;
     add_events(&store, "Other", 10..15).await;
-    let rooms = [(HookId::from("full"), 0), (HookId::from("roomy"), 2)];
+    let room = |hook: &str, room| HookRoom {
+        hook: HookId::from(hook),
+        room,
+        has: 0,
+    };
+    let rooms = [room("full", 0), room("roomy", 2)];
     let claimed = claim(
         &store,
         Claim {
@@ -437,6 +442,31 @@ async fn a_claim_takes_each_named_hook_up_to_its_room() {
         ],
         "none of the hook without room, two of the one with two, three of any other"
     );
+}
+
+async fn in_each_turn_the_hooks_the_claimer_has_least_of_go_first() {
+    let (store, _dir) = fresh_store().await;
+    add_hook(&store, "slow", "Slow").await;
+    add_hook(&store, "fresh", "Fresh").await;
+    add_events(&store, "Slow", 0..5).await;
+    add_events(&store, "Fresh", 5..6).await;
+    // The dispatcher has three of the slow hook's already; the fresh hook's
+    // only delivery is newer, yet its turn comes first.
+    let rooms = [HookRoom {
+        hook: HookId::from("slow"),
+        room: 2,
+        has: 3,
+    }];
+    let claimed = claim(
+        &store,
+        Claim {
+            rooms: &rooms,
+            batch: 1,
+            ..claim_by("a", 2000)
+        },
+    )
+    .await;
+    assert_eq!(hooks_and_events(&claimed), ["fresh/e5"]);
 }
 
 async fn a_lease_is_not_claimed_again_until_it_runs_out() {
@@ -855,6 +885,7 @@ crate::on_both_databases!(
     claims_take_due_deliveries_oldest_first_within_per_hook_and_batch,
     one_hooks_backlog_does_not_hide_another_hooks_deliveries,
     a_claim_takes_each_named_hook_up_to_its_room,
+    in_each_turn_the_hooks_the_claimer_has_least_of_go_first,
     a_lease_is_not_claimed_again_until_it_runs_out,
     settlements_apply_only_under_the_lease_token_they_were_made_with,
     two_claims_at_once_never_lease_the_same_delivery,

@@ -191,6 +191,10 @@ pub async fn deliver(dispatcher: &Dispatcher, delivery: &LeasedDelivery) -> Sett
     };
     let number = delivery.attempt_count + 1;
     let attempt = dispatcher.send_now(&target, number, delivery.trigger).await;
+    if number == 1 {
+        let waited = attempt.summary.started_at - target.event_created_at;
+        dispatcher.metrics.first_attempt_lag(&hook.id, waited);
+    }
     let finished = attempt.summary.started_at + attempt.summary.duration_ms;
     let (next, health) = if attempt.summary.success {
         (NextStep::Delivered, HealthChange::Answered)

@@ -24,13 +24,13 @@
 //! Nothing here does I/O or reads the clock: callers pass the time in.
 
 use domain::ids::HookId;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use super::adaptive::{AdaptiveLimit, Verdict};
 use super::pace::Pace;
 use super::shares::{Place, Shares};
-use crate::store::{HookTarget, LeasedDelivery};
+use crate::store::{HookRoom, HookTarget, LeasedDelivery};
 
 /// Queued deliveries a hook may hold per attempt it may run: deep enough to
 /// keep its slots busy between claims.
@@ -72,8 +72,16 @@ impl HookWork {
         self.queue.is_empty() && self.sending == 0 && self.reserved == 0
     }
 
+    /// What counts against its share of the queue: its queued deliveries.
+    /// Room kept for fresh ones is not counted: it lasts a commit, and a
+    /// commit that stores a large fan-out may take a while.
     fn holds(&self) -> usize {
-        self.queue.len() + self.reserved
+        self.queue.len()
+    }
+
+    /// All it has in this process: queued, kept room for, and sending.
+    fn has(&self) -> usize {
+        self.queue.len() + self.reserved + self.sending
     }
 }
 
@@ -86,7 +94,7 @@ struct Learned {
 /// How much a claim may take: per hook this process knows, and for any other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClaimRooms {
-    pub known: Vec<(HookId, usize)>,
+    pub known: Vec<HookRoom>,
     pub other: usize,
     pub total: usize,
 }
@@ -113,6 +121,9 @@ pub struct Scheduler {
     /// Queued deliveries that made room for another hook's, to go back to
     /// the database.
     evicted: Vec<LeasedDelivery>,
+    /// Hooks with due work in the database, as far as this process knows:
+    /// refused or evicted here, or their last claim filled their room.
+    waiting_in_db: HashSet<HookId>,
 }
 
 impl Scheduler {
@@ -131,6 +142,7 @@ impl Scheduler {
             paces: HashMap::new(),
             paced_until: None,
             evicted: Vec::new(),
+            waiting_in_db: HashSet::new(),
         }
     }
 
@@ -176,8 +188,15 @@ impl Scheduler {
 
     /// The most deliveries `hook` may hold queued (see the module's doc).
     fn queue_cap(&self, hook: &HookId) -> usize {
-        let holding = self.turns.len() + usize::from(!self.turns.contains(hook));
-        let share = self.limits.max_queued / (holding + 1);
+        // The hooks in turn are those with queued work: this one counts
+        // among them, or is one more.
+        let queues_here = self.hooks.get(hook).is_some_and(|w| !w.queue.is_empty());
+        let holding = self.turns.len() + usize::from(!queues_here);
+        self.cap_within(self.limits.max_queued / (holding + 1), hook)
+    }
+
+    /// `share` of the queue, or less if `hook` may run few attempts at once.
+    fn cap_within(&self, share: usize, hook: &HookId) -> usize {
         share
             .min(QUEUE_PER_SLOT * self.limit(hook))
             .min(self.limits.max_queued_per_hook)
@@ -192,10 +211,10 @@ impl Scheduler {
             return false;
         }
         let holds = self.hooks.get(hook).map_or(0, HookWork::holds);
-        if holds >= self.queue_cap(hook) {
-            return false;
-        }
-        if self.queued + self.reserved >= self.limits.max_queued && !self.evict_for(hook) {
+        let fits = holds < self.queue_cap(hook)
+            && (self.queued + self.reserved < self.limits.max_queued || self.evict_for(hook));
+        if !fits {
+            self.waiting_in_db.insert(hook.clone());
             return false;
         }
         self.hooks.entry(hook.clone()).or_default().reserved += 1;
@@ -207,13 +226,15 @@ impl Scheduler {
     /// Makes room for one delivery of `hook`: the newest queued delivery of
     /// the hook most over its share goes. False if no hook is over it.
     fn evict_for(&mut self, hook: &HookId) -> bool {
+        // Every hook in turn has the same share: one look at each.
+        let share = self.limits.max_queued / (self.turns.len() + 1);
         let over = self
             .turns
             .iter()
             .filter(|other| *other != hook)
             .filter_map(|other| {
                 let holds = self.hooks.get(other)?.holds();
-                let cap = self.queue_cap(other);
+                let cap = self.cap_within(share, other);
                 (holds > cap).then(|| (holds - cap, other.clone()))
             })
             .max_by_key(|(excess, _)| *excess);
@@ -232,6 +253,7 @@ impl Scheduler {
         self.queued -= 1;
         self.bytes -= delivery.event.payload.len();
         self.evicted.push(delivery);
+        self.waiting_in_db.insert(victim);
         true
     }
 
@@ -479,13 +501,15 @@ impl Scheduler {
                     .keys()
                     .filter(|hook| !self.hooks.contains_key(*hook)),
             )
-            .map(|hook| {
-                let holds = self.hooks.get(hook).map_or(0, HookWork::holds);
-                (hook.clone(), self.queue_cap(hook).saturating_sub(holds))
+            .map(|hook| HookRoom {
+                hook: hook.clone(),
+                room: self.room(hook),
+                has: self.hooks.get(hook).map_or(0, HookWork::has),
             })
             .collect();
-        let share = self.limits.max_queued / (self.turns.len() + 2);
-        let other = share
+        // A hook this process knows nothing of: one more holding, at its
+        // ceiling (it may have fewer slots here; its claim is bounded anyway).
+        let other = (self.limits.max_queued / (self.turns.len() + 2))
             .min(QUEUE_PER_SLOT * self.limits.per_hook)
             .min(self.limits.max_queued_per_hook)
             .max(1);
@@ -496,15 +520,52 @@ impl Scheduler {
         }
     }
 
+    /// How many more deliveries `hook` may queue within its share.
+    fn room(&self, hook: &HookId) -> usize {
+        let holds = self.hooks.get(hook).map_or(0, HookWork::holds);
+        self.queue_cap(hook).saturating_sub(holds)
+    }
+
+    /// True when a claim would take a batch worth a statement: a hook with
+    /// work waiting in the database has half its share of the queue free.
+    /// (Claims on every settled batch would each take a few, and cost the
+    /// database as much as a large one.)
+    pub fn claim_worth_it(&self) -> bool {
+        self.waiting_in_db
+            .iter()
+            .any(|hook| self.room(hook) * 2 >= self.queue_cap(hook))
+    }
+
+    /// What a claim made with `rooms` brought: a hook it took as many of as
+    /// it had room for may have more waiting; one it took fewer of has none.
+    pub fn claimed(&mut self, rooms: &ClaimRooms, claimed: &[LeasedDelivery]) {
+        let mut counts: HashMap<&HookId, usize> = HashMap::new();
+        for delivery in claimed {
+            *counts.entry(&delivery.hook.id).or_default() += 1;
+        }
+        let room_of = |hook: &HookId| {
+            rooms
+                .known
+                .iter()
+                .find(|known| known.hook == *hook)
+                .map_or(rooms.other, |known| known.room)
+        };
+        self.waiting_in_db.retain(|hook| {
+            let room = room_of(hook);
+            room == 0 || counts.get(hook).is_some_and(|count| *count >= room)
+        });
+        for (hook, count) in counts {
+            if count >= room_of(hook) {
+                self.waiting_in_db.insert(hook.clone());
+            }
+        }
+    }
+
     /// How many more deliveries the queue holds.
     pub fn free_room(&self) -> usize {
         self.limits
             .max_queued
             .saturating_sub(self.queued + self.reserved)
-    }
-
-    pub fn max_queued(&self) -> usize {
-        self.limits.max_queued
     }
 
     /// Attempts in flight, on shared slots and on the reserve.
@@ -679,6 +740,21 @@ pub(super) mod tests {
         assert_eq!(answers, 1 + 2 + 3);
     }
 
+    /// Admits and hands over one fresh delivery of `hook` at a time, as
+    /// ingestion would; how many it took of `count`.
+    fn admit(scheduler: &mut Scheduler, hook_id: &str, count: usize) -> usize {
+        (0..count)
+            .take_while(|n| {
+                let admitted = scheduler.admit(&hook(hook_id), 2);
+                if admitted {
+                    scheduler.unreserve(&delivery(hook_id, *n));
+                    scheduler.push(delivery(hook_id, *n)).unwrap();
+                }
+                admitted
+            })
+            .count()
+    }
+
     #[test]
     fn a_hook_queues_only_its_share_and_a_newcomer_always_finds_room() {
         let mut scheduler = scheduler(Limits {
@@ -688,20 +764,14 @@ pub(super) mod tests {
             ..limits()
         });
         // Alone, a hook may hold half the queue (room for one more hook).
-        let admitted = (0..20).filter(|_| scheduler.admit(&hook("a"), 2)).count();
-        assert_eq!(admitted, 6);
-        for n in 0..6 {
-            scheduler.unreserve(&delivery("a", n));
-            scheduler.push(delivery("a", n)).unwrap();
-        }
-        let b = (0..20).filter(|_| scheduler.admit(&hook("b"), 2)).count();
-        assert_eq!(b, 4, "a third of the queue with two hooks holding");
+        assert_eq!(admit(&mut scheduler, "a", 20), 6);
+        assert_eq!(
+            admit(&mut scheduler, "b", 20),
+            4,
+            "a third with two holding"
+        );
         assert!(scheduler.take_evicted().is_empty());
-        for n in 0..4 {
-            scheduler.unreserve(&delivery("b", n));
-            scheduler.push(delivery("b", n)).unwrap();
-        }
-        // The queue is full (6 + 4 of 12, and 2 more for c) ...
+        // The queue is full (6 + 4 of 12, and 2 more kept for c) ...
         assert!(scheduler.admit(&hook("c"), 2));
         assert!(scheduler.admit(&hook("c"), 2));
         // ... so c's next takes the place of the newest of a, the hook most
@@ -714,6 +784,36 @@ pub(super) mod tests {
             .collect();
         assert_eq!(evicted, ["a-5"]);
         assert_eq!(scheduler.free_room(), 0);
+    }
+
+    #[test]
+    fn claims_are_worth_it_for_a_hook_with_work_in_the_database_and_room() {
+        let mut scheduler = scheduler(Limits {
+            max_queued: 12,
+            per_hook: 1,
+            ..limits()
+        });
+        assert!(!scheduler.claim_worth_it(), "nothing waits in the database");
+        assert_eq!(admit(&mut scheduler, "a", 7), 6, "the seventh waits there");
+        assert!(!scheduler.claim_worth_it(), "a has no room");
+        let mut dropped = Vec::new();
+        for _ in 0..2 {
+            scheduler.next(0, |_| true, &mut dropped);
+            scheduler.finished(&hook("a"), None, 0);
+        }
+        assert!(!scheduler.claim_worth_it(), "two of six free: not yet");
+        scheduler.next(0, |_| true, &mut dropped);
+        assert!(scheduler.claim_worth_it(), "half of a's share is free");
+        // A claim that fills a's room says more may wait; one that takes
+        // less says nothing does.
+        let rooms = scheduler.claim_rooms();
+        let a_room = rooms.known.iter().find(|k| k.hook == hook("a")).unwrap();
+        assert_eq!((a_room.room, a_room.has), (3, 4));
+        let full: Vec<LeasedDelivery> = (10..13).map(|n| delivery("a", n)).collect();
+        scheduler.claimed(&rooms, &full);
+        assert!(scheduler.claim_worth_it());
+        scheduler.claimed(&rooms, &full[..1]);
+        assert!(!scheduler.claim_worth_it());
     }
 
     #[test]
@@ -730,7 +830,12 @@ pub(super) mod tests {
         scheduler.finished(&hook("a"), Some((Verdict::Trouble, 0)), 1);
         assert_eq!(scheduler.queue_cap(&hook("a")), 5 * QUEUE_PER_SLOT);
         let rooms = scheduler.claim_rooms();
-        assert_eq!(rooms.known, [(hook("a"), 5 * QUEUE_PER_SLOT)]);
+        let room = HookRoom {
+            hook: hook("a"),
+            room: 5 * QUEUE_PER_SLOT,
+            has: 0,
+        };
+        assert_eq!(rooms.known, [room]);
         assert_eq!(rooms.other, 10 * QUEUE_PER_SLOT);
         assert_eq!(rooms.total, 10_000);
     }
@@ -745,7 +850,12 @@ pub(super) mod tests {
         push(&mut scheduler, "a", 4);
         let rooms = scheduler.claim_rooms();
         // a holds 4 of its 15 (30 over a and one more); others 30 / 3.
-        assert_eq!(rooms.known, [(hook("a"), 11)]);
+        let room = HookRoom {
+            hook: hook("a"),
+            room: 11,
+            has: 4,
+        };
+        assert_eq!(rooms.known, [room]);
         assert_eq!(rooms.other, 10);
         assert_eq!(rooms.total, 26);
     }

@@ -315,26 +315,29 @@ impl Dispatcher {
 
     /// Claims due work whenever there is room for it and reason to look.
     async fn claim_loop(self: &Arc<Self>, store: &Store, shutdown: &CancellationToken) {
-        // Claims while a backlog waits are made once this much room is free,
-        // so that each takes a batch rather than a few, or once a poll
-        // interval has passed: slow hooks holding their shares of the queue
-        // must not keep a hook with room from its due work for longer.
-        let batch_room = (self.state.lock().unwrap().max_queued() / 8).max(1);
+        // While a backlog waits, claims are made once they would take a
+        // batch (`State::claim_worth_it`), or once a poll interval has
+        // passed: slow hooks holding their shares of the queue must not keep
+        // a hook with room from its due work for longer.
         let mut last_claim = tokio::time::Instant::now();
         while !shutdown.is_cancelled() {
             self.release(store).await;
-            let rooms = self.state.lock().unwrap().claim_rooms();
-            let backlog = self.backlog.load(Ordering::Relaxed);
-            let worth_it = |rooms: &ClaimRooms| {
-                !backlog || rooms.total >= batch_room || last_claim.elapsed() >= POLL_INTERVAL
+            let (rooms, worth_it) = {
+                let state = self.state.lock().unwrap();
+                (state.claim_rooms(), state.claim_worth_it())
             };
-            if let Some(rooms) = rooms.filter(worth_it) {
+            let backlog = self.backlog.load(Ordering::Relaxed);
+            let due = !backlog || worth_it || last_claim.elapsed() >= POLL_INTERVAL;
+            if let Some(rooms) = rooms.filter(|_| due) {
                 last_claim = tokio::time::Instant::now();
                 let claimed = self.claim(store, &rooms).await;
                 // A claim takes at most so many of one hook's deliveries:
                 // only an empty one says that nothing more is due.
                 self.backlog.store(!claimed.is_empty(), Ordering::Relaxed);
-                let refused = self.state.lock().unwrap().push(claimed);
+                let mut state = self.state.lock().unwrap();
+                state.claimed(&rooms, &claimed);
+                let refused = state.push(claimed);
+                drop(state);
                 self.to_release.lock().unwrap().extend(refused);
                 self.start_ready();
             }

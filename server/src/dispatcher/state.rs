@@ -306,12 +306,18 @@ impl State {
         (rooms.total > 0).then_some(rooms)
     }
 
-    pub fn has_shares(&self) -> bool {
-        self.scheduler.has_shares()
+    /// True when a claim would take a batch worth a statement.
+    pub fn claim_worth_it(&self) -> bool {
+        self.scheduler.claim_worth_it()
     }
 
-    pub fn max_queued(&self) -> usize {
-        self.scheduler.max_queued()
+    /// What a claim made with `rooms` brought.
+    pub fn claimed(&mut self, rooms: &ClaimRooms, claimed: &[LeasedDelivery]) {
+        self.scheduler.claimed(rooms, claimed);
+    }
+
+    pub fn has_shares(&self) -> bool {
+        self.scheduler.has_shares()
     }
 
     pub fn sending(&self) -> usize {
@@ -400,22 +406,20 @@ mod tests {
     #[test]
     fn fresh_deliveries_fill_the_room_kept_for_them() {
         let mut state = state(Limits {
-            max_queued: 4,
+            max_queued: 3,
             ..limits()
         });
-        assert!(state.reserve(&HookId::from("a"), 2));
-        assert!(state.reserve(&HookId::from("a"), 2));
-        assert!(
-            !state.reserve(&HookId::from("a"), 2),
-            "half the queue: the rest is kept for other hooks"
-        );
-        assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(2));
+        for _ in 0..3 {
+            assert!(state.reserve(&HookId::from("a"), 2));
+        }
+        assert!(!state.reserve(&HookId::from("a"), 2), "the queue is full");
+        assert!(state.claim_rooms().is_none(), "no room for a claim");
         state.cancel(&HookId::from("a"), 2);
+        assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(1));
+        state.hand_off(vec![delivery("a", 0), delivery("a", 1)]);
+        assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(1));
+        assert_eq!(ids(&state.startable(0)), ["a-0", "a-1"]);
         assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(3));
-        state.hand_off(vec![delivery("a", 0)]);
-        assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(3));
-        assert_eq!(ids(&state.startable(0)), ["a-0"]);
-        assert_eq!(state.claim_rooms().map(|rooms| rooms.total), Some(4));
     }
 
     #[test]

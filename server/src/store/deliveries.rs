@@ -30,20 +30,35 @@ pub struct Claim<'a> {
     /// Limits, not counts: the claim takes at most so many deliveries of
     /// each hook named here, and `per_hook` of any other (fewer when fewer
     /// are due) ...
-    pub rooms: &'a [(HookId, usize)],
+    pub rooms: &'a [HookRoom],
     pub per_hook: usize,
     /// ... and at most `batch` in all, the hooks taking turns.
     pub batch: usize,
 }
 
+/// How many deliveries of one hook a claim may take, and how many the
+/// claiming dispatcher has of it already (queued or in flight): of the
+/// hooks' next deliveries, those of hooks that have least go first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookRoom {
+    pub hook: HookId,
+    pub room: usize,
+    pub has: usize,
+}
+
 impl Claim<'_> {
     /// The rooms as the claim statements take them: a JSON object of hook
-    /// id to room.
+    /// id to `[room, has]`.
     fn rooms_json(&self) -> String {
         let rooms: serde_json::Map<String, serde_json::Value> = self
             .rooms
             .iter()
-            .map(|(hook, room)| (hook.to_string(), (*room).into()))
+            .map(|known| {
+                (
+                    known.hook.to_string(),
+                    serde_json::json!([known.room, known.has]),
+                )
+            })
             .collect();
         serde_json::Value::Object(rooms).to_string()
     }
@@ -159,8 +174,8 @@ const DELIVERY_TABLES: &str =
 
 impl Store {
     /// Leases due deliveries for `claim`, per hook in turn (each hook's oldest
-    /// first, then each one's second ...), and returns them with their events
-    /// and hooks. Several dispatchers may claim at once: none
+    /// first, then each one's second ...; in each turn the hooks the claimer
+    /// has least of first), and returns them with their events and hooks. Several dispatchers may claim at once: none
     /// waits for another, and no delivery is leased twice.
     pub async fn claim_due(&self, claim: &Claim<'_>) -> StoreResult<Vec<LeasedDelivery>> {
         let mut rows: Vec<ClaimedRow> = on_backend!(&self.writer, pool => {

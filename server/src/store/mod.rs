@@ -41,7 +41,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 pub use api_keys::ApiKeyRow;
-pub use deliveries::{Claim, Resend, Settlement, Skip};
+pub use deliveries::{Claim, HookRoom, Resend, Settlement, Skip};
 pub use dispatchers::RosterEntry;
 pub use error::{StoreError, StoreResult};
 pub use events::{IdempotencyKey, Ingestion, NewEvent};

@@ -7,16 +7,19 @@
 --   $4  when the lease runs out (unix ms)
 --   $5  at most this many deliveries of a hook not in $7
 --   $6  at most this many in all
---   $7  a JSON object: hook id -> at most this many of that hook (its room
---       in the dispatcher's queue)
+--   $7  a JSON object: hook id -> [at most this many of that hook (its
+--       room in the dispatcher's queue), how many of its deliveries the
+--       dispatcher has already]
 --
 -- A delivery is due when the time of its next attempt has come and nobody
 -- holds a live lease on it. Each hook's oldest due deliveries come from that
 -- hook's own range of the deliveries_due index (through LATERAL: the planner
 -- would otherwise test every delivery against every hook), at most its room,
 -- and the hooks take turns for the batch: every hook's oldest, then every
--- hook's second, and so on. So one hook's backlog of 100,000 never shadows
--- another hook's single fresh delivery. Rows another transaction holds
+-- hook's second, and so on; within a turn, the hooks the dispatcher has
+-- least of first (a hook it knows nothing of has none), then the oldest. So
+-- one hook's backlog of 100,000 never shadows another hook's single fresh
+-- delivery, nor do a thousand slow hooks' backlogs. Rows another transaction holds
 -- (another instance's claim, a recorder settling them) are skipped, not
 -- waited for: claims of several instances run side by side, and never lease
 -- the same delivery.
@@ -28,10 +31,11 @@
 -- the row as it is then, and leaves it if another claim leased it or its
 -- attempt was settled meanwhile.
 WITH rooms AS (
-    SELECT key AS hook_id, value::bigint AS room FROM jsonb_each_text($7::jsonb)
+    SELECT key AS hook_id, (value ->> 0)::bigint AS room, (value ->> 1)::bigint AS has
+    FROM jsonb_each($7::jsonb)
 ),
 due AS (
-    SELECT x.id, h.id AS hook_id, x.next_attempt_at
+    SELECT x.id, h.id AS hook_id, x.next_attempt_at, COALESCE(r.has, 0) AS has
     FROM hooks h
     LEFT JOIN rooms r ON r.hook_id = h.id
     CROSS JOIN LATERAL (
@@ -46,7 +50,7 @@ due AS (
     ) x
     WHERE NOT h.ordered
     UNION ALL
-    SELECT x.id, h.id AS hook_id, x.next_attempt_at
+    SELECT x.id, h.id AS hook_id, x.next_attempt_at, COALESCE(r.has, 0) AS has
     FROM hooks h
     LEFT JOIN rooms r ON r.hook_id = h.id
     CROSS JOIN LATERAL (
@@ -63,7 +67,8 @@ due AS (
 ),
 picked AS (
     SELECT id FROM due
-    ORDER BY ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at), next_attempt_at
+    ORDER BY ROW_NUMBER() OVER (PARTITION BY hook_id ORDER BY next_attempt_at), has,
+             next_attempt_at
     LIMIT $6
 ),
 claimed AS (

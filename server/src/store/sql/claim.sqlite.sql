@@ -7,15 +7,18 @@
 --   $4  when the lease runs out (unix ms)
 --   $5  at most this many deliveries of a hook not in $7
 --   $6  at most this many in all
---   $7  a JSON object: hook id -> at most this many of that hook (its room
---       in the dispatcher's queue; never more than $5)
+--   $7  a JSON object: hook id -> [at most this many of that hook (its
+--       room in the dispatcher's queue; never more than $5), how many of
+--       its deliveries the dispatcher has already]
 --
 -- A delivery is due when the time of its next attempt has come and nobody
 -- holds a live lease on it. Each hook's oldest due deliveries come from that
 -- hook's own range of the deliveries_due index, at most its room, and the
 -- hooks take turns for the batch: every hook's oldest, then every hook's
--- second, and so on. So one hook's backlog of 100,000 never shadows another
--- hook's single fresh delivery. SQLite runs the statement as one write
+-- second, and so on; within a turn, the hooks the dispatcher has least of
+-- first (a hook it knows nothing of has none), then the oldest. So one
+-- hook's backlog of 100,000 never shadows another hook's single fresh
+-- delivery, nor do a thousand slow hooks' backlogs. SQLite runs the statement as one write
 -- transaction: two claims never lease the same delivery.
 --
 -- An ordered hook (README, "Ordered delivery") has one delivery that may be
@@ -23,7 +26,8 @@
 -- in the order of the deliveries_hook_state index), and only once that one
 -- is due and not leased; a later one waits, due or not.
 WITH rooms AS (
-    SELECT key AS hook_id, value AS room FROM json_each($7)
+    SELECT key AS hook_id, json_extract(value, '$[0]') AS room, json_extract(value, '$[1]') AS has
+    FROM json_each($7)
 ),
 due AS (
     SELECT d.id, d.hook_id, d.next_attempt_at
@@ -53,7 +57,7 @@ due AS (
       AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= $1)
 ),
 turns AS (
-    SELECT due.id, due.next_attempt_at, r.room,
+    SELECT due.id, due.next_attempt_at, r.room, COALESCE(r.has, 0) AS has,
            ROW_NUMBER() OVER (PARTITION BY due.hook_id ORDER BY due.next_attempt_at) AS turn
     FROM due
     LEFT JOIN rooms r ON r.hook_id = due.hook_id
@@ -61,7 +65,7 @@ turns AS (
 picked AS (
     SELECT id FROM turns
     WHERE turn <= COALESCE(room, $5)
-    ORDER BY turn, next_attempt_at
+    ORDER BY turn, has, next_attempt_at
     LIMIT $6
 )
 UPDATE deliveries
