@@ -123,6 +123,9 @@ test("an admin creates, edits, rotates, disables, re-enables and deletes a hook"
   await confirmDialog(page, "Disable");
   await expect(page.locator(".title-line .badge")).toHaveText("Disabled");
   await expect(page.locator(".figure", { hasText: "Success rate" })).toContainText("Not in use");
+  // How long its deliveries wait: nothing has been sent to it yet.
+  await expect(page.getByTestId("oldest-waiting")).toContainText("none");
+  await expect(page.getByTestId("first-attempt-lag")).toContainText("none in the last hour");
   await page.getByRole("button", { name: "Enable" }).click();
   await confirmDialog(page, "Enable");
   await expect(page.locator(".title-line .badge")).toHaveText("Enabled");
