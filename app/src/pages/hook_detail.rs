@@ -217,10 +217,12 @@ fn LagFigures(lag: HookLag) -> impl IntoView {
         (Some(p50), Some(p99)) => format!("p50 {} · p99 {}", format_lag(p50), format_lag(p99)),
         _ => "none in the last hour".to_owned(),
     };
+    // None rather than an empty string: the browser's parser drops an empty
+    // text node, and hydration would then walk a DOM that does not match.
     let count = match first.count {
-        0 => String::new(),
-        1 => " (1 attempt)".to_owned(),
-        n => format!(" ({n} attempts)"),
+        0 => None,
+        1 => Some(" (1 attempt)".to_owned()),
+        n => Some(format!(" ({n} attempts)")),
     };
     view! {
         <div class="figure" data-testid="oldest-waiting">
@@ -231,7 +233,7 @@ fn LagFigures(lag: HookLag) -> impl IntoView {
             <span class="figure-label">"Event age at first attempt (1 h)"</span>
             <span class="figure-value small">
                 {percentiles}
-                <span class="muted">{count}</span>
+                {count.map(|count| view! { <span class="muted">{count}</span> })}
             </span>
         </div>
     }

@@ -163,6 +163,9 @@ pub struct Dispatcher {
     /// Due deliveries may wait in the database beyond what the last claim
     /// took: claim again as soon as there is room.
     backlog: AtomicBool,
+    /// Something particular is due now (a resend, an ordered hook's next
+    /// delivery, leases given back): the next look claims, backlog or not.
+    must_claim: AtomicBool,
     /// Leases to give back at the claim loop's next turn.
     to_release: Mutex<Vec<HeldLease>>,
     /// Where finished attempts go to be logged; taken at shutdown, so that the
@@ -205,6 +208,7 @@ impl Dispatcher {
             look: Notify::new(),
             room: Notify::new(),
             backlog: AtomicBool::new(false),
+            must_claim: AtomicBool::new(false),
             to_release: Mutex::default(),
             settlements: Mutex::new(Some(settlements)),
             recorder_inbox: Mutex::new(Some(recorder_inbox)),
@@ -232,6 +236,7 @@ impl Dispatcher {
     /// Due deliveries may be waiting in the database (a resend): look now
     /// rather than at the next poll.
     pub fn wake(&self) {
+        self.must_claim.store(true, Ordering::Relaxed);
         self.look.notify_one();
     }
 
@@ -327,7 +332,8 @@ impl Dispatcher {
                 (state.claim_rooms(), state.claim_worth_it())
             };
             let backlog = self.backlog.load(Ordering::Relaxed);
-            let due = !backlog || worth_it || last_claim.elapsed() >= POLL_INTERVAL;
+            let asked = self.must_claim.swap(false, Ordering::Relaxed);
+            let due = !backlog || asked || worth_it || last_claim.elapsed() >= POLL_INTERVAL;
             if let Some(rooms) = rooms.filter(|_| due) {
                 last_claim = tokio::time::Instant::now();
                 let claimed = self.claim(store, &rooms).await;
@@ -549,7 +555,7 @@ impl Dispatcher {
         self.room.notify_one();
         if batch.iter().any(|settled| settled.ordered) {
             // An ordered hook's next delivery may be claimed now.
-            self.look.notify_one();
+            self.wake();
         }
     }
 }
@@ -600,7 +606,7 @@ impl Intake for Handoff {
         let refused = self.0.state.lock().unwrap().hand_off(fresh);
         if !refused.is_empty() {
             self.0.to_release.lock().unwrap().extend(refused);
-            self.0.look.notify_one();
+            self.0.wake();
         }
         self.0.start_ready();
     }
