@@ -24,17 +24,9 @@ use serde_json::{json, Value};
 /// tests), short enough to fail fast.
 const WITHIN: Duration = Duration::from_secs(20);
 
-async fn put_alerts(app: &TestApp, body: Value) -> reqwest::Response {
-    app.api(Method::PUT, "/api/settings/alerts")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Turns alerts on with `body`; returns the settings.
 async fn alerts_on(app: &TestApp, body: Value) -> Value {
-    let response = put_alerts(app, body).await;
+    let response = app.put_alerts(body).await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -288,7 +280,7 @@ async fn alert_settings_are_checked_and_their_hook_is_theirs() {
             "minAttempts",
         ),
     ] {
-        let refused = put_alerts(&app, body.clone()).await;
+        let refused = app.put_alerts(body.clone()).await;
         let error = assert_error(refused, StatusCode::BAD_REQUEST, "invalid_input").await;
         assert!(
             error["field"] == field || error["message"].as_str().unwrap().contains(field),

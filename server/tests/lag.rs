@@ -34,14 +34,6 @@ const HOLD: Duration = Duration::from_secs(6);
 /// How much older the test makes the waiting deliveries.
 const AGED_MS: i64 = 10 * 60_000;
 
-async fn put_alerts(app: &TestApp, body: Value) -> reqwest::Response {
-    app.api(Method::PUT, "/api/settings/alerts")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Polls `path` until `ready` holds for its JSON.
 async fn get_when(app: &TestApp, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + WITHIN;
@@ -107,7 +99,9 @@ async fn a_hook_whose_deliveries_wait_too_long_is_seen_and_alerts_once() {
     })
     .await;
     let ops = Receiver::start(Reply::status(204)).await;
-    let saved = put_alerts(&app, json!({ "url": ops.url, "lagMinutes": 1 })).await;
+    let saved = app
+        .put_alerts(json!({ "url": ops.url, "lagMinutes": 1 }))
+        .await;
     assert_eq!(saved.status(), StatusCode::OK);
     let saved: Value = saved.json().await.unwrap();
     assert_eq!(saved["lagMinutes"], 1);
@@ -245,11 +239,9 @@ async fn a_hook_whose_deliveries_wait_too_long_is_seen_and_alerts_once() {
 async fn the_lagging_rule_is_checked_and_viewers_read_a_hooks_lag() {
     let app = spawn_app().await;
     for lag_minutes in [json!(0), json!(1441), json!("five")] {
-        let refused = put_alerts(
-            &app,
-            json!({ "url": "https://ops.example.com", "lagMinutes": lag_minutes }),
-        )
-        .await;
+        let refused = app
+            .put_alerts(json!({ "url": "https://ops.example.com", "lagMinutes": lag_minutes }))
+            .await;
         let error = assert_error(refused, StatusCode::BAD_REQUEST, "invalid_input").await;
         assert!(
             error["field"] == "lagMinutes"
@@ -257,14 +249,14 @@ async fn the_lagging_rule_is_checked_and_viewers_read_a_hooks_lag() {
             "{lag_minutes} → {error}"
         );
     }
-    let saved = put_alerts(&app, json!({ "url": "https://ops.example.com" })).await;
+    let saved = app
+        .put_alerts(json!({ "url": "https://ops.example.com" }))
+        .await;
     let saved: Value = saved.json().await.unwrap();
     assert_eq!(saved["lagMinutes"], 5, "the default");
-    let saved = put_alerts(
-        &app,
-        json!({ "url": "https://ops.example.com", "lagMinutes": 1440 }),
-    )
-    .await;
+    let saved = app
+        .put_alerts(json!({ "url": "https://ops.example.com", "lagMinutes": 1440 }))
+        .await;
     assert_eq!(saved.json::<Value>().await.unwrap()["lagMinutes"], 1440);
 
     // Anyone who may read a hook may read its lag; an unknown hook is a 404.

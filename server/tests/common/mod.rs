@@ -143,6 +143,15 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `PUT /api/settings/alerts` with `body`.
+    pub async fn put_alerts(&self, body: Value) -> reqwest::Response {
+        self.api(reqwest::Method::PUT, "/api/settings/alerts")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn create_hook(&self, body: Value) -> reqwest::Response {
         self.api(reqwest::Method::POST, "/api/hooks")
             .json(&body)
